@@ -1,0 +1,618 @@
+//! The patch rules, once: [`UserPatch::parse`] reads a request, [`apply_patch`] applies it
+//! to one user, and [`Workspace`] applies a whole batch in request order.
+//!
+//! The rules (the design's "batch patch" section):
+//! - An absent or `null` field leaves the attribute unchanged. A present field replaces
+//!   it; for the string fields `""` clears.
+//! - `email` must be a valid address; `phone` must be E.164 once spaces, dashes, dots and
+//!   parentheses are removed, and is stored in that form.
+//! - `status` is one of `enabled`, `disabled`, `invited`, `expired` (`""` leaves it).
+//! - `roleNames` is the whole list of project roles (`[]` clears); each must exist.
+//! - `userTenants` is the whole list of tenants with their roles; each tenant must exist
+//!   and each role must exist in that tenant or at project level.
+//! - `ssoAppIds` is the whole list.
+//! - `additionalIdentifiers` is the whole list of extra login IDs (the first login ID
+//!   stays); one that belongs to another user of the project fails the item.
+//! - `customAttributes` merges per key; a `null` value removes the key. Each key must be a
+//!   defined attribute and each value must fit its type.
+//! - A user is patched entirely or not at all: [`apply_patch`] works on a copy and hands
+//!   it back only when every field passed.
+//! - `version` moves by one and `modified` becomes "now" whenever the data changes.
+//!
+//! [`Workspace`] holds the users a batch targets, loaded once, and the owners of every
+//! login ID the batch mentions. Items apply in order against it, exactly as if they were
+//! sent one by one: the same user twice gets both patches, and a login ID released by one
+//! item can be taken by a later one. Stores then write [`Workspace::into_changes`].
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::catalog::Catalog;
+use crate::email::Email;
+use crate::error::{Error, FieldError};
+use crate::ids::{TenantId, UserId};
+use crate::login_id::LoginId;
+use crate::names::RoleName;
+use crate::phone::Phone;
+use crate::setting::Setting;
+use crate::status::UserStatus;
+use crate::time::Millis;
+use crate::user::{User, UserTenant};
+
+/// A patch as the wire gave it, aliases already resolved, nothing parsed yet. Each field
+/// is exactly what JSON said: absent ([`Setting::NotSet`]), `null` ([`Setting::Reset`]) or
+/// a value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawUserPatch {
+    pub name: Setting<String>,
+    pub given_name: Setting<String>,
+    pub middle_name: Setting<String>,
+    pub family_name: Setting<String>,
+    pub email: Setting<String>,
+    pub phone: Setting<String>,
+    pub picture: Setting<String>,
+    pub verified_email: Setting<bool>,
+    pub verified_phone: Setting<bool>,
+    pub status: Setting<String>,
+    pub role_names: Setting<Vec<String>>,
+    pub user_tenants: Setting<Vec<RawTenantAssignment>>,
+    pub sso_app_ids: Setting<Vec<String>>,
+    pub additional_login_ids: Setting<Vec<String>>,
+    /// A JSON `null` value for a key means "remove this key".
+    pub custom_attributes: Setting<Map<String, Value>>,
+    pub scim: Setting<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawTenantAssignment {
+    pub tenant_id: Setting<String>,
+    pub role_names: Setting<Vec<String>>,
+}
+
+/// A parsed patch. `Setting::Reset` on a string field means "clear it"; `None` on the
+/// others means "leave it".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserPatch {
+    pub name: Setting<String>,
+    pub given_name: Setting<String>,
+    pub middle_name: Setting<String>,
+    pub family_name: Setting<String>,
+    pub email: Setting<Email>,
+    pub phone: Setting<Phone>,
+    pub picture: Setting<String>,
+    pub verified_email: Option<bool>,
+    pub verified_phone: Option<bool>,
+    pub status: Option<UserStatus>,
+    pub role_names: Option<Vec<RoleName>>,
+    pub user_tenants: Option<Vec<TenantAssignment>>,
+    pub sso_app_ids: Option<Vec<String>>,
+    pub additional_login_ids: Option<Vec<LoginId>>,
+    /// In request order; `Setting::Reset` removes the key.
+    pub custom_attributes: Vec<(String, Setting<Value>)>,
+    pub scim: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantAssignment {
+    pub tenant_id: TenantId,
+    pub role_names: Vec<RoleName>,
+}
+
+/// `""` clears a string field; `null` leaves it.
+fn text(s: Setting<String>) -> Setting<String> {
+    match s.null_as_not_set() {
+        Setting::Set(v) if v.is_empty() => Setting::Reset,
+        other => other,
+    }
+}
+
+fn parse_text<T>(
+    field: &str,
+    s: Setting<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Setting<T>, FieldError> {
+    text(s).try_map(|v| parse(&v).map_err(|reason| FieldError::new(field, reason)))
+}
+
+/// Parse each element, dropping repeats (the first occurrence keeps its place).
+fn parse_list<T: Eq + std::hash::Hash + Clone>(
+    field: &str,
+    items: Vec<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, FieldError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let v = parse(item).map_err(|reason| FieldError::new(format!("{field}[{i}]"), reason))?;
+        if seen.insert(v.clone()) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn plain(s: &str) -> Result<String, String> {
+    Ok(s.to_string())
+}
+
+impl UserPatch {
+    /// Read a wire patch into typed fields. Fails on the first field that cannot be
+    /// read, naming it; existence checks (roles, tenants, attributes, login IDs) wait
+    /// for [`apply_patch`], which sees the project.
+    pub fn parse(raw: RawUserPatch) -> Result<UserPatch, FieldError> {
+        let user_tenants = match raw.user_tenants.null_as_not_set().into_set() {
+            None => None,
+            Some(list) => {
+                let mut seen = HashSet::new();
+                let mut out = Vec::with_capacity(list.len());
+                for (i, t) in list.into_iter().enumerate() {
+                    let field = format!("userTenants[{i}].tenantId");
+                    let id = match t.tenant_id {
+                        Setting::Set(id) if !id.is_empty() => id,
+                        _ => return Err(FieldError::new(field, "is required")),
+                    };
+                    let tenant_id =
+                        TenantId::parse(&id).map_err(|reason| FieldError::new(&field, reason))?;
+                    if !seen.insert(tenant_id.clone()) {
+                        return Err(FieldError::new(
+                            "userTenants",
+                            format!("tenant {id:?} is listed more than once"),
+                        ));
+                    }
+                    let roles = t.role_names.into_set().unwrap_or_default();
+                    let role_names =
+                        parse_list(&format!("userTenants[{i}].roleNames"), roles, RoleName::parse)?;
+                    out.push(TenantAssignment {
+                        tenant_id,
+                        role_names,
+                    });
+                }
+                Some(out)
+            }
+        };
+        let status = match raw.status.null_as_not_set() {
+            Setting::Set(s) if !s.is_empty() => Some(
+                UserStatus::parse(&s).map_err(|reason| FieldError::new("status", reason))?,
+            ),
+            _ => None,
+        };
+        let custom_attributes = raw
+            .custom_attributes
+            .into_set()
+            .map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let s = if v.is_null() {
+                            Setting::Reset
+                        } else {
+                            Setting::Set(v)
+                        };
+                        (k, s)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(UserPatch {
+            name: text(raw.name),
+            given_name: text(raw.given_name),
+            middle_name: text(raw.middle_name),
+            family_name: text(raw.family_name),
+            email: parse_text("email", raw.email, Email::parse)?,
+            phone: parse_text("phone", raw.phone, Phone::parse)?,
+            picture: text(raw.picture),
+            verified_email: raw.verified_email.into_set(),
+            verified_phone: raw.verified_phone.into_set(),
+            status,
+            role_names: raw
+                .role_names
+                .into_set()
+                .map(|l| parse_list("roleNames", l, RoleName::parse))
+                .transpose()?,
+            user_tenants,
+            sso_app_ids: raw
+                .sso_app_ids
+                .into_set()
+                .map(|l| parse_list("ssoAppIds", l, plain))
+                .transpose()?,
+            additional_login_ids: raw
+                .additional_login_ids
+                .into_set()
+                .map(|l| parse_list("additionalIdentifiers", l, LoginId::parse))
+                .transpose()?,
+            custom_attributes,
+            scim: raw.scim.into_set(),
+        })
+    }
+
+    /// The login IDs this patch would give its user, for preloading their owners.
+    pub fn mentioned_login_ids(&self) -> impl Iterator<Item = &str> {
+        self.additional_login_ids
+            .iter()
+            .flatten()
+            .map(LoginId::as_str)
+    }
+}
+
+/// Who owns a login ID, as far as the caller knows.
+pub trait LoginOwners {
+    fn owner(&self, login_id: &str) -> Option<&UserId>;
+}
+
+impl LoginOwners for HashMap<String, UserId> {
+    fn owner(&self, login_id: &str) -> Option<&UserId> {
+        self.get(login_id)
+    }
+}
+
+fn set_text(target: &mut String, s: &Setting<String>) {
+    match s {
+        Setting::NotSet => {}
+        Setting::Reset => target.clear(),
+        Setting::Set(v) => v.clone_into(target),
+    }
+}
+
+fn set_opt<T: Clone>(target: &mut Option<T>, s: &Setting<T>) {
+    match s {
+        Setting::NotSet => {}
+        Setting::Reset => *target = None,
+        Setting::Set(v) => *target = Some(v.clone()),
+    }
+}
+
+/// Apply one patch to one user. Pure: the result is the user as it would be, or the
+/// first error, naming its field; `user` itself is never touched.
+pub fn apply_patch(
+    user: &User,
+    patch: &UserPatch,
+    catalog: &Catalog,
+    owners: &dyn LoginOwners,
+    now: Millis,
+) -> Result<User, Error> {
+    let mut next = user.clone();
+    set_text(&mut next.name, &patch.name);
+    set_text(&mut next.given_name, &patch.given_name);
+    set_text(&mut next.middle_name, &patch.middle_name);
+    set_text(&mut next.family_name, &patch.family_name);
+    set_text(&mut next.picture, &patch.picture);
+    set_opt(&mut next.email, &patch.email);
+    set_opt(&mut next.phone, &patch.phone);
+    if let Some(v) = patch.verified_email {
+        next.verified_email = v;
+    }
+    if let Some(v) = patch.verified_phone {
+        next.verified_phone = v;
+    }
+    if let Some(s) = patch.status {
+        next.status = s;
+    }
+    if let Some(v) = patch.scim {
+        next.scim = v;
+    }
+    if let Some(roles) = &patch.role_names {
+        if let Some(missing) = roles.iter().find(|r| catalog.project_role(r.as_str()).is_none()) {
+            return Err(FieldError::new(
+                "roleNames",
+                format!("role {:?} does not exist", missing.as_str()),
+            )
+            .into());
+        }
+        next.role_names = roles.clone();
+    }
+    if let Some(tenants) = &patch.user_tenants {
+        let mut out = Vec::with_capacity(tenants.len());
+        for (i, t) in tenants.iter().enumerate() {
+            let id = t.tenant_id.as_str();
+            if catalog.tenant(id).is_none() {
+                return Err(FieldError::new(
+                    format!("userTenants[{i}].tenantId"),
+                    format!("tenant {id:?} does not exist"),
+                )
+                .into());
+            }
+            if let Some(missing) = t
+                .role_names
+                .iter()
+                .find(|r| catalog.tenant_role(id, r.as_str()).is_none())
+            {
+                return Err(FieldError::new(
+                    format!("userTenants[{i}].roleNames"),
+                    format!(
+                        "role {:?} does not exist in tenant {id:?} or at project level",
+                        missing.as_str()
+                    ),
+                )
+                .into());
+            }
+            out.push(UserTenant {
+                tenant_id: t.tenant_id.clone(),
+                role_names: t.role_names.clone(),
+            });
+        }
+        next.tenants = out;
+    }
+    if let Some(ids) = &patch.sso_app_ids {
+        next.sso_app_ids = ids.clone();
+    }
+    if let Some(extra) = &patch.additional_login_ids {
+        let mut login_ids: Vec<LoginId> = next.login_ids.iter().take(1).cloned().collect();
+        for l in extra {
+            if login_ids.contains(l) {
+                continue;
+            }
+            if let Some(owner) = owners.owner(l.as_str())
+                && *owner != user.id
+            {
+                return Err(Error::already_exists(format!(
+                    "additionalIdentifiers: login ID {:?} belongs to another user",
+                    l.as_str()
+                )));
+            }
+            login_ids.push(l.clone());
+        }
+        next.login_ids = login_ids;
+    }
+    for (key, value) in &patch.custom_attributes {
+        let field = format!("customAttributes.{key}");
+        let def = catalog.attribute(key).ok_or_else(|| {
+            FieldError::new(&field, "is not a custom attribute of this project")
+        })?;
+        match value {
+            Setting::NotSet => {}
+            Setting::Reset => {
+                next.custom_attributes.remove(key);
+            }
+            Setting::Set(v) => {
+                def.check_value(v)
+                    .map_err(|reason| FieldError::new(&field, reason))?;
+                next.custom_attributes.insert(key.clone(), v.clone());
+            }
+        }
+    }
+    if !next.same_data(user) {
+        next.version = user.version + 1;
+        next.modified = now;
+    }
+    Ok(next)
+}
+
+/// Why an item of a batch failed, and the user as it stood (when there is one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemFailure {
+    pub error: Error,
+    pub user: Option<User>,
+}
+
+/// One item of a patch batch, as the HTTP layer read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchItem {
+    /// A selector and a patch that parsed.
+    Ready { selector: String, patch: UserPatch },
+    /// A selector, but a patch that could not be read.
+    Invalid { selector: String, error: Error },
+    /// No usable `loginId`: reported in `additionalErrors` under `users[index]`.
+    Unaddressable { message: String },
+}
+
+/// What became of one item of a patch batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchOutcome {
+    /// The user as it stands right after this item.
+    Patched(User),
+    Failed {
+        selector: String,
+        failure: ItemFailure,
+    },
+    Unaddressable {
+        index: usize,
+        message: String,
+    },
+}
+
+/// A user a batch changed, with which of its lists changed (stores rewrite only those).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserChange {
+    pub user: User,
+    pub created: bool,
+    pub login_ids_changed: bool,
+    pub roles_changed: bool,
+    pub tenants_changed: bool,
+}
+
+/// The users of one batch, loaded once, and everything known about login ID owners.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    users: HashMap<UserId, User>,
+    originals: HashMap<UserId, User>,
+    owners: HashMap<String, UserId>,
+    touched: Vec<UserId>,
+    touched_set: HashSet<UserId>,
+}
+
+impl Workspace {
+    /// `users`: every user the batch may touch. `owners`: the owner of each other login
+    /// ID the batch mentions (the users' own login IDs are added here).
+    pub fn new(users: Vec<User>, owners: impl IntoIterator<Item = (String, UserId)>) -> Self {
+        let mut ws = Workspace {
+            owners: owners.into_iter().collect(),
+            ..Default::default()
+        };
+        for u in users {
+            for l in &u.login_ids {
+                ws.owners.insert(l.as_str().to_string(), u.id.clone());
+            }
+            ws.originals.insert(u.id.clone(), u.clone());
+            ws.users.insert(u.id.clone(), u);
+        }
+        ws
+    }
+
+    /// The user a selector names now: the owner of that login ID, else the user with
+    /// that user ID.
+    pub fn resolve(&self, selector: &str) -> Option<&User> {
+        self.owners
+            .get(selector)
+            .and_then(|id| self.users.get(id))
+            .or_else(|| self.users.get(selector))
+    }
+
+    fn touch(&mut self, id: &UserId) {
+        if self.touched_set.insert(id.clone()) {
+            self.touched.push(id.clone());
+        }
+    }
+
+    fn commit(&mut self, before: Option<&User>, after: User) {
+        if let Some(b) = before {
+            for l in &b.login_ids {
+                if self.owners.get(l.as_str()) == Some(&b.id) {
+                    self.owners.remove(l.as_str());
+                }
+            }
+        }
+        for l in &after.login_ids {
+            self.owners.insert(l.as_str().to_string(), after.id.clone());
+        }
+        let id = after.id.clone();
+        self.users.insert(id.clone(), after);
+        self.touch(&id);
+    }
+
+    /// Patch the user `selector` names. On success the user is changed here and a copy
+    /// is returned; on failure nothing changes.
+    pub fn patch(
+        &mut self,
+        selector: &str,
+        patch: &UserPatch,
+        catalog: &Catalog,
+        now: Millis,
+    ) -> Result<User, ItemFailure> {
+        let Some(user) = self.resolve(selector) else {
+            return Err(ItemFailure {
+                error: Error::user_not_found(selector),
+                user: None,
+            });
+        };
+        match apply_patch(user, patch, catalog, &self.owners, now) {
+            Ok(next) => {
+                if !next.same_data(user) {
+                    let before = user.clone();
+                    self.commit(Some(&before), next.clone());
+                }
+                Ok(next)
+            }
+            Err(error) => Err(ItemFailure {
+                error,
+                user: Some(user.clone()),
+            }),
+        }
+    }
+
+    /// Create a user (see [`crate::create`]).
+    pub fn create(
+        &mut self,
+        user: User,
+        patch: &UserPatch,
+        catalog: &Catalog,
+        now: Millis,
+    ) -> Result<User, ItemFailure> {
+        let fail = |error: Error| ItemFailure { error, user: None };
+        let Some(primary) = user.login_ids.first() else {
+            return Err(fail(Error::missing("loginId")));
+        };
+        if self.owners.contains_key(primary.as_str()) {
+            return Err(fail(Error::already_exists(format!(
+                "loginId: login ID {:?} is already taken",
+                primary.as_str()
+            ))));
+        }
+        let mut created = apply_patch(&user, patch, catalog, &self.owners, now).map_err(fail)?;
+        created.version = 1;
+        created.modified = now;
+        self.commit(None, created.clone());
+        Ok(created)
+    }
+
+    /// Apply the items of a patch batch in order.
+    pub fn apply_batch(
+        &mut self,
+        items: &[PatchItem],
+        catalog: &Catalog,
+        now: Millis,
+    ) -> Vec<PatchOutcome> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                PatchItem::Ready { selector, patch } => {
+                    match self.patch(selector, patch, catalog, now) {
+                        Ok(user) => PatchOutcome::Patched(user),
+                        Err(failure) => PatchOutcome::Failed {
+                            selector: selector.clone(),
+                            failure,
+                        },
+                    }
+                }
+                PatchItem::Invalid { selector, error } => PatchOutcome::Failed {
+                    selector: selector.clone(),
+                    failure: ItemFailure {
+                        error: error.clone(),
+                        user: self.resolve(selector).cloned(),
+                    },
+                },
+                PatchItem::Unaddressable { message } => PatchOutcome::Unaddressable {
+                    index,
+                    message: message.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// The users that changed, in the order they were first changed.
+    pub fn into_changes(mut self) -> Vec<UserChange> {
+        self.touched
+            .iter()
+            .filter_map(|id| {
+                let user = self.users.remove(id)?;
+                Some(match self.originals.get(id) {
+                    None => UserChange {
+                        user,
+                        created: true,
+                        login_ids_changed: true,
+                        roles_changed: true,
+                        tenants_changed: true,
+                    },
+                    Some(orig) => UserChange {
+                        created: false,
+                        login_ids_changed: orig.login_ids != user.login_ids,
+                        roles_changed: orig.role_names != user.role_names,
+                        tenants_changed: orig.tenants != user.tenants,
+                        user,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a store must load before applying `items`: the selectors (login IDs or user
+/// IDs of the users to load) and the other login IDs whose owners matter.
+pub fn batch_lookups(items: &[PatchItem]) -> (Vec<&str>, Vec<&str>) {
+    let mut selectors = Vec::new();
+    let mut logins = Vec::new();
+    for item in items {
+        match item {
+            PatchItem::Ready { selector, patch } => {
+                selectors.push(selector.as_str());
+                logins.extend(patch.mentioned_login_ids());
+            }
+            PatchItem::Invalid { selector, .. } => selectors.push(selector.as_str()),
+            PatchItem::Unaddressable { .. } => {}
+        }
+    }
+    (selectors, logins)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,125 @@
+//! [`Setting`]: a field that can be left alone, reset, or set.
+//!
+//! JSON has three ways to speak of a field: leave it out, send `null`, send a value.
+//! `Setting` keeps the three apart (as meilisearch's `Setting<T>` does) so that each rule
+//! can say what they mean in one place: in a user patch, an absent or `null` top-level
+//! field leaves the attribute unchanged, while a `null` custom-attribute value removes
+//! that key. Deserialize a `Setting` field with `#[serde(default)]` so that "absent"
+//! becomes [`Setting::NotSet`].
+
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Setting<T> {
+    /// The field was absent: leave the attribute as it is.
+    #[default]
+    NotSet,
+    /// The field was `null` on the wire, or a rule turned it into "clear".
+    Reset,
+    /// The field carries a value.
+    Set(T),
+}
+
+impl<T> Setting<T> {
+    /// The value, if one was given.
+    pub fn set(&self) -> Option<&T> {
+        match self {
+            Setting::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn into_set(self) -> Option<T> {
+        match self {
+            Setting::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_set(&self) -> bool {
+        matches!(self, Setting::NotSet)
+    }
+
+    /// Treat `null` as absent: the reading of a top-level field in every Descope request.
+    pub fn null_as_not_set(self) -> Self {
+        match self {
+            Setting::Reset => Setting::NotSet,
+            other => other,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Setting<U> {
+        match self {
+            Setting::NotSet => Setting::NotSet,
+            Setting::Reset => Setting::Reset,
+            Setting::Set(v) => Setting::Set(f(v)),
+        }
+    }
+
+    /// Like [`Setting::map`] for a fallible conversion.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Setting<U>, E> {
+        Ok(match self {
+            Setting::NotSet => Setting::NotSet,
+            Setting::Reset => Setting::Reset,
+            Setting::Set(v) => Setting::Set(f(v)?),
+        })
+    }
+
+    /// The first of `self` and `other` that is set; `self` wins when both are. This is
+    /// how an alias pair (`name`/`displayName`) collapses to one field.
+    pub fn or(self, other: Setting<T>) -> Setting<T> {
+        match (&self, &other) {
+            (Setting::Set(_), _) => self,
+            (_, Setting::Set(_)) => other,
+            (Setting::Reset, _) => self,
+            _ => other,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Setting<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(v) => Setting::Set(v),
+            None => Setting::Reset,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        a: Setting<String>,
+    }
+
+    fn probe(json: &str) -> Setting<String> {
+        serde_json::from_str::<Probe>(json).map(|p| p.a).unwrap_or(Setting::NotSet)
+    }
+
+    #[test]
+    fn absent_null_and_value_stay_apart() {
+        assert_eq!(probe("{}"), Setting::NotSet);
+        assert_eq!(probe(r#"{"a":null}"#), Setting::Reset);
+        assert_eq!(probe(r#"{"a":"x"}"#), Setting::Set("x".to_string()));
+    }
+
+    #[test]
+    fn or_prefers_a_set_value_then_the_first() {
+        let set = |s: &str| Setting::Set(s.to_string());
+        assert_eq!(set("a").or(set("b")), set("a"));
+        assert_eq!(Setting::NotSet.or(set("b")), set("b"));
+        assert_eq!(Setting::Reset.or(set("b")), set("b"));
+        assert_eq!(Setting::<String>::Reset.or(Setting::NotSet), Setting::Reset);
+        assert_eq!(Setting::<String>::NotSet.or(Setting::Reset), Setting::Reset);
+    }
+
+    #[test]
+    fn null_reads_as_not_set_when_asked() {
+        assert_eq!(Setting::<u8>::Reset.null_as_not_set(), Setting::NotSet);
+        assert_eq!(Setting::Set(1).null_as_not_set(), Setting::Set(1));
+    }
+}

@@ -1,0 +1,98 @@
+//! [`User`]: a user as Roster stores it.
+//!
+//! This is the record the patch rules read and write. What the wire shows on top of it
+//! (`permissions`, `tenantName`, the factor flags that are always `false` here) is
+//! computed when a user is shown, from the project's [`Catalog`](crate::catalog::Catalog).
+
+use serde_json::{Map, Value};
+
+use crate::email::Email;
+use crate::ids::{TenantId, UserId};
+use crate::login_id::LoginId;
+use crate::names::RoleName;
+use crate::phone::Phone;
+use crate::status::UserStatus;
+use crate::time::Millis;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    /// Every login ID; the first is the primary one and never changes by patch.
+    pub login_ids: Vec<LoginId>,
+    pub name: String,
+    pub given_name: String,
+    pub middle_name: String,
+    pub family_name: String,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub picture: String,
+    pub verified_email: bool,
+    pub verified_phone: bool,
+    pub status: UserStatus,
+    pub test: bool,
+    /// Shown as `SCIM`: the user was provisioned or last changed through SCIM.
+    pub scim: bool,
+    /// Shown as `password`: a password was given when the user was created. Roster keeps
+    /// no password itself (it does not authenticate users).
+    pub has_password: bool,
+    /// Project-level roles, in the order given, without repeats.
+    pub role_names: Vec<RoleName>,
+    pub tenants: Vec<UserTenant>,
+    pub sso_app_ids: Vec<String>,
+    pub external_ids: Vec<String>,
+    pub custom_attributes: Map<String, Value>,
+    pub created: Millis,
+    pub modified: Millis,
+    /// Moves by one on every change, starting at 1.
+    pub version: i64,
+}
+
+/// A user's membership of one tenant, with the roles the user holds there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTenant {
+    pub tenant_id: TenantId,
+    pub role_names: Vec<RoleName>,
+}
+
+impl User {
+    /// A user with nothing but an ID and a primary login ID, as creation starts.
+    pub fn blank(id: UserId, login_id: LoginId, now: Millis) -> Self {
+        Self {
+            id,
+            login_ids: vec![login_id],
+            name: String::new(),
+            given_name: String::new(),
+            middle_name: String::new(),
+            family_name: String::new(),
+            email: None,
+            phone: None,
+            picture: String::new(),
+            verified_email: false,
+            verified_phone: false,
+            status: UserStatus::Invited,
+            test: false,
+            scim: false,
+            has_password: false,
+            role_names: Vec::new(),
+            tenants: Vec::new(),
+            sso_app_ids: Vec::new(),
+            external_ids: Vec::new(),
+            custom_attributes: Map::new(),
+            created: now,
+            modified: now,
+            version: 1,
+        }
+    }
+
+    /// Whether `other` holds the same data, bookkeeping (`modified`, `version`) aside.
+    pub fn same_data(&self, other: &User) -> bool {
+        let mut a = self.clone();
+        a.modified = other.modified;
+        a.version = other.version;
+        &a == other
+    }
+
+    pub fn primary_login_id(&self) -> Option<&LoginId> {
+        self.login_ids.first()
+    }
+}
