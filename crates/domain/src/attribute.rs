@@ -126,7 +126,8 @@ pub struct AttributeDef {
 impl AttributeDef {
     /// Whether `value` fits this definition; the error says what was expected.
     pub fn check_value(&self, value: &Value) -> Result<(), String> {
-        let option_ok = |s: &str| self.options.is_empty() || self.options.iter().any(|o| o.value == s);
+        let option_ok =
+            |s: &str| self.options.is_empty() || self.options.iter().any(|o| o.value == s);
         let options_list = || {
             self.options
                 .iter()
@@ -142,7 +143,10 @@ impl AttributeDef {
                 if option_ok(s) {
                     Ok(())
                 } else {
-                    Err(format!("{s:?} is not one of the options ({})", options_list()))
+                    Err(format!(
+                        "{s:?} is not one of the options ({})",
+                        options_list()
+                    ))
                 }
             }
             (AttributeType::MultiSelect, Value::Array(items)) => {
@@ -167,7 +171,11 @@ impl AttributeDef {
             (AttributeType::Date, Value::Number(n)) if n.is_i64() => Ok(()),
             (AttributeType::Date, Value::String(s)) if is_iso_date(s) => Ok(()),
             (AttributeType::MonthDay, Value::String(s)) if is_month_day(s) => Ok(()),
-            (kind, other) => Err(format!("expected {}, found {}", expected(kind), describe(other))),
+            (kind, other) => Err(format!(
+                "expected {}, found {}",
+                expected(kind),
+                describe(other)
+            )),
         }
     }
 }
@@ -226,7 +234,8 @@ fn is_iso_date(s: &str) -> bool {
         return false;
     }
     let mut parts = date.split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -267,9 +276,15 @@ mod tests {
         for t in AttributeType::ALL {
             assert_eq!(AttributeType::from_wire(&json!(t.code())), Ok(t));
             assert_eq!(AttributeType::from_wire(&json!(t.name())), Ok(t));
-            assert_eq!(AttributeType::from_wire(&json!(t.code().to_string())), Ok(t));
+            assert_eq!(
+                AttributeType::from_wire(&json!(t.code().to_string())),
+                Ok(t)
+            );
         }
-        assert_eq!(AttributeType::from_wire(&json!("Text")), Ok(AttributeType::String));
+        assert_eq!(
+            AttributeType::from_wire(&json!("Text")),
+            Ok(AttributeType::String)
+        );
         assert!(AttributeType::from_wire(&json!(0)).is_err());
         assert!(AttributeType::from_wire(&json!(8)).is_err());
         assert!(AttributeType::from_wire(&json!("colour")).is_err());
@@ -278,12 +293,36 @@ mod tests {
 
     #[test]
     fn values_must_fit_their_type() {
-        assert!(def(AttributeType::String, &[]).check_value(&json!("x")).is_ok());
-        assert!(def(AttributeType::String, &[]).check_value(&json!(1)).is_err());
-        assert!(def(AttributeType::Number, &[]).check_value(&json!(1.5)).is_ok());
-        assert!(def(AttributeType::Number, &[]).check_value(&json!("1")).is_err());
-        assert!(def(AttributeType::Boolean, &[]).check_value(&json!(false)).is_ok());
-        assert!(def(AttributeType::Boolean, &[]).check_value(&json!("true")).is_err());
+        assert!(
+            def(AttributeType::String, &[])
+                .check_value(&json!("x"))
+                .is_ok()
+        );
+        assert!(
+            def(AttributeType::String, &[])
+                .check_value(&json!(1))
+                .is_err()
+        );
+        assert!(
+            def(AttributeType::Number, &[])
+                .check_value(&json!(1.5))
+                .is_ok()
+        );
+        assert!(
+            def(AttributeType::Number, &[])
+                .check_value(&json!("1"))
+                .is_err()
+        );
+        assert!(
+            def(AttributeType::Boolean, &[])
+                .check_value(&json!(false))
+                .is_ok()
+        );
+        assert!(
+            def(AttributeType::Boolean, &[])
+                .check_value(&json!("true"))
+                .is_err()
+        );
         let single = def(AttributeType::SingleSelect, &["red", "blue"]);
         assert!(single.check_value(&json!("red")).is_ok());
         assert!(single.check_value(&json!("green")).is_err());
@@ -292,7 +331,11 @@ mod tests {
         assert!(multi.check_value(&json!([])).is_ok());
         assert!(multi.check_value(&json!(["c"])).is_err());
         assert!(multi.check_value(&json!("a")).is_err());
-        assert!(def(AttributeType::MultiSelect, &[]).check_value(&json!(["any"])).is_ok());
+        assert!(
+            def(AttributeType::MultiSelect, &[])
+                .check_value(&json!(["any"]))
+                .is_ok()
+        );
         let date = def(AttributeType::Date, &[]);
         assert!(date.check_value(&json!(1_764_000_000_000_i64)).is_ok());
         assert!(date.check_value(&json!("2024-02-29")).is_ok());

@@ -180,7 +180,9 @@ mod tests {
     }
 
     fn names(v: &[&str]) -> Vec<RoleName> {
-        v.iter().map(|s| RoleName::from_stored((*s).into())).collect()
+        v.iter()
+            .map(|s| RoleName::from_stored((*s).into()))
+            .collect()
     }
 
     #[test]
@@ -195,9 +197,18 @@ mod tests {
             [],
         );
         let t1 = TenantId::from_stored("t1".into());
-        assert_eq!(c.tenant_permissions_of(&t1, &names(&["admin"])), vec!["t.all"]);
-        assert_eq!(c.tenant_permissions_of(&t1, &names(&["viewer"])), vec!["p.read"]);
-        assert_eq!(c.permissions_of(&names(&["admin", "viewer", "admin"])), vec!["p.all", "p.read"]);
+        assert_eq!(
+            c.tenant_permissions_of(&t1, &names(&["admin"])),
+            vec!["t.all"]
+        );
+        assert_eq!(
+            c.tenant_permissions_of(&t1, &names(&["viewer"])),
+            vec!["p.read"]
+        );
+        assert_eq!(
+            c.permissions_of(&names(&["admin", "viewer", "admin"])),
+            vec!["p.all", "p.read"]
+        );
         assert_eq!(c.tenant_name(&t1), "Tenant One");
         assert_eq!(c.tenant_name(&TenantId::from_stored("gone".into())), "");
         assert!(c.tenant_role("t1", "nope").is_none());

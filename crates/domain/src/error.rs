@@ -185,7 +185,11 @@ mod tests {
             assert_eq!(c.len(), 7, "{c}");
             assert!(c.starts_with('E') && c[1..].chars().all(|d| d.is_ascii_digit()));
             assert!((400..600).contains(&code.status()));
-            assert_ne!(code.status(), 503, "503 makes the SDKs retry for ten seconds");
+            assert_ne!(
+                code.status(),
+                503,
+                "503 makes the SDKs retry for ten seconds"
+            );
             assert!(!code.description().is_empty());
         }
     }

@@ -161,8 +161,11 @@ impl UserPatch {
                         ));
                     }
                     let roles = t.role_names.into_set().unwrap_or_default();
-                    let role_names =
-                        parse_list(&format!("userTenants[{i}].roleNames"), roles, RoleName::parse)?;
+                    let role_names = parse_list(
+                        &format!("userTenants[{i}].roleNames"),
+                        roles,
+                        RoleName::parse,
+                    )?;
                     out.push(TenantAssignment {
                         tenant_id,
                         role_names,
@@ -172,9 +175,9 @@ impl UserPatch {
             }
         };
         let status = match raw.status.null_as_not_set() {
-            Setting::Set(s) if !s.is_empty() => Some(
-                UserStatus::parse(&s).map_err(|reason| FieldError::new("status", reason))?,
-            ),
+            Setting::Set(s) if !s.is_empty() => {
+                Some(UserStatus::parse(&s).map_err(|reason| FieldError::new("status", reason))?)
+            }
             _ => None,
         };
         let custom_attributes = raw
@@ -291,7 +294,10 @@ pub fn apply_patch(
         next.scim = v;
     }
     if let Some(roles) = &patch.role_names {
-        if let Some(missing) = roles.iter().find(|r| catalog.project_role(r.as_str()).is_none()) {
+        if let Some(missing) = roles
+            .iter()
+            .find(|r| catalog.project_role(r.as_str()).is_none())
+        {
             return Err(FieldError::new(
                 "roleNames",
                 format!("role {:?} does not exist", missing.as_str()),
@@ -355,9 +361,9 @@ pub fn apply_patch(
     }
     for (key, value) in &patch.custom_attributes {
         let field = format!("customAttributes.{key}");
-        let def = catalog.attribute(key).ok_or_else(|| {
-            FieldError::new(&field, "is not a custom attribute of this project")
-        })?;
+        let def = catalog
+            .attribute(key)
+            .ok_or_else(|| FieldError::new(&field, "is not a custom attribute of this project"))?;
         match value {
             Setting::NotSet => {}
             Setting::Reset => {

@@ -15,9 +15,8 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let invalid = || {
-            format!("{s:?} is not a valid phone number (expected + and 8 to 15 digits, E.164)")
-        };
+        let invalid =
+            || format!("{s:?} is not a valid phone number (expected + and 8 to 15 digits, E.164)");
         let compact: String = s
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
@@ -51,9 +50,18 @@ mod tests {
 
     #[test]
     fn normalises_to_e164() {
-        assert_eq!(Phone::parse("+1-555-555-5555").map(|p| p.0), Ok("+15555555555".into()));
-        assert_eq!(Phone::parse("+44 (20) 7946.0018").map(|p| p.0), Ok("+442079460018".into()));
-        assert_eq!(Phone::parse("+12345678").map(|p| p.0), Ok("+12345678".into()));
+        assert_eq!(
+            Phone::parse("+1-555-555-5555").map(|p| p.0),
+            Ok("+15555555555".into())
+        );
+        assert_eq!(
+            Phone::parse("+44 (20) 7946.0018").map(|p| p.0),
+            Ok("+442079460018".into())
+        );
+        assert_eq!(
+            Phone::parse("+12345678").map(|p| p.0),
+            Ok("+12345678".into())
+        );
     }
 
     #[test]

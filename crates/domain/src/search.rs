@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn sort_fields() {
-        assert_eq!(SortField::parse("createdTime"), Some(SortField::CreatedTime));
+        assert_eq!(
+            SortField::parse("createdTime"),
+            Some(SortField::CreatedTime)
+        );
         assert_eq!(SortField::parse("nope"), None);
     }
 }

@@ -97,7 +97,9 @@ mod tests {
     }
 
     fn probe(json: &str) -> Setting<String> {
-        serde_json::from_str::<Probe>(json).map(|p| p.a).unwrap_or(Setting::NotSet)
+        serde_json::from_str::<Probe>(json)
+            .map(|p| p.a)
+            .unwrap_or(Setting::NotSet)
     }
 
     #[test]

@@ -53,15 +53,16 @@ impl TenantQuery {
         let names_ok =
             self.names.is_empty() || self.names.iter().any(|n| n == t.spec.name.as_str());
         let domains_ok = self.self_provisioning_domains.is_empty()
-            || t
-                .spec
+            || t.spec
                 .self_provisioning_domains
                 .iter()
                 .any(|d| self.self_provisioning_domains.contains(d));
-        let attrs_ok = self
-            .custom_attributes
-            .iter()
-            .all(|(k, want)| t.spec.custom_attributes.get(k).is_some_and(|have| value_matches(have, want)));
+        let attrs_ok = self.custom_attributes.iter().all(|(k, want)| {
+            t.spec
+                .custom_attributes
+                .get(k)
+                .is_some_and(|have| value_matches(have, want))
+        });
         let parent_ok = self.parent_tenant_id.is_empty()
             || t.spec
                 .parent
@@ -120,7 +121,10 @@ mod tests {
         };
         assert!(!wrong.matches(&t));
         let attrs = TenantQuery {
-            custom_attributes: json!({"tier": ["silver", "gold"]}).as_object().cloned().unwrap_or_default(),
+            custom_attributes: json!({"tier": ["silver", "gold"]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
             self_provisioning_domains: vec!["acme.com".into()],
             ..Default::default()
         };

@@ -1,1 +1,215 @@
-//! placeholder
+//! The storage boundary: what Roster asks of a database, as traits, and the flows that
+//! only need those traits.
+//!
+//! A backend (SQLite today, PostgreSQL next) implements [`Store`], which is the sum of
+//! small capability traits, one per resource. Backends only load and write: the rules
+//! (what a patch does, what creation checks) live in `roster-domain`, and the flows that
+//! string loading, the rules and writing together live here, once, in [`batch`]. Every
+//! backend must pass the same [`conformance`] suite.
+//!
+//! Errors are the domain's [`Error`]: a backend maps its constraint violations to
+//! [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode::AlreadyExists) and the like,
+//! and anything unexpected to [`Error::internal`], after logging the cause.
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::attribute::AttributeDef;
+use roster_domain::catalog::Catalog;
+use roster_domain::ids::{KeyId, PermissionId, ProjectId, RoleId, TenantId, UserId};
+use roster_domain::keys::KeyHash;
+use roster_domain::names::{Label, PermissionName};
+use roster_domain::patch::UserChange;
+use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
+use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
+use roster_domain::search::UserQuery;
+use roster_domain::tenant::{Tenant, TenantSpec};
+use roster_domain::time::Millis;
+use roster_domain::user::User;
+
+pub mod auth;
+pub mod batch;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A management key as stored: never the secret, only its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub id: KeyId,
+    pub name: String,
+    pub hash: KeyHash,
+    pub created: Millis,
+    pub expires: Option<Millis>,
+    pub revoked: Option<Millis>,
+}
+
+/// Projects and their management keys.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Create a project; [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode) if the ID
+    /// is taken.
+    async fn create_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<()>;
+    /// Create the project unless it exists. Returns whether it was created.
+    async fn ensure_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<bool>;
+    async fn project_exists(&self, id: &ProjectId) -> Result<bool>;
+    /// Whether the store holds any project at all (first start).
+    async fn has_projects(&self) -> Result<bool>;
+    /// Add a key to a project ([`ErrorCode::ProjectNotFound`](roster_domain::ErrorCode)
+    /// if there is no such project). Adding a key whose digest is already stored for
+    /// this project does nothing and returns `false`.
+    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool>;
+    /// The project's keys, revoked and expired ones included.
+    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>>;
+    /// Revoke a key; `false` if the project has no such key.
+    async fn revoke_key(&self, project: &ProjectId, key: &KeyId, now: Millis) -> Result<bool>;
+}
+
+/// How a single-user request names its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSelector<'a> {
+    /// A login ID, else a user ID (what `loginId` means everywhere).
+    LoginOrUserId(&'a str),
+    /// A user ID only (`userId`).
+    UserId(&'a str),
+}
+
+/// Users: reads outside any transaction, writes through a [`UserTx`].
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Start the one write transaction of a user batch. Concurrent writers of the same
+    /// project (or of the same database) wait for each other: what a transaction loads
+    /// cannot change until it commits.
+    async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>>;
+    /// The project's roles, tenants and attribute definitions.
+    async fn catalog(&self, project: &ProjectId) -> Result<Catalog>;
+    async fn load_user(
+        &self,
+        project: &ProjectId,
+        selector: UserSelector<'_>,
+    ) -> Result<Option<User>>;
+    /// Users by user ID, in no particular order; unknown IDs are skipped.
+    async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>>;
+    /// One page of users matching the query, and how many match in all.
+    async fn search_users(
+        &self,
+        project: &ProjectId,
+        query: &UserQuery,
+    ) -> Result<(Vec<User>, u64)>;
+    /// Delete one user; `false` if there was none.
+    async fn delete_user(&self, project: &ProjectId, selector: UserSelector<'_>) -> Result<bool>;
+    /// Delete users by user ID; returns how many existed.
+    async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64>;
+    /// Delete every test user; returns how many there were.
+    async fn delete_test_users(&self, project: &ProjectId) -> Result<u64>;
+}
+
+/// The write transaction of a user batch. Dropping it without [`UserTx::commit`] rolls
+/// everything back.
+#[async_trait]
+pub trait UserTx: Send {
+    async fn catalog(&mut self) -> Result<Catalog>;
+    /// Load, in one round trip where the engine allows, every user a selector names (by
+    /// login ID or user ID), and the owner of each of `login_ids`.
+    async fn load_for_batch(
+        &mut self,
+        selectors: &[&str],
+        login_ids: &[&str],
+    ) -> Result<(Vec<User>, Vec<(String, UserId)>)>;
+    /// Write the changed and created users: set-based, a fixed number of statements
+    /// whatever the number of users. Role names are mapped to IDs with `catalog`.
+    async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Tenants. Deleting a tenant removes its roles and every membership of it.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode) when the ID or the name is
+    /// taken; a validation error when the parent does not exist.
+    async fn create_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        spec: &TenantSpec,
+        now: Millis,
+    ) -> Result<()>;
+    /// Replace a tenant's fields (not its parent).
+    async fn update_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        spec: &TenantSpec,
+    ) -> Result<()>;
+    /// Delete a tenant. With `cascade`, users whose only tenant it was are deleted too.
+    async fn delete_tenant(&self, project: &ProjectId, id: &TenantId, cascade: bool) -> Result<()>;
+    async fn load_tenant(&self, project: &ProjectId, id: &TenantId) -> Result<Option<Tenant>>;
+    async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>>;
+}
+
+/// Roles. Each call is one transaction: a batch is created, changed or deleted whole.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    async fn create_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[(RoleId, RoleSpec)],
+        now: Millis,
+    ) -> Result<()>;
+    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<()>;
+    /// With `missing_ok` false, a role that does not exist fails the whole call.
+    async fn delete_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[RoleRef],
+        missing_ok: bool,
+    ) -> Result<()>;
+    async fn all_roles(&self, project: &ProjectId) -> Result<Vec<Role>>;
+}
+
+/// Permissions. Each call is one transaction.
+#[async_trait]
+pub trait PermissionStore: Send + Sync {
+    async fn create_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[(PermissionId, PermissionName, String)],
+    ) -> Result<()>;
+    async fn update_permissions(
+        &self,
+        project: &ProjectId,
+        updates: &[PermissionUpdate],
+    ) -> Result<()>;
+    async fn delete_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[PermissionRef],
+        missing_ok: bool,
+    ) -> Result<()>;
+    async fn all_permissions(&self, project: &ProjectId) -> Result<Vec<Permission>>;
+}
+
+/// Custom attribute definitions. Deleting one removes its values from every user.
+#[async_trait]
+pub trait AttributeStore: Send + Sync {
+    async fn create_attributes(&self, project: &ProjectId, defs: &[AttributeDef]) -> Result<()>;
+    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<()>;
+    async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>>;
+}
+
+/// A whole backend.
+#[async_trait]
+pub trait Store:
+    ProjectStore
+    + UserStore
+    + TenantStore
+    + RoleStore
+    + PermissionStore
+    + AttributeStore
+    + std::fmt::Debug
+{
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> Result<()>;
+    /// A short name for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}

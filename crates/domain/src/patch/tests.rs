@@ -148,9 +148,15 @@ fn absent_and_null_fields_leave_the_user_alone() {
     u.name = "Ann".into();
     u.custom_attributes.insert("age".into(), json!(30));
     let same = apply(&u, json!({})).unwrap();
-    assert_eq!(same, u, "an empty patch changes nothing, not even the version");
-    let same = apply(&u, json!({"name": null, "roleNames": null, "customAttributes": null}))
-        .unwrap();
+    assert_eq!(
+        same, u,
+        "an empty patch changes nothing, not even the version"
+    );
+    let same = apply(
+        &u,
+        json!({"name": null, "roleNames": null, "customAttributes": null}),
+    )
+    .unwrap();
     assert_eq!(same, u);
 }
 
@@ -181,7 +187,11 @@ fn bad_email_phone_and_status_name_their_field() {
     assert_eq!(e.field, "phone");
     let e = UserPatch::parse(raw(json!({"status": "active"}))).unwrap_err();
     assert_eq!(e.field, "status");
-    assert_eq!(patch(json!({"status": ""})).status, None, "\"\" leaves the status");
+    assert_eq!(
+        patch(json!({"status": ""})).status,
+        None,
+        "\"\" leaves the status"
+    );
 }
 
 #[test]
@@ -189,7 +199,10 @@ fn roles_replace_the_list_and_must_exist() {
     let u = user("U1", "a");
     let next = apply(&u, json!({"roleNames": ["admin", "viewer", "admin"]})).unwrap();
     assert_eq!(
-        next.role_names.iter().map(RoleName::as_str).collect::<Vec<_>>(),
+        next.role_names
+            .iter()
+            .map(RoleName::as_str)
+            .collect::<Vec<_>>(),
         ["admin", "viewer"]
     );
     let cleared = apply(&next, json!({"roleNames": []})).unwrap();
@@ -198,7 +211,10 @@ fn roles_replace_the_list_and_must_exist() {
     assert_eq!(err.code, ErrorCode::ValidationFailure);
     assert_eq!(err.message, "roleNames: role \"ghost\" does not exist");
     let err = apply(&u, json!({"roleNames": ["editor"]})).unwrap_err();
-    assert!(err.message.contains("\"editor\""), "tenant roles are not project roles");
+    assert!(
+        err.message.contains("\"editor\""),
+        "tenant roles are not project roles"
+    );
 }
 
 #[test]
@@ -214,14 +230,25 @@ fn tenants_replace_the_list_with_roles_from_tenant_or_project() {
     let only_t2 = apply(&next, json!({"userTenants": [{"tenantId": "t2"}]})).unwrap();
     assert_eq!(only_t2.tenants.len(), 1, "tenants not named are removed");
     let err = apply(&u, json!({"userTenants": [{"tenantId": "t3"}]})).unwrap_err();
-    assert_eq!(err.message, "userTenants[0].tenantId: tenant \"t3\" does not exist");
-    let err = apply(&u, json!({"userTenants": [{"tenantId": "t2", "roleNames": ["editor"]}]}))
-        .unwrap_err();
-    assert!(err.message.starts_with("userTenants[0].roleNames: role \"editor\""));
+    assert_eq!(
+        err.message,
+        "userTenants[0].tenantId: tenant \"t3\" does not exist"
+    );
+    let err = apply(
+        &u,
+        json!({"userTenants": [{"tenantId": "t2", "roleNames": ["editor"]}]}),
+    )
+    .unwrap_err();
+    assert!(
+        err.message
+            .starts_with("userTenants[0].roleNames: role \"editor\"")
+    );
     let e = UserPatch::parse(raw(json!({"userTenants": [{"roleNames": []}]}))).unwrap_err();
     assert_eq!(e.to_string(), "userTenants[0].tenantId: is required");
-    let e = UserPatch::parse(raw(json!({"userTenants": [{"tenantId": "t1"}, {"tenantId": "t1"}]})))
-        .unwrap_err();
+    let e = UserPatch::parse(raw(
+        json!({"userTenants": [{"tenantId": "t1"}, {"tenantId": "t1"}]}),
+    ))
+    .unwrap_err();
     assert_eq!(e.field, "userTenants");
 }
 
@@ -231,7 +258,10 @@ fn custom_attributes_merge_per_key_and_null_removes() {
     u.custom_attributes.insert("age".into(), json!(30));
     u.custom_attributes.insert("nick".into(), json!("annie"));
     let next = apply(&u, json!({"customAttributes": {"vip": true, "nick": null}})).unwrap();
-    assert_eq!(Value::Object(next.custom_attributes), json!({"age": 30, "vip": true}));
+    assert_eq!(
+        Value::Object(next.custom_attributes),
+        json!({"age": 30, "vip": true})
+    );
     let err = apply(&u, json!({"customAttributes": {"age": "thirty"}})).unwrap_err();
     assert_eq!(
         err.message,
@@ -253,7 +283,10 @@ fn additional_identifiers_keep_the_primary_and_refuse_others_login_ids() {
     let p = patch(json!({"additionalIdentifiers": ["a2", "a", "a2"]}));
     let next = ws.patch("a", &p, &c, Millis(9)).unwrap();
     assert_eq!(
-        next.login_ids.iter().map(LoginId::as_str).collect::<Vec<_>>(),
+        next.login_ids
+            .iter()
+            .map(LoginId::as_str)
+            .collect::<Vec<_>>(),
         ["a", "a2"]
     );
     assert_eq!(ws.resolve("a2").map(|u| u.id.as_str()), Some("U1"));
@@ -263,8 +296,13 @@ fn additional_identifiers_keep_the_primary_and_refuse_others_login_ids() {
     assert!(f.error.message.starts_with("additionalIdentifiers:"));
     assert_eq!(f.user.as_ref().map(|u| u.id.as_str()), Some("U2"));
     // Released by U1, then free for U2, as if the items had been sent one by one.
-    ws.patch("U1", &patch(json!({"additionalIdentifiers": []})), &c, Millis(9))
-        .unwrap();
+    ws.patch(
+        "U1",
+        &patch(json!({"additionalIdentifiers": []})),
+        &c,
+        Millis(9),
+    )
+    .unwrap();
     assert!(ws.resolve("a2").is_none());
     ws.patch("b", &taken, &c, Millis(9)).unwrap();
     assert_eq!(ws.resolve("a2").map(|u| u.id.as_str()), Some("U2"));
@@ -310,9 +348,17 @@ fn a_batch_applies_in_order_and_reports_each_item() {
     let PatchOutcome::Patched(first) = &out[0] else {
         panic!("{:?}", out[0])
     };
-    assert_eq!((first.name.as_str(), first.family_name.as_str()), ("first", ""));
-    assert!(matches!(&out[1], PatchOutcome::Failed { failure, .. } if failure.user.is_none() && failure.error.code == ErrorCode::UserNotFound));
-    assert!(matches!(&out[2], PatchOutcome::Unaddressable { index: 2, .. }));
+    assert_eq!(
+        (first.name.as_str(), first.family_name.as_str()),
+        ("first", "")
+    );
+    assert!(
+        matches!(&out[1], PatchOutcome::Failed { failure, .. } if failure.user.is_none() && failure.error.code == ErrorCode::UserNotFound)
+    );
+    assert!(matches!(
+        &out[2],
+        PatchOutcome::Unaddressable { index: 2, .. }
+    ));
     let PatchOutcome::Failed { failure, .. } = &out[3] else {
         panic!("{:?}", out[3])
     };
@@ -320,7 +366,10 @@ fn a_batch_applies_in_order_and_reports_each_item() {
     let PatchOutcome::Patched(last) = &out[4] else {
         panic!("{:?}", out[4])
     };
-    assert_eq!((last.name.as_str(), last.family_name.as_str()), ("first", "second"));
+    assert_eq!(
+        (last.name.as_str(), last.family_name.as_str()),
+        ("first", "second")
+    );
     assert_eq!(last.version, 3);
     let changes = ws.into_changes();
     assert_eq!(changes.len(), 1, "the failed user is not written");
@@ -333,14 +382,26 @@ fn creation_checks_what_a_patch_checks_and_that_the_login_id_is_free() {
     let mut ws = Workspace::new(vec![user("U1", "a")], []);
     let c = catalog();
     let blank = user("U9", "a");
-    let f = ws.create(blank, &UserPatch::default(), &c, Millis(1)).unwrap_err();
+    let f = ws
+        .create(blank, &UserPatch::default(), &c, Millis(1))
+        .unwrap_err();
     assert_eq!(f.error.code, ErrorCode::AlreadyExists);
     let f = ws
-        .create(user("U9", "new"), &patch(json!({"roleNames": ["ghost"]})), &c, Millis(1))
+        .create(
+            user("U9", "new"),
+            &patch(json!({"roleNames": ["ghost"]})),
+            &c,
+            Millis(1),
+        )
         .unwrap_err();
     assert_eq!(f.error.code, ErrorCode::ValidationFailure);
     let made = ws
-        .create(user("U9", "new"), &patch(json!({"roleNames": ["admin"], "name": "N"})), &c, Millis(1))
+        .create(
+            user("U9", "new"),
+            &patch(json!({"roleNames": ["admin"], "name": "N"})),
+            &c,
+            Millis(1),
+        )
         .unwrap();
     assert_eq!((made.version, made.status), (1, UserStatus::Invited));
     assert_eq!(ws.resolve("new").map(|u| u.id.as_str()), Some("U9"));
@@ -349,12 +410,28 @@ fn creation_checks_what_a_patch_checks_and_that_the_login_id_is_free() {
 }
 
 fn any_patch_json() -> impl Strategy<Value = Value> {
-    let name = prop_oneof![Just(Value::Null), Just(json!("")), "[a-z]{1,6}".prop_map(Value::from)];
+    let name = prop_oneof![
+        Just(Value::Null),
+        Just(json!("")),
+        "[a-z]{1,6}".prop_map(Value::from)
+    ];
     let email = prop_oneof![Just(json!("ok@x.io")), Just(json!("bad")), Just(json!(""))];
-    let roles = prop::collection::vec(prop_oneof![Just("admin"), Just("viewer"), Just("ghost")], 0..3);
+    let roles = prop::collection::vec(
+        prop_oneof![Just("admin"), Just("viewer"), Just("ghost")],
+        0..3,
+    );
     let attrs = prop::collection::btree_map(
-        prop_oneof![Just("age".to_string()), Just("nick".to_string()), Just("ghost".to_string())],
-        prop_oneof![Just(Value::Null), Just(json!(1)), Just(json!("s")), Just(json!(true))],
+        prop_oneof![
+            Just("age".to_string()),
+            Just("nick".to_string()),
+            Just("ghost".to_string())
+        ],
+        prop_oneof![
+            Just(Value::Null),
+            Just(json!(1)),
+            Just(json!("s")),
+            Just(json!(true))
+        ],
         0..3,
     );
     (

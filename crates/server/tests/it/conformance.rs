@@ -1,0 +1,46 @@
+//! Runs `roster_store::conformance` on each backend: SQLite in memory and in a file
+//! always, PostgreSQL when `ROSTER_TEST_POSTGRES_URL` is set.
+
+use std::sync::Arc;
+
+use roster_store::Store;
+use roster_store_sqlite::SqliteStore;
+
+async fn sqlite_memory() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap())
+}
+
+async fn sqlite_file() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("conformance.db").display());
+    (Arc::new(SqliteStore::open(&url).await.unwrap()), dir)
+}
+
+macro_rules! sqlite_memory_check {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            roster_store::conformance::$name(sqlite_memory().await).await;
+        }
+    };
+}
+
+macro_rules! sqlite_file_check {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let (store, _dir) = sqlite_file().await;
+            roster_store::conformance::$name(store).await;
+        }
+    };
+}
+
+mod sqlite_memory {
+    use super::*;
+    roster_store::checks!(sqlite_memory_check);
+}
+
+mod sqlite_file {
+    use super::*;
+    roster_store::checks!(sqlite_file_check);
+}

@@ -1,0 +1,150 @@
+//! Custom attribute definitions. Deleting a definition removes its values from every
+//! user of the project in the same transaction, so no user holds an undefined key.
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::ids::ProjectId;
+use roster_domain::names::AttributeName;
+use roster_store::AttributeStore;
+use serde_json::Value;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{SqliteStore, internal, is_unique_violation, json_column, to_json};
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredOption {
+    value: String,
+    label: String,
+}
+
+pub(crate) async fn load_attributes(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<AttributeDef>, Error> {
+    let rows = sqlx::query(
+        "SELECT name, type_code, display_name, options, default_value, view_permissions, \
+           edit_permissions, required FROM attribute_defs WHERE project_id = ?1 ORDER BY position",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load attribute definitions"))?;
+    rows.iter()
+        .map(|r| {
+            let text = |c: &str| -> Result<String, Error> {
+                r.try_get(c).map_err(internal("read an attribute"))
+            };
+            let code: i64 = r
+                .try_get("type_code")
+                .map_err(internal("read an attribute"))?;
+            let options: Vec<StoredOption> = json_column(&text("options")?, "options")?;
+            Ok(AttributeDef {
+                name: AttributeName::from_stored(text("name")?),
+                kind: AttributeType::from_code(code).ok_or_else(|| {
+                    tracing::error!(code, "sqlite: unknown stored attribute type");
+                    Error::internal()
+                })?,
+                display_name: text("display_name")?,
+                options: options
+                    .into_iter()
+                    .map(|o| SelectOption {
+                        value: o.value,
+                        label: o.label,
+                    })
+                    .collect(),
+                default_value: json_column::<Value>(&text("default_value")?, "default_value")?,
+                view_permissions: json_column(&text("view_permissions")?, "view_permissions")?,
+                edit_permissions: json_column(&text("edit_permissions")?, "edit_permissions")?,
+                required: r
+                    .try_get("required")
+                    .map_err(internal("read an attribute"))?,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl AttributeStore for SqliteStore {
+    async fn create_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for d in defs {
+            let options: Vec<StoredOption> = d
+                .options
+                .iter()
+                .map(|o| StoredOption {
+                    value: o.value.clone(),
+                    label: o.label.clone(),
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
+                   view_permissions, edit_permissions, required, position) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+                   (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = ?1))",
+            )
+            .bind(project.as_str())
+            .bind(d.name.as_str())
+            .bind(d.kind.code())
+            .bind(&d.display_name)
+            .bind(to_json(&options))
+            .bind(to_json(&d.default_value))
+            .bind(to_json(&d.view_permissions))
+            .bind(to_json(&d.edit_permissions))
+            .bind(d.required)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::already_exists(format!(
+                        "name: custom attribute {:?} already exists",
+                        d.name.as_str()
+                    ))
+                } else {
+                    internal("create attribute")(e)
+                }
+            })?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        let names_json = to_json(&names);
+        let deleted = sqlx::query(
+            "DELETE FROM attribute_defs WHERE project_id = ?1 AND name IN (SELECT value FROM json_each(?2)) \
+             RETURNING name",
+        )
+        .bind(project.as_str())
+        .bind(&names_json)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(internal("delete attributes"))?;
+        for row in deleted {
+            let name: String = row.try_get("name").map_err(internal("read an attribute"))?;
+            sqlx::query(
+                "UPDATE users SET custom_attributes = json_remove(custom_attributes, ?2) \
+                 WHERE project_id = ?1 AND json_type(custom_attributes, ?2) IS NOT NULL",
+            )
+            .bind(project.as_str())
+            .bind(format!("$.\"{name}\""))
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("remove attribute values"))?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>, Error> {
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(internal("acquire a reader"))?;
+        load_attributes(&mut conn, project).await
+    }
+}

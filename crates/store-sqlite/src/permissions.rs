@@ -1,0 +1,162 @@
+//! Permissions. Each call is one transaction; deleting a permission removes it from
+//! every role (foreign key cascade).
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::ids::{PermissionId, ProjectId};
+use roster_domain::names::PermissionName;
+use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
+use roster_store::PermissionStore;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{SqliteStore, internal, is_unique_violation};
+
+fn duplicate(name: &str) -> Error {
+    Error::already_exists(format!("name: permission {name:?} already exists"))
+}
+
+async fn find(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    r: &PermissionRef,
+) -> Result<Option<String>, Error> {
+    let (sql, value) = match r {
+        PermissionRef::Id(id) => (
+            "SELECT id FROM permissions WHERE project_id = ?1 AND id = ?2",
+            id.as_str(),
+        ),
+        PermissionRef::Name(n) => (
+            "SELECT id FROM permissions WHERE project_id = ?1 AND name = ?2",
+            n.as_str(),
+        ),
+    };
+    let row = sqlx::query(sql)
+        .bind(project.as_str())
+        .bind(value)
+        .fetch_optional(conn)
+        .await
+        .map_err(internal("find a permission"))?;
+    row.map(|r| {
+        r.try_get::<String, _>("id")
+            .map_err(internal("read a permission"))
+    })
+    .transpose()
+}
+
+fn not_found(r: &PermissionRef) -> Error {
+    Error::new(
+        ErrorCode::PermissionNotFound,
+        format!("{} does not exist", r.describe()),
+    )
+}
+
+#[async_trait]
+impl PermissionStore for SqliteStore {
+    async fn create_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[(PermissionId, PermissionName, String)],
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for (id, name, description) in permissions {
+            sqlx::query(
+                "INSERT INTO permissions (project_id, id, name, description, position) \
+                 VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = ?1))",
+            )
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .bind(name.as_str())
+            .bind(description)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    duplicate(name.as_str())
+                } else {
+                    internal("create permission")(e)
+                }
+            })?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn update_permissions(
+        &self,
+        project: &ProjectId,
+        updates: &[PermissionUpdate],
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for u in updates {
+            let id = find(&mut tx, project, &u.target)
+                .await?
+                .ok_or_else(|| not_found(&u.target))?;
+            sqlx::query(
+                "UPDATE permissions SET name = coalesce(?3, name), description = ?4 WHERE project_id = ?1 AND id = ?2",
+            )
+            .bind(project.as_str())
+            .bind(&id)
+            .bind(u.new_name.as_ref().map(PermissionName::as_str))
+            .bind(&u.description)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    duplicate(u.new_name.as_ref().map_or("", PermissionName::as_str))
+                } else {
+                    internal("update permission")(e)
+                }
+            })?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn delete_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[PermissionRef],
+        missing_ok: bool,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for p in permissions {
+            match find(&mut tx, project, p).await? {
+                Some(id) => {
+                    sqlx::query("DELETE FROM permissions WHERE project_id = ?1 AND id = ?2")
+                        .bind(project.as_str())
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(internal("delete permission"))?;
+                }
+                None if missing_ok => {}
+                None => return Err(not_found(p)),
+            }
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn all_permissions(&self, project: &ProjectId) -> Result<Vec<Permission>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, name, description FROM permissions WHERE project_id = ?1 ORDER BY position, name",
+        )
+        .bind(project.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(internal("load permissions"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(Permission {
+                    id: PermissionId::from_stored(
+                        r.try_get("id").map_err(internal("read a permission"))?,
+                    ),
+                    name: PermissionName::from_stored(
+                        r.try_get("name").map_err(internal("read a permission"))?,
+                    ),
+                    description: r
+                        .try_get("description")
+                        .map_err(internal("read a permission"))?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,153 @@
+//! Projects and management keys (only digests are stored).
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::ids::{KeyId, ProjectId};
+use roster_domain::keys::KeyHash;
+use roster_domain::names::Label;
+use roster_domain::time::Millis;
+use roster_store::{ProjectStore, StoredKey};
+use sqlx::Row;
+
+use crate::{SqliteStore, internal, is_foreign_key_violation, is_unique_violation};
+
+#[async_trait]
+impl ProjectStore for SqliteStore {
+    async fn create_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3)")
+            .bind(id.as_str())
+            .bind(name.as_str())
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::already_exists(format!("project {:?} already exists", id.as_str()))
+                } else {
+                    internal("create project")(e)
+                }
+            })?;
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn ensure_project(
+        &self,
+        id: &ProjectId,
+        name: &Label,
+        now: Millis,
+    ) -> Result<bool, Error> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(name.as_str())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("ensure project"))?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn project_exists(&self, id: &ProjectId) -> Result<bool, Error> {
+        let row = sqlx::query("SELECT 1 FROM projects WHERE id = ?1")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(internal("load project"))?;
+        Ok(row.is_some())
+    }
+
+    async fn has_projects(&self) -> Result<bool, Error> {
+        let row = sqlx::query("SELECT 1 FROM projects LIMIT 1")
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(internal("count projects"))?;
+        Ok(row.is_some())
+    }
+
+    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool, Error> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, key_hash) DO NOTHING",
+        )
+        .bind(key.id.as_str())
+        .bind(project.as_str())
+        .bind(&key.name)
+        .bind(key.hash.to_hex())
+        .bind(key.created.0)
+        .bind(key.expires.map(|m| m.0))
+        .bind(key.revoked.map(|m| m.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                Error::new(
+                    ErrorCode::ProjectNotFound,
+                    format!("project {:?} does not exist", project.as_str()),
+                )
+            } else {
+                internal("add key")(e)
+            }
+        })?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms \
+             FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id",
+        )
+        .bind(project.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(internal("load keys"))?;
+        rows.into_iter()
+            .map(|r| {
+                let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
+                Ok(StoredKey {
+                    id: KeyId::from_stored(r.try_get("id").map_err(internal("read key"))?),
+                    name: r.try_get("name").map_err(internal("read key"))?,
+                    hash: KeyHash::from_hex(&hash).ok_or_else(|| {
+                        tracing::error!("sqlite: a stored key digest is not 64 hex digits");
+                        Error::internal()
+                    })?,
+                    created: Millis(r.try_get("created_ms").map_err(internal("read key"))?),
+                    expires: r
+                        .try_get::<Option<i64>, _>("expires_ms")
+                        .map_err(internal("read key"))?
+                        .map(Millis),
+                    revoked: r
+                        .try_get::<Option<i64>, _>("revoked_ms")
+                        .map_err(internal("read key"))?
+                        .map(Millis),
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_key(
+        &self,
+        project: &ProjectId,
+        key: &KeyId,
+        now: Millis,
+    ) -> Result<bool, Error> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, ?3) WHERE project_id = ?1 AND id = ?2",
+        )
+        .bind(project.as_str())
+        .bind(key.as_str())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("revoke key"))?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,294 @@
+//! Roles and the permissions they grant (a join table, so permission renames and
+//! deletions are seen by every role at once). Each call is one transaction.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::error::FieldError;
+use roster_domain::ids::{ProjectId, RoleId, TenantId};
+use roster_domain::names::{PermissionName, RoleName};
+use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
+use roster_domain::time::Millis;
+use roster_store::RoleStore;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{SqliteStore, internal, is_unique_violation, json_column};
+
+/// Every role of a project with its permission names, project roles first.
+pub(crate) async fn load_roles(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<Role>, Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.name, r.tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
+           (SELECT json_group_array(p.name ORDER BY rp.position) FROM role_permissions rp \
+              JOIN permissions p ON p.project_id = rp.project_id AND p.id = rp.permission_id \
+              WHERE rp.project_id = r.project_id AND rp.role_id = r.id) AS permission_names \
+         FROM roles r WHERE r.project_id = ?1 \
+         ORDER BY r.tenant_id IS NOT NULL, r.tenant_id, r.created_ms, r.name",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load roles"))?;
+    rows.iter()
+        .map(|r| {
+            let read = internal("read a role");
+            let perms: String = r
+                .try_get("permission_names")
+                .map_err(internal("read a role"))?;
+            let perms: Vec<String> = json_column(&perms, "permission_names")?;
+            Ok(Role {
+                id: RoleId::from_stored(r.try_get("id").map_err(internal("read a role"))?),
+                name: RoleName::from_stored(r.try_get("name").map_err(internal("read a role"))?),
+                description: r.try_get("description").map_err(internal("read a role"))?,
+                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
+                tenant_id: r
+                    .try_get::<Option<String>, _>("tenant_id")
+                    .map_err(internal("read a role"))?
+                    .map(TenantId::from_stored),
+                default: r.try_get("is_default").map_err(internal("read a role"))?,
+                private: r.try_get("is_private").map_err(internal("read a role"))?,
+                created: Millis(r.try_get("created_ms").map_err(read)?),
+            })
+        })
+        .collect()
+}
+
+fn role_not_found(r: &RoleRef) -> Error {
+    Error::new(
+        ErrorCode::RoleNotFound,
+        format!("{} does not exist", r.describe()),
+    )
+}
+
+/// Map permission names to IDs; a missing one is a validation error naming it.
+async fn permission_ids(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    names: &[PermissionName],
+) -> Result<Vec<String>, Error> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query("SELECT id, name FROM permissions WHERE project_id = ?1")
+        .bind(project.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load permissions"))?;
+    let mut by_name = HashMap::new();
+    for r in rows {
+        let id: String = r.try_get("id").map_err(internal("read a permission"))?;
+        let name: String = r.try_get("name").map_err(internal("read a permission"))?;
+        by_name.insert(name, id);
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for n in names {
+        let id = by_name.get(n.as_str()).ok_or_else(|| {
+            Error::from(FieldError::new(
+                "permissionNames",
+                format!("permission {:?} does not exist", n.as_str()),
+            ))
+        })?;
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+async fn set_permissions(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    role: &str,
+    names: &[PermissionName],
+) -> Result<(), Error> {
+    let ids = permission_ids(&mut *conn, project, names).await?;
+    sqlx::query("DELETE FROM role_permissions WHERE project_id = ?1 AND role_id = ?2")
+        .bind(project.as_str())
+        .bind(role)
+        .execute(&mut *conn)
+        .await
+        .map_err(internal("clear role permissions"))?;
+    sqlx::query(
+        "INSERT INTO role_permissions (project_id, role_id, permission_id, position) \
+         SELECT ?1, ?2, value, key FROM json_each(?3)",
+    )
+    .bind(project.as_str())
+    .bind(role)
+    .bind(crate::to_json(&ids))
+    .execute(&mut *conn)
+    .await
+    .map_err(internal("set role permissions"))?;
+    Ok(())
+}
+
+/// The ID of the role a reference names, if it exists.
+async fn find_role(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    r: &RoleRef,
+) -> Result<Option<String>, Error> {
+    let row = match r {
+        RoleRef::Id(id) => {
+            sqlx::query("SELECT id FROM roles WHERE project_id = ?1 AND id = ?2")
+                .bind(project.as_str())
+                .bind(id.as_str())
+                .fetch_optional(conn)
+                .await
+        }
+        RoleRef::Name { name, tenant_id } => {
+            sqlx::query(
+                "SELECT id FROM roles WHERE project_id = ?1 AND name = ?2 AND coalesce(tenant_id, '') = ?3",
+            )
+            .bind(project.as_str())
+            .bind(name.as_str())
+            .bind(tenant_id.as_ref().map_or("", TenantId::as_str))
+            .fetch_optional(conn)
+            .await
+        }
+    }
+    .map_err(internal("find a role"))?;
+    row.map(|r| {
+        r.try_get::<String, _>("id")
+            .map_err(internal("read a role"))
+    })
+    .transpose()
+}
+
+fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
+    match tenant {
+        None => Error::already_exists(format!(
+            "name: project role {:?} already exists",
+            name.as_str()
+        )),
+        Some(t) => Error::already_exists(format!(
+            "name: role {:?} already exists in tenant {:?}",
+            name.as_str(),
+            t.as_str()
+        )),
+    }
+}
+
+#[async_trait]
+impl RoleStore for SqliteStore {
+    async fn create_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[(RoleId, RoleSpec)],
+        now: Millis,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for (id, spec) in roles {
+            if let Some(t) = &spec.tenant_id {
+                let found = sqlx::query("SELECT 1 FROM tenants WHERE project_id = ?1 AND id = ?2")
+                    .bind(project.as_str())
+                    .bind(t.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(internal("load tenant"))?;
+                if found.is_none() {
+                    return Err(FieldError::new(
+                        "tenantId",
+                        format!("tenant {:?} does not exist", t.as_str()),
+                    )
+                    .into());
+                }
+            }
+            sqlx::query(
+                "INSERT INTO roles (project_id, id, tenant_id, name, description, is_default, is_private, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .bind(spec.tenant_id.as_ref().map(TenantId::as_str))
+            .bind(spec.name.as_str())
+            .bind(&spec.description)
+            .bind(spec.default)
+            .bind(spec.private)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    duplicate_role(&spec.name, spec.tenant_id.as_ref())
+                } else {
+                    internal("create role")(e)
+                }
+            })?;
+            set_permissions(&mut tx, project, id.as_str(), &spec.permission_names).await?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for u in updates {
+            let id = find_role(&mut tx, project, &u.target)
+                .await?
+                .ok_or_else(|| role_not_found(&u.target))?;
+            let row = sqlx::query(
+                "UPDATE roles SET name = coalesce(?3, name), description = ?4, is_default = ?5, is_private = ?6 \
+                 WHERE project_id = ?1 AND id = ?2 RETURNING name, tenant_id",
+            )
+            .bind(project.as_str())
+            .bind(&id)
+            .bind(u.new_name.as_ref().map(RoleName::as_str))
+            .bind(&u.description)
+            .bind(u.default)
+            .bind(u.private)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    let name = u.new_name.clone().unwrap_or_else(|| RoleName::from_stored(String::new()));
+                    let tenant = match &u.target {
+                        RoleRef::Name { tenant_id, .. } => tenant_id.clone(),
+                        RoleRef::Id(_) => None,
+                    };
+                    duplicate_role(&name, tenant.as_ref())
+                } else {
+                    internal("update role")(e)
+                }
+            })?;
+            drop(row);
+            set_permissions(&mut tx, project, &id, &u.permission_names).await?;
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn delete_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[RoleRef],
+        missing_ok: bool,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        for r in roles {
+            match find_role(&mut tx, project, r).await? {
+                Some(id) => {
+                    sqlx::query("DELETE FROM roles WHERE project_id = ?1 AND id = ?2")
+                        .bind(project.as_str())
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(internal("delete role"))?;
+                }
+                None if missing_ok => {}
+                None => return Err(role_not_found(r)),
+            }
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn all_roles(&self, project: &ProjectId) -> Result<Vec<Role>, Error> {
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(internal("acquire a reader"))?;
+        load_roles(&mut conn, project).await
+    }
+}

@@ -1,0 +1,255 @@
+//! User search: a [`UserQuery`] turned into one `SELECT` for the page and one `COUNT`.
+//!
+//! Every value is a bound parameter; list filters bind one JSON array each and expand it
+//! with `json_each`, so the statement's shape depends only on which filters are present.
+//! Sort columns come from a fixed list, never from the request's text.
+
+use roster_domain::Error;
+use roster_domain::ids::ProjectId;
+use roster_domain::names::AttributeName;
+use roster_domain::search::{SortField, TestUsers, UserQuery};
+use roster_domain::user::User;
+use serde_json::Value;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::users::{USER_COLUMNS, decode_user};
+use crate::{internal, to_json};
+
+/// Escape `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuery) {
+    qb.push(" WHERE u.project_id = ")
+        .push_bind(project.as_str().to_string());
+    match q.test_users {
+        TestUsers::Exclude => {
+            qb.push(" AND u.test = 0");
+        }
+        TestUsers::Include => {}
+        TestUsers::Only => {
+            qb.push(" AND u.test = 1");
+        }
+    }
+    if !q.login_ids.is_empty() {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = u.project_id \
+             AND l.user_id = u.id AND l.login_id IN (SELECT value FROM json_each(",
+        )
+        .push_bind(to_json(&q.login_ids))
+        .push(")))");
+    }
+    if !q.user_ids.is_empty() {
+        qb.push(" AND u.id IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&q.user_ids))
+            .push("))");
+    }
+    if !q.emails.is_empty() {
+        qb.push(" AND u.email IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&q.emails))
+            .push("))");
+    }
+    if !q.phones.is_empty() {
+        qb.push(" AND u.phone IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&q.phones))
+            .push("))");
+    }
+    if !q.statuses.is_empty() {
+        let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
+        qb.push(" AND u.status IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&statuses))
+            .push("))");
+    }
+    if !q.tenant_ids.is_empty() {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM user_tenants ut WHERE ut.project_id = u.project_id \
+             AND ut.user_id = u.id AND ut.tenant_id IN (SELECT value FROM json_each(",
+        )
+        .push_bind(to_json(&q.tenant_ids))
+        .push(")))");
+    }
+    if !q.role_names.is_empty() {
+        let names = to_json(&q.role_names);
+        qb.push(
+            " AND (EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.project_id = ur.project_id \
+             AND r.id = ur.role_id WHERE ur.project_id = u.project_id AND ur.user_id = u.id \
+             AND r.name IN (SELECT value FROM json_each(",
+        )
+        .push_bind(names.clone())
+        .push(
+            "))) OR EXISTS (SELECT 1 FROM user_tenant_roles utr JOIN roles r \
+             ON r.project_id = utr.project_id AND r.id = utr.role_id \
+             WHERE utr.project_id = u.project_id AND utr.user_id = u.id \
+             AND r.name IN (SELECT value FROM json_each(",
+        )
+        .push_bind(names)
+        .push("))))");
+    }
+    for f in &q.tenant_roles {
+        let distinct = "(SELECT count(DISTINCT r.name) FROM user_tenant_roles utr JOIN roles r \
+             ON r.project_id = utr.project_id AND r.id = utr.role_id \
+             WHERE utr.project_id = u.project_id AND utr.user_id = u.id AND utr.tenant_id = ";
+        qb.push(" AND ")
+            .push(distinct)
+            .push_bind(f.tenant_id.clone())
+            .push(" AND r.name IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&f.role_names))
+            .push(")))");
+        if f.all {
+            let wanted = f
+                .role_names
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            qb.push(" >= ")
+                .push_bind(i64::try_from(wanted).unwrap_or(i64::MAX));
+        } else {
+            qb.push(" > 0");
+        }
+    }
+    for (key, wanted) in &q.custom_attributes {
+        if AttributeName::parse(key).is_err() {
+            // No user can hold a key that is not an attribute name.
+            qb.push(" AND 0");
+            continue;
+        }
+        let wanted_list = match wanted {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(u.custom_attributes, ")
+            .push_bind(format!("$.\"{key}\""))
+            .push(") e JOIN json_each(")
+            .push_bind(to_json(&wanted_list))
+            .push(") w ON e.type = w.type AND e.atom IS w.atom)");
+    }
+    if !q.sso_app_ids.is_empty() {
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(u.sso_app_ids) s WHERE s.value IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&q.sso_app_ids))
+            .push(")))");
+    }
+    if !q.text.is_empty() {
+        let p = like_pattern(&q.text);
+        qb.push(" AND (");
+        for (i, column) in [
+            "u.id",
+            "u.name",
+            "u.given_name",
+            "u.middle_name",
+            "u.family_name",
+            "u.email",
+            "u.phone",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push(column)
+                .push(" LIKE ")
+                .push_bind(p.clone())
+                .push(" ESCAPE '\\'");
+        }
+        qb.push(
+            " OR EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = u.project_id \
+             AND l.user_id = u.id AND l.login_id LIKE ",
+        )
+        .push_bind(p)
+        .push(" ESCAPE '\\'))");
+    }
+    if let Some(v) = q.verified_email {
+        qb.push(" AND u.verified_email = ").push_bind(v);
+    }
+    if let Some(v) = q.verified_phone {
+        qb.push(" AND u.verified_phone = ").push_bind(v);
+    }
+    if let Some(t) = q.from_created {
+        qb.push(" AND u.created_ms >= ").push_bind(t.0);
+    }
+    if let Some(t) = q.to_created {
+        qb.push(" AND u.created_ms <= ").push_bind(t.0);
+    }
+    if let Some(t) = q.from_modified {
+        qb.push(" AND u.modified_ms >= ").push_bind(t.0);
+    }
+    if let Some(t) = q.to_modified {
+        qb.push(" AND u.modified_ms <= ").push_bind(t.0);
+    }
+}
+
+fn sort_column(f: SortField) -> &'static str {
+    match f {
+        SortField::CreatedTime => "u.created_ms",
+        SortField::ModifiedTime => "u.modified_ms",
+        SortField::Name => "u.name",
+        SortField::GivenName => "u.given_name",
+        SortField::FamilyName => "u.family_name",
+        SortField::Email => "u.email",
+        SortField::Phone => "u.phone",
+        SortField::Status => "u.status",
+        SortField::UserId => "u.id",
+        SortField::LoginId => {
+            "(SELECT l.login_id FROM user_login_ids l WHERE l.project_id = u.project_id \
+             AND l.user_id = u.id AND l.position = 0)"
+        }
+    }
+}
+
+pub(crate) async fn search(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    q: &UserQuery,
+) -> Result<(Vec<User>, u64), Error> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
+    push_filters(&mut count, project, q);
+    let total: i64 = count
+        .build()
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(internal("count search results"))?
+        .try_get("n")
+        .map_err(internal("read count"))?;
+
+    let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {USER_COLUMNS} FROM users u"));
+    push_filters(&mut page, project, q);
+    page.push(" ORDER BY ");
+    for (field, desc) in &q.sort {
+        page.push(sort_column(*field))
+            .push(if *desc { " DESC, " } else { " ASC, " });
+    }
+    page.push("u.created_ms ASC, u.id ASC LIMIT ")
+        .push_bind(i64::from(q.limit))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let rows = page
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal("search users"))?;
+    let users = rows
+        .iter()
+        .map(decode_user)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((users, u64::try_from(total).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}

@@ -1,0 +1,255 @@
+//! Tenants. Deleting one removes, through foreign keys, its roles and every user's
+//! membership of it; with `cascade`, users left with no tenant because of it go too.
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::error::FieldError;
+use roster_domain::ids::{ProjectId, TenantId};
+use roster_domain::names::{Label, RoleName};
+use roster_domain::tenant::{Tenant, TenantSpec};
+use roster_domain::time::Millis;
+use roster_store::TenantStore;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{SqliteStore, db_message, internal, is_unique_violation, json_column, to_json};
+
+fn tenant_not_found(id: &TenantId) -> Error {
+    Error::new(
+        ErrorCode::TenantNotFound,
+        format!("tenant {:?} does not exist", id.as_str()),
+    )
+}
+
+fn unique_error(id: &TenantId, spec: &TenantSpec, e: &sqlx::Error) -> Error {
+    if db_message(e).contains("tenants.name") {
+        Error::already_exists(format!(
+            "name: a tenant named {:?} already exists",
+            spec.name.as_str()
+        ))
+    } else {
+        Error::already_exists(format!("id: tenant {:?} already exists", id.as_str()))
+    }
+}
+
+const TENANT_COLUMNS: &str = "t.id, t.name, t.self_provisioning_domains, t.custom_attributes, \
+    t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, t.parent_id, \
+    t.role_inheritance, t.default_roles, t.created_ms, \
+    (SELECT json_group_array(c.id ORDER BY c.created_ms, c.id) FROM tenants c \
+       WHERE c.project_id = t.project_id AND c.parent_id = t.id) AS successors";
+
+fn decode_tenant(r: &SqliteRow) -> Result<Tenant, Error> {
+    let get = |name: &str| -> Result<String, Error> {
+        r.try_get(name).map_err(internal("read a tenant"))
+    };
+    let flag =
+        |name: &str| -> Result<bool, Error> { r.try_get(name).map_err(internal("read a tenant")) };
+    let successors: Vec<String> = json_column(&get("successors")?, "successors")?;
+    let default_roles: Vec<String> = json_column(&get("default_roles")?, "default_roles")?;
+    Ok(Tenant {
+        id: TenantId::from_stored(get("id")?),
+        spec: TenantSpec {
+            name: Label::from_stored(get("name")?),
+            self_provisioning_domains: json_column(&get("self_provisioning_domains")?, "domains")?,
+            custom_attributes: json_column(&get("custom_attributes")?, "custom_attributes")?,
+            enforce_sso: flag("enforce_sso")?,
+            enforce_sso_exclusions: json_column(&get("enforce_sso_exclusions")?, "exclusions")?,
+            federated_app_ids: json_column(&get("federated_app_ids")?, "federated_app_ids")?,
+            disabled: flag("disabled")?,
+            parent: r
+                .try_get::<Option<String>, _>("parent_id")
+                .map_err(internal("read a tenant"))?
+                .map(TenantId::from_stored),
+            role_inheritance: get("role_inheritance")?,
+            default_roles: default_roles
+                .into_iter()
+                .map(RoleName::from_stored)
+                .collect(),
+        },
+        created: Millis(r.try_get("created_ms").map_err(internal("read a tenant"))?),
+        successors: successors.into_iter().map(TenantId::from_stored).collect(),
+    })
+}
+
+/// `(id, name)` of every tenant, for the catalog.
+pub(crate) async fn tenant_names(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<(TenantId, String)>, Error> {
+    let rows = sqlx::query("SELECT id, name FROM tenants WHERE project_id = ?1")
+        .bind(project.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load tenant names"))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                TenantId::from_stored(r.try_get("id").map_err(internal("read a tenant"))?),
+                r.try_get("name").map_err(internal("read a tenant"))?,
+            ))
+        })
+        .collect()
+}
+
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn create_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        spec: &TenantSpec,
+        now: Millis,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        if let Some(parent) = &spec.parent {
+            let found = sqlx::query("SELECT 1 FROM tenants WHERE project_id = ?1 AND id = ?2")
+                .bind(project.as_str())
+                .bind(parent.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(internal("load parent tenant"))?;
+            if found.is_none() {
+                return Err(FieldError::new(
+                    "parent",
+                    format!("tenant {:?} does not exist", parent.as_str()),
+                )
+                .into());
+            }
+        }
+        sqlx::query(
+            "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
+               enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_id, \
+               role_inheritance, default_roles, created_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .bind(project.as_str())
+        .bind(id.as_str())
+        .bind(spec.name.as_str())
+        .bind(to_json(&spec.self_provisioning_domains))
+        .bind(to_json(&spec.custom_attributes))
+        .bind(spec.enforce_sso)
+        .bind(to_json(&spec.enforce_sso_exclusions))
+        .bind(to_json(&spec.federated_app_ids))
+        .bind(spec.disabled)
+        .bind(spec.parent.as_ref().map(TenantId::as_str))
+        .bind(&spec.role_inheritance)
+        .bind(to_json(&spec.default_roles))
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                unique_error(id, spec, &e)
+            } else {
+                internal("create tenant")(e)
+            }
+        })?;
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn update_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        spec: &TenantSpec,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET name = ?3, self_provisioning_domains = ?4, custom_attributes = ?5, \
+               enforce_sso = ?6, enforce_sso_exclusions = ?7, federated_app_ids = ?8, disabled = ?9, \
+               role_inheritance = ?10, default_roles = ?11 \
+             WHERE project_id = ?1 AND id = ?2",
+        )
+        .bind(project.as_str())
+        .bind(id.as_str())
+        .bind(spec.name.as_str())
+        .bind(to_json(&spec.self_provisioning_domains))
+        .bind(to_json(&spec.custom_attributes))
+        .bind(spec.enforce_sso)
+        .bind(to_json(&spec.enforce_sso_exclusions))
+        .bind(to_json(&spec.federated_app_ids))
+        .bind(spec.disabled)
+        .bind(&spec.role_inheritance)
+        .bind(to_json(&spec.default_roles))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                unique_error(id, spec, &e)
+            } else {
+                internal("update tenant")(e)
+            }
+        })?;
+        if done.rows_affected() == 0 {
+            return Err(tenant_not_found(id));
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn delete_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        cascade: bool,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        if cascade {
+            sqlx::query(
+                "DELETE FROM users WHERE project_id = ?1 AND id IN ( \
+                   SELECT ut.user_id FROM user_tenants ut WHERE ut.project_id = ?1 AND ut.tenant_id = ?2 \
+                   AND NOT EXISTS (SELECT 1 FROM user_tenants o WHERE o.project_id = ?1 \
+                     AND o.user_id = ut.user_id AND o.tenant_id <> ?2))",
+            )
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("delete the tenant's users"))?;
+        }
+        sqlx::query("UPDATE tenants SET parent_id = NULL WHERE project_id = ?1 AND parent_id = ?2")
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("detach child tenants"))?;
+        let done = sqlx::query("DELETE FROM tenants WHERE project_id = ?1 AND id = ?2")
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("delete tenant"))?;
+        if done.rows_affected() == 0 {
+            return Err(tenant_not_found(id));
+        }
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn load_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+    ) -> Result<Option<Tenant>, Error> {
+        let sql =
+            format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 AND t.id = ?2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(internal("load tenant"))?;
+        row.as_ref().map(decode_tenant).transpose()
+    }
+
+    async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>, Error> {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(internal("load tenants"))?;
+        rows.iter().map(decode_tenant).collect()
+    }
+}

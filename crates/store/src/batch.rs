@@ -1,0 +1,107 @@
+//! The user-batch flows, written once over the traits: load, apply the domain's rules,
+//! write, commit.
+//!
+//! Every backend gets the same behaviour for free; a backend only provides the three
+//! steps of a [`UserTx`](crate::UserTx). One batch is one transaction: the users it
+//! targets are loaded in one query, the catalog once, the rules run in memory, and the
+//! changes go back in a fixed number of set-based statements.
+
+use roster_domain::Error;
+use roster_domain::catalog::Catalog;
+use roster_domain::create::NewUser;
+use roster_domain::ids::{ProjectId, UserId};
+use roster_domain::patch::{PatchItem, PatchOutcome, Workspace, batch_lookups};
+use roster_domain::time::Millis;
+use roster_domain::user::User;
+
+use crate::{Result, UserStore};
+
+/// Apply a patch batch. Items apply in request order; each succeeds or fails whole.
+/// Returns one outcome per item and the catalog the batch saw (to show the users).
+pub async fn patch_users(
+    store: &dyn UserStore,
+    project: &ProjectId,
+    items: &[PatchItem],
+    now: Millis,
+) -> Result<(Vec<PatchOutcome>, Catalog)> {
+    let mut tx = store.begin_users(project).await?;
+    let catalog = tx.catalog().await?;
+    let (selectors, login_ids) = batch_lookups(items);
+    let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
+    let mut ws = Workspace::new(users, owners);
+    let outcomes = ws.apply_batch(items, &catalog, now);
+    let changes = ws.into_changes();
+    if !changes.is_empty() {
+        tx.write(&changes, &catalog).await?;
+        tx.commit().await?;
+    }
+    Ok((outcomes, catalog))
+}
+
+/// One item of a create batch, as the HTTP layer read it.
+#[derive(Debug, Clone)]
+pub enum CreateItem {
+    /// A request that parsed, with the user ID to give the new user.
+    Ready { id: UserId, user: NewUser },
+    /// A request that could not be read; `login_id` is whatever it named.
+    Invalid {
+        login_id: Option<String>,
+        error: Error,
+    },
+}
+
+/// What became of one item of a create batch.
+#[derive(Debug, Clone)]
+pub enum CreateOutcome {
+    Created(User),
+    Failed {
+        login_id: Option<String>,
+        error: Error,
+    },
+}
+
+/// Create users, in request order, each whole or not at all: a login ID taken by an
+/// existing user or by an earlier item of the batch fails the item.
+pub async fn create_users(
+    store: &dyn UserStore,
+    project: &ProjectId,
+    items: &[CreateItem],
+    now: Millis,
+) -> Result<(Vec<CreateOutcome>, Catalog)> {
+    let mut tx = store.begin_users(project).await?;
+    let catalog = tx.catalog().await?;
+    let login_ids: Vec<&str> = items
+        .iter()
+        .filter_map(|i| match i {
+            CreateItem::Ready { user, .. } => Some(user),
+            CreateItem::Invalid { .. } => None,
+        })
+        .flat_map(|u| std::iter::once(u.login_id.as_str()).chain(u.patch.mentioned_login_ids()))
+        .collect();
+    let (users, owners) = tx.load_for_batch(&[], &login_ids).await?;
+    let mut ws = Workspace::new(users, owners);
+    let outcomes: Vec<CreateOutcome> = items
+        .iter()
+        .map(|item| match item {
+            CreateItem::Ready { id, user } => {
+                match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
+                    Ok(u) => CreateOutcome::Created(u),
+                    Err(f) => CreateOutcome::Failed {
+                        login_id: Some(user.login_id.as_str().to_string()),
+                        error: f.error,
+                    },
+                }
+            }
+            CreateItem::Invalid { login_id, error } => CreateOutcome::Failed {
+                login_id: login_id.clone(),
+                error: error.clone(),
+            },
+        })
+        .collect();
+    let changes = ws.into_changes();
+    if !changes.is_empty() {
+        tx.write(&changes, &catalog).await?;
+        tx.commit().await?;
+    }
+    Ok((outcomes, catalog))
+}
