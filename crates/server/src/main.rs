@@ -1,1 +1,106 @@
-fn main() {}
+//! `roster`: parse the command line and hand over to the library.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use roster_api::{AppState, Limits};
+use roster_domain::ids::{KeyId, ProjectId, RandomIds};
+use roster_domain::keys::ManagementKey;
+use roster_domain::names::Label;
+use roster_domain::time::{Clock, SystemClock};
+use roster_server::cli::{Cli, Command, KeyCommand, ProjectCommand, ServeArgs};
+use roster_server::startup::{Bootstrap, bootstrap, open_store, serve, shutdown_signal};
+use roster_server::telemetry;
+use roster_store::StoredKey;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init();
+    match Cli::parse().command {
+        Command::Serve(args) => run_serve(args).await,
+        Command::Project(ProjectCommand::Create { name, database }) => {
+            let store = open_store(&database.database_url).await?;
+            let name = Label::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let id = ProjectId::generate(&RandomIds);
+            store.create_project(&id, &name, SystemClock.now()).await?;
+            print_line(id.as_str());
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            project,
+            name,
+            database,
+        }) => {
+            let store = open_store(&database.database_url).await?;
+            let project = ProjectId::parse(&project)
+                .map_err(|e| anyhow::anyhow!("--project: {}", e.reason))?;
+            let key = ManagementKey::generate(&RandomIds);
+            let stored = StoredKey {
+                id: KeyId::generate(&RandomIds),
+                name,
+                hash: key.hash(),
+                created: SystemClock.now(),
+                expires: None,
+                revoked: None,
+            };
+            store.add_key(&project, &stored).await?;
+            print_line(key.expose());
+            Ok(())
+        }
+    }
+}
+
+/// The commands' one line of output (an ID or a key), for scripts to capture.
+#[allow(clippy::print_stdout)]
+fn print_line(s: &str) {
+    println!("{s}");
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let given =
+        Bootstrap::from_options(args.project_id.as_deref(), args.management_key.as_deref())?;
+    let store = open_store(&args.database.database_url).await?;
+    bootstrap(
+        store.as_ref(),
+        given.as_ref(),
+        &RandomIds,
+        &SystemClock,
+        &mut std::io::stdout(),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_batch_items: args.max_batch_items,
+    };
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+        limits,
+    );
+    tracing::info!(
+        store = store.backend(),
+        database = %redact(&args.database.database_url),
+        "roster listening on http://{addr}"
+    );
+    serve(listener, state, shutdown_signal()).await
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

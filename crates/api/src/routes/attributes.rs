@@ -1,0 +1,71 @@
+//! Custom attribute definition endpoints. Each answers the project's definitions after
+//! the change, as `{data, total}`.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use roster_domain::Error;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Body, Caller};
+use crate::wire::attribute::{
+    AttributeDto, AttributesEnvelope, CreateAttributesBody, DeleteAttributesBody,
+};
+use crate::wire::common::list;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/user/customattributes", get(all))
+        .route("/v1/mgmt/user/customattribute/create", post(create))
+        .route("/v1/mgmt/user/customattribute/delete", post(delete))
+}
+
+async fn envelope(state: &AppState, caller: &Caller) -> ApiResult<Json<AttributesEnvelope>> {
+    let defs = state.store().all_attributes(&caller.project).await?;
+    Ok(Json(AttributesEnvelope {
+        total: defs.len(),
+        data: defs.iter().map(AttributeDto::from).collect(),
+    }))
+}
+
+async fn all(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AttributesEnvelope>> {
+    envelope(&state, &caller).await
+}
+
+/// `POST /v1/mgmt/user/customattribute/create`: `{attributes: [...]}`, all or nothing.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<CreateAttributesBody>,
+) -> ApiResult<Json<AttributesEnvelope>> {
+    let defs = match body.attributes.set() {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.def(i))
+            .collect::<Result<Vec<_>, Error>>()?,
+        _ => return Err(Error::missing("attributes").into()),
+    };
+    state
+        .store()
+        .create_attributes(&caller.project, &defs)
+        .await?;
+    envelope(&state, &caller).await
+}
+
+/// `POST /v1/mgmt/user/customattribute/delete`: `{names}`; the values go with them.
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DeleteAttributesBody>,
+) -> ApiResult<Json<AttributesEnvelope>> {
+    if body.names.set().is_none() {
+        return Err(Error::missing("names").into());
+    }
+    state
+        .store()
+        .delete_attributes(&caller.project, &list(&body.names))
+        .await?;
+    envelope(&state, &caller).await
+}

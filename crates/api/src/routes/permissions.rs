@@ -1,0 +1,134 @@
+//! Permission endpoints. Batch forms are all or nothing.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use roster_domain::Error;
+use roster_domain::ids::PermissionId;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Body, Caller};
+use crate::wire::common::Empty;
+use crate::wire::permission::{
+    DeletePermissionsBody, PermissionBody, PermissionDto, PermissionsBody, PermissionsEnvelope,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/permission/create", post(create))
+        .route("/v1/mgmt/permission/create/batch", post(create_batch))
+        .route("/v1/mgmt/permission/update", post(update))
+        .route("/v1/mgmt/permission/update/batch", post(update_batch))
+        .route("/v1/mgmt/permission/delete", post(delete))
+        .route("/v1/mgmt/permission/delete/batch", post(delete_batch))
+        .route("/v1/mgmt/permission/all", get(all))
+}
+
+fn required(body: &PermissionsBody) -> Result<&[PermissionBody], Error> {
+    match body.permissions.set() {
+        Some(p) if !p.is_empty() => Ok(p),
+        _ => Err(Error::missing("permissions")),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<PermissionBody>,
+) -> ApiResult<Json<Empty>> {
+    let (name, description) = body.new_permission()?;
+    state
+        .store()
+        .create_permissions(
+            &caller.project,
+            &[(PermissionId::generate(state.ids()), name, description)],
+        )
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+async fn create_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<PermissionsBody>,
+) -> ApiResult<Json<Empty>> {
+    let items = required(&body)?
+        .iter()
+        .map(|p| {
+            let (name, description) = p.new_permission()?;
+            Ok((PermissionId::generate(state.ids()), name, description))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    state
+        .store()
+        .create_permissions(&caller.project, &items)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/permission/update`: `newName` renames; the description is replaced
+/// (left out, it is removed, as on Descope).
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<PermissionBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .update_permissions(&caller.project, &[body.update()?])
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+async fn update_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<PermissionsBody>,
+) -> ApiResult<Json<Empty>> {
+    let updates = required(&body)?
+        .iter()
+        .map(PermissionBody::update)
+        .collect::<Result<Vec<_>, Error>>()?;
+    state
+        .store()
+        .update_permissions(&caller.project, &updates)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/permission/delete`: 404 when there is no such permission.
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<PermissionBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .delete_permissions(&caller.project, &[body.target()?], false)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/permission/delete/batch`: permissions that do not exist are skipped.
+async fn delete_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DeletePermissionsBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .delete_permissions(&caller.project, &body.targets()?, true)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+async fn all(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<PermissionsEnvelope>> {
+    let permissions = state.store().all_permissions(&caller.project).await?;
+    Ok(Json(PermissionsEnvelope {
+        permissions: permissions.iter().map(PermissionDto::from).collect(),
+    }))
+}

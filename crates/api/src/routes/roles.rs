@@ -1,0 +1,168 @@
+//! Role endpoints. Batch forms are all or nothing.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use roster_domain::Error;
+use roster_domain::ids::RoleId;
+use roster_domain::role::Role;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Body, Caller};
+use crate::wire::common::Empty;
+use crate::wire::role::{
+    DeleteRolesBody, RoleBody, RoleDto, RoleSearchBody, RolesBody, RolesEnvelope,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/role/create", post(create))
+        .route("/v1/mgmt/role/create/batch", post(create_batch))
+        .route("/v1/mgmt/role/update", post(update))
+        .route("/v1/mgmt/role/update/batch", post(update_batch))
+        .route("/v1/mgmt/role/delete", post(delete))
+        .route("/v1/mgmt/role/delete/batch", post(delete_batch))
+        .route("/v1/mgmt/role/all", get(all))
+        .route("/v1/mgmt/role/search", post(search))
+}
+
+fn required(body: &RolesBody) -> Result<Vec<&RoleBody>, Error> {
+    match body.roles.set() {
+        Some(roles) if !roles.is_empty() => Ok(roles.iter().collect()),
+        _ => Err(Error::missing("roles")),
+    }
+}
+
+async fn created(state: &AppState, caller: &Caller, ids: &[RoleId]) -> Result<Vec<Role>, Error> {
+    let all = state.store().all_roles(&caller.project).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| all.iter().find(|r| &r.id == id).cloned())
+        .collect())
+}
+
+/// `POST /v1/mgmt/role/create` → the role.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RoleBody>,
+) -> ApiResult<Json<RoleDto>> {
+    let id = RoleId::generate(state.ids());
+    state
+        .store()
+        .create_roles(&caller.project, &[(id.clone(), body.spec()?)], state.now())
+        .await?;
+    let role = created(&state, &caller, &[id])
+        .await?
+        .pop()
+        .ok_or_else(Error::internal)?;
+    Ok(Json(RoleDto::from(&role)))
+}
+
+/// `POST /v1/mgmt/role/create/batch` → `{roles}`.
+async fn create_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RolesBody>,
+) -> ApiResult<Json<RolesEnvelope>> {
+    let specs = required(&body)?
+        .into_iter()
+        .map(|r| Ok((RoleId::generate(state.ids()), r.spec()?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    state
+        .store()
+        .create_roles(&caller.project, &specs, state.now())
+        .await?;
+    let ids: Vec<RoleId> = specs.into_iter().map(|(id, _)| id).collect();
+    let roles = created(&state, &caller, &ids).await?;
+    Ok(Json(RolesEnvelope {
+        roles: roles.iter().map(RoleDto::from).collect(),
+    }))
+}
+
+/// `POST /v1/mgmt/role/update`: replaces description, permissions and flags; `newName`
+/// renames (absent or empty keeps the name).
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RoleBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .update_roles(&caller.project, &[body.update()?])
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/role/update/batch` → `{roles}` (all roles of the project).
+async fn update_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RolesBody>,
+) -> ApiResult<Json<RolesEnvelope>> {
+    let updates = required(&body)?
+        .into_iter()
+        .map(RoleBody::update)
+        .collect::<Result<Vec<_>, Error>>()?;
+    state
+        .store()
+        .update_roles(&caller.project, &updates)
+        .await?;
+    let roles = state.store().all_roles(&caller.project).await?;
+    Ok(Json(RolesEnvelope {
+        roles: roles.iter().map(RoleDto::from).collect(),
+    }))
+}
+
+/// `POST /v1/mgmt/role/delete`: `{name, tenantId}` or `{id}`; 404 when there is none.
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RoleBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .delete_roles(&caller.project, &[body.target()?], false)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/role/delete/batch`: roles that do not exist are skipped; an empty
+/// filter is refused (Descope would delete every role).
+async fn delete_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DeleteRolesBody>,
+) -> ApiResult<Json<Empty>> {
+    state
+        .store()
+        .delete_roles(&caller.project, &body.targets()?, true)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `GET /v1/mgmt/role/all`: project roles and tenant roles.
+async fn all(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RolesEnvelope>> {
+    let roles = state.store().all_roles(&caller.project).await?;
+    Ok(Json(RolesEnvelope {
+        roles: roles.iter().map(RoleDto::from).collect(),
+    }))
+}
+
+/// `POST /v1/mgmt/role/search`.
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RoleSearchBody>,
+) -> ApiResult<Json<RolesEnvelope>> {
+    let query = body.query();
+    let roles = state.store().all_roles(&caller.project).await?;
+    Ok(Json(RolesEnvelope {
+        roles: roles
+            .iter()
+            .filter(|r| query.matches(r))
+            .map(RoleDto::from)
+            .collect(),
+    }))
+}

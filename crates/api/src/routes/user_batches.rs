@@ -1,0 +1,231 @@
+//! The batch endpoints: `PATCH /v1/mgmt/user/patch/batch` (the reason Roster exists),
+//! the single `PATCH /v1/mgmt/user/patch`, and `POST /v1/mgmt/user/create/batch`.
+//!
+//! A batch body is checked whole first: malformed JSON (400 `E011001`), `users` missing
+//! (400 `E011002`) or not a list (400 `E011004`), more items than `--max-batch-items`
+//! (413 `E990414`) change nothing. Then each item is read on its own, so that one bad item
+//! fails alone: an item with no usable `loginId` goes to `additionalErrors` under
+//! `users[<index>]`; an item whose fields cannot be read, or that breaks a rule, goes to
+//! `failedUsers` with the stored user. The rest is the domain's and the store's.
+
+use axum::extract::State;
+use axum::routing::{patch, post};
+use axum::{Json, Router};
+use roster_domain::catalog::Catalog;
+use roster_domain::create::NewUser;
+use roster_domain::ids::UserId;
+use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
+use roster_domain::{Error, ErrorCode};
+use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller, RawBody, parse_item};
+use crate::wire::user::{
+    CreateBatchResponse, FailedUser, FailedUserDto, PatchBatchResponse, SelectorProbe, UserBody,
+    UserDto, UserEnvelope,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/user/patch", patch(patch_one))
+        .route("/v1/mgmt/user/patch/batch", patch(patch_batch))
+        .route("/v1/mgmt/user/create/batch", post(create_batch))
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    users: Option<&'a RawValue>,
+}
+
+/// Split a batch body into its items, refusing the whole request when it cannot be one.
+fn batch_items(bytes: &[u8], max_items: usize) -> Result<Vec<&RawValue>, Error> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let envelope: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => Error::bad_request(format!("request body: {e}")),
+        _ => Error::bad_request(format!("malformed JSON: {e}")),
+    })?;
+    let raw = envelope
+        .users
+        .filter(|r| r.get() != "null")
+        .ok_or_else(|| Error::missing("users"))?;
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get())
+        .map_err(|_| Error::invalid("users: must be a list of users"))?;
+    if items.len() > max_items {
+        return Err(Error::new(
+            ErrorCode::TooManyItems,
+            format!(
+                "users: {} items is more than the {max_items} this server accepts in one batch (see --max-batch-items)",
+                items.len()
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+/// An item read as a [`UserBody`], or why not, with whatever selector it has.
+fn read_item(raw: &RawValue) -> (Option<String>, Result<UserBody, Error>) {
+    match parse_item::<UserBody>(raw) {
+        Ok(body) => (body.selector().map(str::to_string), Ok(body)),
+        Err(e) => {
+            let probe: Option<SelectorProbe> = serde_json::from_str(raw.get()).ok();
+            (probe.and_then(|p| p.selector()), Err(e))
+        }
+    }
+}
+
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+fn unaddressable(raw: &RawValue) -> String {
+    if is_object(raw) {
+        "loginId is required".to_string()
+    } else {
+        "must be a JSON object".to_string()
+    }
+}
+
+fn patch_item(raw: &RawValue) -> PatchItem {
+    match read_item(raw) {
+        (None, _) => PatchItem::Unaddressable {
+            message: unaddressable(raw),
+        },
+        (Some(selector), Err(error)) => PatchItem::Invalid { selector, error },
+        (Some(selector), Ok(body)) => match UserPatch::parse(body.into_raw_patch()) {
+            Ok(patch) => PatchItem::Ready { selector, patch },
+            Err(e) => PatchItem::Invalid {
+                selector,
+                error: e.into(),
+            },
+        },
+    }
+}
+
+fn failed(
+    failure: String,
+    user: Option<&roster_domain::user::User>,
+    login_id: Option<&str>,
+    catalog: &Catalog,
+) -> FailedUserDto {
+    FailedUserDto {
+        failure,
+        user: match user {
+            Some(u) => FailedUser::Stored(Box::new(UserDto::render(u, catalog))),
+            None => FailedUser::Named {
+                login_ids: login_id.map(|l| vec![l.to_string()]).unwrap_or_default(),
+            },
+        },
+    }
+}
+
+/// `PATCH /v1/mgmt/user/patch/batch`.
+async fn patch_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> ApiResult<Json<PatchBatchResponse>> {
+    let raw_items = batch_items(&bytes, state.limits().max_batch_items)?;
+    let items: Vec<PatchItem> = raw_items.iter().map(|r| patch_item(r)).collect();
+    drop(raw_items);
+    let (outcomes, catalog) =
+        patch_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
+    let mut response = PatchBatchResponse::default();
+    for outcome in outcomes {
+        match outcome {
+            PatchOutcome::Patched(u) => response.patched_users.push(UserDto::render(&u, &catalog)),
+            PatchOutcome::Failed { selector, failure } => response.failed_users.push(failed(
+                failure.error.message,
+                failure.user.as_ref(),
+                Some(&selector),
+                &catalog,
+            )),
+            PatchOutcome::Unaddressable { index, message } => {
+                response
+                    .additional_errors
+                    .insert(format!("users[{index}]"), Value::String(message));
+            }
+        }
+    }
+    Ok(Json(response))
+}
+
+/// `PATCH /v1/mgmt/user/patch`: one user; failures are the response's error (404
+/// `E112102` for an unknown user, 400 for invalid input, 409 for a taken login ID).
+async fn patch_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let selector = body
+        .selector()
+        .ok_or_else(|| Error::missing("loginId"))?
+        .to_string();
+    let patch = UserPatch::parse(body.into_raw_patch())?;
+    let items = [PatchItem::Ready { selector, patch }];
+    let (mut outcomes, catalog) =
+        patch_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
+    match outcomes.pop() {
+        Some(PatchOutcome::Patched(u)) => Ok(Json(UserEnvelope {
+            user: UserDto::render(&u, &catalog),
+        })),
+        Some(PatchOutcome::Failed { failure, .. }) => Err(ApiError(failure.error)),
+        _ => Err(ApiError(Error::internal())),
+    }
+}
+
+/// `POST /v1/mgmt/user/create/batch`: each user created whole or not at all, in order.
+/// Invite options are accepted; no message is sent.
+async fn create_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawBody(bytes): RawBody,
+) -> ApiResult<Json<CreateBatchResponse>> {
+    let raw_items = batch_items(&bytes, state.limits().max_batch_items)?;
+    let mut response = CreateBatchResponse::default();
+    let mut items = Vec::with_capacity(raw_items.len());
+    for (index, raw) in raw_items.iter().enumerate() {
+        match read_item(raw) {
+            (None, _) => {
+                response
+                    .additional_errors
+                    .insert(format!("users[{index}]"), Value::String(unaddressable(raw)));
+            }
+            (login_id, Err(error)) => items.push(CreateItem::Invalid { login_id, error }),
+            (login_id, Ok(body)) => {
+                items.push(match NewUser::parse(body.into_raw_new_user(false)) {
+                    Ok(user) => CreateItem::Ready {
+                        id: UserId::generate(state.ids()),
+                        user,
+                    },
+                    Err(error) => CreateItem::Invalid { login_id, error },
+                })
+            }
+        }
+    }
+    drop(raw_items);
+    let (outcomes, catalog) =
+        create_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
+    for outcome in outcomes {
+        match outcome {
+            CreateOutcome::Created(u) => response.created_users.push(UserDto::render(&u, &catalog)),
+            CreateOutcome::Failed { login_id, error } => {
+                response.failed_users.push(failed(
+                    error.message,
+                    None,
+                    login_id.as_deref(),
+                    &catalog,
+                ));
+            }
+        }
+    }
+    Ok(Json(response))
+}

@@ -1,0 +1,216 @@
+//! Single-user endpoints: create, load, load many, search, delete.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use roster_domain::Error;
+use roster_domain::create::NewUser;
+use roster_domain::ids::UserId;
+use roster_store::UserSelector;
+use roster_store::batch::{CreateItem, CreateOutcome, create_users};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller};
+use crate::wire::common::{Empty, given, list};
+use crate::wire::search::SearchBody;
+use crate::wire::user::{
+    DeleteUserBody, DeleteUsersBody, LoadUsersBody, UserBody, UserDto, UserEnvelope, UsersEnvelope,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/user/create", post(create))
+        .route("/v1/mgmt/user/create/test", post(create_test))
+        .route("/v1/mgmt/user", get(load))
+        .route("/v1/mgmt/users/load", post(load_many))
+        .route("/v2/mgmt/user/search", post(search))
+        .route("/v2/mgmt/user/search/test", post(search_test))
+        .route("/v1/mgmt/user/delete", post(delete_one))
+        .route("/v1/mgmt/user/delete/batch", post(delete_many))
+        .route("/v1/mgmt/user/test/delete/all", delete(delete_test_users))
+}
+
+async fn create_one(
+    state: &AppState,
+    caller: &Caller,
+    body: UserBody,
+    test: bool,
+) -> ApiResult<Json<UserEnvelope>> {
+    let user = NewUser::parse(body.into_raw_new_user(test))?;
+    let item = CreateItem::Ready {
+        id: UserId::generate(state.ids()),
+        user,
+    };
+    let (mut out, catalog) = create_users(
+        state.store().as_ref(),
+        &caller.project,
+        &[item],
+        state.now(),
+    )
+    .await?;
+    match out.pop() {
+        Some(CreateOutcome::Created(u)) => Ok(Json(UserEnvelope {
+            user: UserDto::render(&u, &catalog),
+        })),
+        Some(CreateOutcome::Failed { error, .. }) => Err(ApiError(error)),
+        None => Err(ApiError(Error::internal())),
+    }
+}
+
+/// `POST /v1/mgmt/user/create`. Invite options are accepted; no message is sent.
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    create_one(&state, &caller, body, false).await
+}
+
+/// `POST /v1/mgmt/user/create/test`: the same, as a test user.
+async fn create_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    create_one(&state, &caller, body, true).await
+}
+
+/// `GET /v1/mgmt/user?loginId=…` (a login ID or a user ID), `?identifier=…` (the same)
+/// or `?userId=…`. The Go SDK sends `loginId` and `userId` both, one of them empty.
+async fn load(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let Query(q) = query.map_err(|e| ApiError(Error::bad_request(format!("query string: {e}"))))?;
+    let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let selector = get("loginId")
+        .or_else(|| get("identifier"))
+        .map(UserSelector::LoginOrUserId)
+        .or_else(|| get("userId").map(UserSelector::UserId))
+        .ok_or_else(|| Error::missing("loginId or userId"))?;
+    let user = state
+        .store()
+        .load_user(&caller.project, selector)
+        .await?
+        .ok_or_else(|| {
+            Error::user_not_found(match selector {
+                UserSelector::LoginOrUserId(s) | UserSelector::UserId(s) => s,
+            })
+        })?;
+    let catalog = state.store().catalog(&caller.project).await?;
+    Ok(Json(UserEnvelope {
+        user: UserDto::render(&user, &catalog),
+    }))
+}
+
+/// `POST /v1/mgmt/users/load`: users by ID; disabled and expired users only with
+/// `includeInvalidUsers`. Unknown IDs are left out.
+async fn load_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<LoadUsersBody>,
+) -> ApiResult<Json<UsersEnvelope>> {
+    let ids = list(&body.user_ids);
+    if ids.is_empty() {
+        return Err(Error::missing("userIds").into());
+    }
+    let include_invalid = body.include_invalid_users.set().copied().unwrap_or(false);
+    let users = state.store().load_users(&caller.project, &ids).await?;
+    let catalog = state.store().catalog(&caller.project).await?;
+    let users: Vec<UserDto> = users
+        .iter()
+        .filter(|u| include_invalid || u.status.is_valid())
+        .map(|u| UserDto::render(u, &catalog))
+        .collect();
+    Ok(Json(UsersEnvelope {
+        total: users.len() as u64,
+        users,
+    }))
+}
+
+async fn run_search(
+    state: &AppState,
+    caller: &Caller,
+    body: SearchBody,
+    test_only: bool,
+) -> ApiResult<Json<UsersEnvelope>> {
+    let roles = if body.tenant_role_ids.set().is_some() {
+        state.store().all_roles(&caller.project).await?
+    } else {
+        Vec::new()
+    };
+    let query = body.into_query(&roles, test_only)?;
+    let (users, total) = state.store().search_users(&caller.project, &query).await?;
+    let catalog = state.store().catalog(&caller.project).await?;
+    Ok(Json(UsersEnvelope {
+        users: users.iter().map(|u| UserDto::render(u, &catalog)).collect(),
+        total,
+    }))
+}
+
+/// `POST /v2/mgmt/user/search`.
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<SearchBody>,
+) -> ApiResult<Json<UsersEnvelope>> {
+    run_search(&state, &caller, body, false).await
+}
+
+/// `POST /v2/mgmt/user/search/test`: test users only.
+async fn search_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<SearchBody>,
+) -> ApiResult<Json<UsersEnvelope>> {
+    run_search(&state, &caller, body, true).await
+}
+
+/// `POST /v1/mgmt/user/delete`: `{loginId}` (login ID or user ID) or `{userId}`.
+async fn delete_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DeleteUserBody>,
+) -> ApiResult<Json<Empty>> {
+    let selector = given(&body.login_id)
+        .or_else(|| given(&body.identifier))
+        .map(UserSelector::LoginOrUserId)
+        .or_else(|| given(&body.user_id).map(UserSelector::UserId))
+        .ok_or_else(|| Error::missing("loginId or userId"))?;
+    if state.store().delete_user(&caller.project, selector).await? {
+        Ok(Json(Empty {}))
+    } else {
+        let (UserSelector::LoginOrUserId(s) | UserSelector::UserId(s)) = selector;
+        Err(Error::user_not_found(s).into())
+    }
+}
+
+/// `POST /v1/mgmt/user/delete/batch`: `{userIds}`; IDs of no user are skipped.
+async fn delete_many(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DeleteUsersBody>,
+) -> ApiResult<Json<Empty>> {
+    if body.user_ids.set().is_none() {
+        return Err(Error::missing("userIds").into());
+    }
+    state
+        .store()
+        .delete_users(&caller.project, &list(&body.user_ids))
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `DELETE /v1/mgmt/user/test/delete/all`.
+async fn delete_test_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Empty>> {
+    state.store().delete_test_users(&caller.project).await?;
+    Ok(Json(Empty {}))
+}

@@ -1,0 +1,115 @@
+//! The command line. Every `serve` flag has an environment variable; the database URL
+//! defaults to `sqlite://roster.db` in every command.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Roster: a self-hosted user-management server that speaks Descope's Management API.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage management keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct Database {
+    /// `sqlite://PATH` (created if missing), `sqlite::memory:` for a throwaway store.
+    #[arg(
+        long,
+        env = "ROSTER_DATABASE_URL",
+        default_value = "sqlite://roster.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: Database,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most items accepted in one batch request.
+    #[arg(long, env = "ROSTER_MAX_BATCH_ITEMS", default_value_t = 10_000)]
+    pub max_batch_items: usize,
+    /// With ROSTER_MANAGEMENT_KEY: make sure this project exists at start-up.
+    #[arg(long, env = "ROSTER_PROJECT_ID", hide = true)]
+    pub project_id: Option<String>,
+    /// With ROSTER_PROJECT_ID: make sure this key opens that project at start-up.
+    #[arg(
+        long,
+        env = "ROSTER_MANAGEMENT_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub management_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project and print its ID.
+    Create {
+        /// The project's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a management key for a project and print it. It is shown only this once.
+    Create {
+        /// The project the key opens.
+        #[arg(long)]
+        project: String,
+        /// A name to tell keys apart.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_defaults() {
+        let cli = Cli::try_parse_from(["roster", "serve"]).map_err(|e| e.to_string());
+        let Ok(Cli {
+            command: Command::Serve(args),
+        }) = cli
+        else {
+            unreachable!("serve parses: {cli:?}")
+        };
+        assert_eq!(args.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(args.max_batch_items, 10_000);
+        assert_eq!(args.max_body_bytes, 33_554_432);
+    }
+}

@@ -1,0 +1,154 @@
+//! Start-up: open the store, make sure a project and a key exist, serve.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use roster_api::AppState;
+use roster_domain::ids::{IdGenerator, KeyId, ProjectId};
+use roster_domain::keys::ManagementKey;
+use roster_domain::names::Label;
+use roster_domain::time::Clock;
+use roster_store::{Store, StoredKey};
+use roster_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+/// Open (and migrate) the store a database URL names.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if roster_store_sqlite::handles(url) {
+        let store = SqliteStore::open(url).await?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL");
+    }
+    bail!("unsupported database URL {url:?}: expected sqlite://PATH or sqlite::memory:")
+}
+
+/// The `ROSTER_PROJECT_ID` and `ROSTER_MANAGEMENT_KEY` pair, when both are set.
+#[derive(Debug)]
+pub struct Bootstrap {
+    pub project: ProjectId,
+    pub key: ManagementKey,
+}
+
+impl Bootstrap {
+    pub fn from_options(project: Option<&str>, key: Option<&str>) -> anyhow::Result<Option<Self>> {
+        match (
+            project.filter(|p| !p.is_empty()),
+            key.filter(|k| !k.is_empty()),
+        ) {
+            (None, None) => Ok(None),
+            (Some(p), Some(k)) => Ok(Some(Bootstrap {
+                project: ProjectId::parse(p)
+                    .map_err(|e| anyhow::anyhow!("ROSTER_PROJECT_ID: {}", e.reason))?,
+                key: ManagementKey::parse(k)
+                    .map_err(|e| anyhow::anyhow!("ROSTER_MANAGEMENT_KEY: {e}"))?,
+            })),
+            _ => bail!("set both ROSTER_PROJECT_ID and ROSTER_MANAGEMENT_KEY, or neither"),
+        }
+    }
+}
+
+fn stored_key(
+    ids: &dyn IdGenerator,
+    key: &ManagementKey,
+    name: &str,
+    clock: &dyn Clock,
+) -> StoredKey {
+    StoredKey {
+        id: KeyId::generate(ids),
+        name: name.to_string(),
+        hash: key.hash(),
+        created: clock.now(),
+        expires: None,
+        revoked: None,
+    }
+}
+
+/// Make sure the store has what a caller needs to get in.
+///
+/// With a [`Bootstrap`], that project and that key exist afterwards (creating them is
+/// idempotent). Without one, a store that has no project yet gets one project and one
+/// key, written to `out` once: the only time that key is ever shown.
+pub async fn bootstrap(
+    store: &dyn Store,
+    given: Option<&Bootstrap>,
+    ids: &dyn IdGenerator,
+    clock: &dyn Clock,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if let Some(b) = given {
+        let name = Label::parse("default").map_err(anyhow::Error::msg)?;
+        if store.ensure_project(&b.project, &name, clock.now()).await? {
+            tracing::info!(project = %b.project, "created the project named by ROSTER_PROJECT_ID");
+        }
+        if store
+            .add_key(
+                &b.project,
+                &stored_key(ids, &b.key, "ROSTER_MANAGEMENT_KEY", clock),
+            )
+            .await?
+        {
+            tracing::info!(project = %b.project, "registered ROSTER_MANAGEMENT_KEY for the project");
+        }
+        return Ok(());
+    }
+    if store.has_projects().await? {
+        return Ok(());
+    }
+    let project = ProjectId::generate(ids);
+    let key = ManagementKey::generate(ids);
+    let name = Label::parse("default").map_err(anyhow::Error::msg)?;
+    store.create_project(&project, &name, clock.now()).await?;
+    store
+        .add_key(&project, &stored_key(ids, &key, "first start", clock))
+        .await?;
+    writeln!(
+        out,
+        "Roster made a project and a management key for this new store.\n\
+         The key is shown only this once: keep it.\n\
+         \n  Project ID:     {project}\n  Management key: {key}\n\
+         \n  Authorization: Bearer {project}:{key}\n",
+        key = key.expose()
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Serve the API on an already bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = roster_api::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
