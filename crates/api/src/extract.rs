@@ -65,11 +65,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
 /// Deserialize JSON, naming the path of the first value that does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    let bytes = object_bytes(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(&e))?;
     de.end()
@@ -77,9 +73,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// The body, `{}` when it is empty; a body that is not a JSON object is refused (serde
+/// would otherwise read a struct from an array, field by field).
+pub fn object_bytes(bytes: &[u8]) -> Result<&[u8], Error> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(b"{}"),
+        Some(b'{') => Ok(bytes),
+        Some(_) => Err(Error::bad_request("request body: must be a JSON object")),
+    }
+}
+
 /// Deserialize a JSON value already split out of a larger body (a batch item).
 pub fn parse_item<T: DeserializeOwned>(raw: &serde_json::value::RawValue) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let mut de = serde_json::Deserializer::from_slice(object_bytes(raw.get().as_bytes())?);
     serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(&e))
 }
 
@@ -87,11 +93,16 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
     let inner = e.inner();
     match inner.classify() {
         serde_json::error::Category::Data => {
+            // A wrong type: the field's path says where; the line and column would point
+            // into the item, not the request, so they are left out.
+            let text = inner.to_string();
+            let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+            let reason = text.strip_suffix(&suffix).unwrap_or(&text);
             let path = e.path().to_string();
             if path == "." {
-                Error::bad_request(format!("request body: {inner}"))
+                Error::bad_request(format!("request body: {reason}"))
             } else {
-                Error::bad_request(format!("{path}: {inner}"))
+                Error::bad_request(format!("{path}: {reason}"))
             }
         }
         _ => Error::bad_request(format!("malformed JSON: {inner}")),

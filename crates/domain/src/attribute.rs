@@ -243,7 +243,7 @@ fn is_iso_date(s: &str) -> bool {
         return false;
     }
     let year: u32 = y.parse().unwrap_or(0);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     matches!((two_digits(m), two_digits(d)), (Some(m), Some(d)) if (1..=12).contains(&m) && d >= 1 && d <= days_in_month(m, leap))
 }
 

@@ -27,6 +27,10 @@ pub trait IdGenerator: Send + Sync + fmt::Debug {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RandomIds;
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place that reads the system's randomness"
+)]
 impl IdGenerator for RandomIds {
     fn alphanumeric(&self, n: usize) -> String {
         Alphanumeric.sample_string(&mut rand::rng(), n)

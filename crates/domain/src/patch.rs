@@ -387,11 +387,15 @@ pub fn apply_patch(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemFailure {
     pub error: Error,
-    pub user: Option<User>,
+    pub user: Option<Box<User>>,
 }
 
 /// One item of a patch batch, as the HTTP layer read it.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every item is Ready; boxing it would only add an allocation per item"
+)]
 pub enum PatchItem {
     /// A selector and a patch that parsed.
     Ready { selector: String, patch: UserPatch },
@@ -403,6 +407,10 @@ pub enum PatchItem {
 
 /// What became of one item of a patch batch.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "most outcomes are Patched; boxing them would only add an allocation per item"
+)]
 pub enum PatchOutcome {
     /// The user as it stands right after this item.
     Patched(User),
@@ -510,7 +518,7 @@ impl Workspace {
             }
             Err(error) => Err(ItemFailure {
                 error,
-                user: Some(user.clone()),
+                user: Some(Box::new(user.clone())),
             }),
         }
     }
@@ -564,7 +572,7 @@ impl Workspace {
                     selector: selector.clone(),
                     failure: ItemFailure {
                         error: error.clone(),
-                        user: self.resolve(selector).cloned(),
+                        user: self.resolve(selector).cloned().map(Box::new),
                     },
                 },
                 PatchItem::Unaddressable { message } => PatchOutcome::Unaddressable {

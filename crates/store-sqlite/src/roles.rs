@@ -27,7 +27,7 @@ pub(crate) async fn load_roles(
               JOIN permissions p ON p.project_id = rp.project_id AND p.id = rp.permission_id \
               WHERE rp.project_id = r.project_id AND rp.role_id = r.id) AS permission_names \
          FROM roles r WHERE r.project_id = ?1 \
-         ORDER BY r.tenant_id IS NOT NULL, r.tenant_id, r.created_ms, r.name",
+         ORDER BY r.tenant_id IS NOT NULL, r.tenant_id, r.created_ms, r.rowid",
     )
     .bind(project.as_str())
     .fetch_all(conn)

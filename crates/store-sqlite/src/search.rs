@@ -228,7 +228,7 @@ pub(crate) async fn search(
         page.push(sort_column(*field))
             .push(if *desc { " DESC, " } else { " ASC, " });
     }
-    page.push("u.created_ms ASC, u.id ASC LIMIT ")
+    page.push("u.created_ms ASC, u.rowid ASC LIMIT ")
         .push_bind(i64::from(q.limit))
         .push(" OFFSET ")
         .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));

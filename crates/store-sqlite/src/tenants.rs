@@ -36,7 +36,7 @@ fn unique_error(id: &TenantId, spec: &TenantSpec, e: &sqlx::Error) -> Error {
 const TENANT_COLUMNS: &str = "t.id, t.name, t.self_provisioning_domains, t.custom_attributes, \
     t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, t.parent_id, \
     t.role_inheritance, t.default_roles, t.created_ms, \
-    (SELECT json_group_array(c.id ORDER BY c.created_ms, c.id) FROM tenants c \
+    (SELECT json_group_array(c.id ORDER BY c.created_ms, c.rowid) FROM tenants c \
        WHERE c.project_id = t.project_id AND c.parent_id = t.id) AS successors";
 
 fn decode_tenant(r: &SqliteRow) -> Result<Tenant, Error> {
@@ -243,7 +243,7 @@ impl TenantStore for SqliteStore {
 
     async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>, Error> {
         let sql = format!(
-            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.id"
+            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.rowid"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())

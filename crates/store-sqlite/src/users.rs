@@ -161,7 +161,7 @@ impl UserStore for SqliteStore {
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.project_id = ?1 \
-             AND u.id IN (SELECT value FROM json_each(?2)) ORDER BY u.created_ms, u.id"
+             AND u.id IN (SELECT value FROM json_each(?2)) ORDER BY u.created_ms, u.rowid"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())

@@ -40,6 +40,7 @@ pub async fn patch_users(
 
 /// One item of a create batch, as the HTTP layer read it.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "nearly every item is Ready")]
 pub enum CreateItem {
     /// A request that parsed, with the user ID to give the new user.
     Ready { id: UserId, user: NewUser },
@@ -52,6 +53,7 @@ pub enum CreateItem {
 
 /// What became of one item of a create batch.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "nearly every outcome is Created")]
 pub enum CreateOutcome {
     Created(User),
     Failed {

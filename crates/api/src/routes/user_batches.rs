@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller, RawBody, parse_item};
+use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
 use crate::wire::user::{
     CreateBatchResponse, FailedUser, FailedUserDto, PatchBatchResponse, SelectorProbe, UserBody,
     UserDto, UserEnvelope,
@@ -44,11 +44,7 @@ struct Envelope<'a> {
 
 /// Split a batch body into its items, refusing the whole request when it cannot be one.
 fn batch_items(bytes: &[u8], max_items: usize) -> Result<Vec<&RawValue>, Error> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
+    let bytes = object_bytes(bytes)?;
     let envelope: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => Error::bad_request(format!("request body: {e}")),
         _ => Error::bad_request(format!("malformed JSON: {e}")),
@@ -82,12 +78,8 @@ fn read_item(raw: &RawValue) -> (Option<String>, Result<UserBody, Error>) {
     }
 }
 
-fn is_object(raw: &RawValue) -> bool {
-    raw.get().trim_start().starts_with('{')
-}
-
 fn unaddressable(raw: &RawValue) -> String {
-    if is_object(raw) {
+    if raw.get().trim_start().starts_with('{') {
         "loginId is required".to_string()
     } else {
         "must be a JSON object".to_string()
@@ -144,7 +136,7 @@ async fn patch_batch(
             PatchOutcome::Patched(u) => response.patched_users.push(UserDto::render(&u, &catalog)),
             PatchOutcome::Failed { selector, failure } => response.failed_users.push(failed(
                 failure.error.message,
-                failure.user.as_ref(),
+                failure.user.as_deref(),
                 Some(&selector),
                 &catalog,
             )),

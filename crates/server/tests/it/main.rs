@@ -1,6 +1,17 @@
 //! The one integration test binary (one binary links once; see kanidm's note on
 //! `tests/`). Modules:
 //! - `conformance`: the store conformance suite on every reachable backend.
+//! - `api_requests`: wire rules every endpoint shares (auth, errors, limits, JSON).
+//! - `api_resources`: users, tenants, roles, permissions, attributes, with snapshots.
+//! - `api_patch`: the patch endpoints.
+//! - `patch_model`: property test of the patch rules against a reference model.
+//! - `binary`: the real `roster` binary over a real socket.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_patch;
+mod api_requests;
+mod api_resources;
+mod binary;
 mod conformance;
+mod helpers;
+mod patch_model;

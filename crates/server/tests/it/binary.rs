@@ -1,0 +1,345 @@
+//! The real `roster` binary over a real socket: first start, the command line, shutdown,
+//! and concurrent writers.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_roster");
+
+struct Server {
+    child: Child,
+    url: String,
+    stdout: String,
+}
+
+impl Server {
+    /// Start `roster serve` on a free port and wait for its "listening" line.
+    fn start(db: &str, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+            .env_remove("ROSTER_PROJECT_ID")
+            .env_remove("ROSTER_MANAGEMENT_KEY")
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut url = None;
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if let Some(at) = line.find("listening on ") {
+                let rest = &line[at + "listening on ".len()..];
+                url = Some(rest.split_whitespace().next().unwrap().to_string());
+                break;
+            }
+        }
+        let url = url.expect("roster serve never said where it listens");
+        // stdout holds the first-start banner, written before the listening line; take
+        // what is there without waiting for the process to end.
+        let mut stdout = String::new();
+        if let Some(out) = child.stdout.take() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+                stdout.push_str(&line);
+                stdout.push('\n');
+            }
+        }
+        Server { child, url, stdout }
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn call(
+    url: &str,
+    auth: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let resp = client()
+        .request(method, format!("{url}{path}"))
+        .header("authorization", auth)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+fn roster(args: &[&str], db: &str) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(["--database-url", db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "roster {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn db_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("roster.db").display())
+}
+
+fn banner_value(banner: &str, label: &str) -> String {
+    banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| panic!("no {label} in {banner:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_prints_one_key_once_and_it_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let server = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || Server::start(&db, &[])
+    })
+    .await
+    .unwrap();
+    let project = banner_value(&server.stdout, "Project ID:");
+    let key = banner_value(&server.stdout, "Management key:");
+    assert_eq!(project.len(), 28);
+    assert!(project.starts_with('P'));
+    let auth = format!("Bearer {project}:{key}");
+    let (status, body) = call(
+        &server.url,
+        &auth,
+        reqwest::Method::GET,
+        "/v1/mgmt/license",
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({"rateLimitTier": "tier4"})));
+    assert!(server.stop().success(), "SIGTERM shuts down cleanly");
+
+    let again = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || Server::start(&db, &[])
+    })
+    .await
+    .unwrap();
+    assert!(!again.stdout.contains(&key), "the key is shown only once");
+    assert!(again.stdout.is_empty(), "{}", again.stdout);
+    let (status, _) = call(
+        &again.url,
+        &auth,
+        reqwest::Method::POST,
+        "/v2/mgmt/user/search",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    drop(again);
+    let file = std::fs::read(dir.path().join("roster.db")).unwrap();
+    assert!(
+        !file.windows(key.len()).any(|w| w == key.as_bytes()),
+        "the key is not stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_makes_projects_and_keys_for_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let boot = [
+        ("ROSTER_PROJECT_ID", "P2RosterBinaryTest0000000001"),
+        ("ROSTER_MANAGEMENT_KEY", "boot-key"),
+    ];
+    let server = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || Server::start(&db, &boot)
+    })
+    .await
+    .unwrap();
+    assert!(
+        server.stdout.is_empty(),
+        "with given credentials nothing is printed"
+    );
+    let (status, _) = call(
+        &server.url,
+        "Bearer P2RosterBinaryTest0000000001:boot-key",
+        reqwest::Method::GET,
+        "/v1/mgmt/license",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let project = roster(&["project", "create", "--name", "second"], &db);
+    assert_eq!(project.len(), 28);
+    let key = roster(
+        &["key", "create", "--project", &project, "--name", "ci"],
+        &db,
+    );
+    let auth = format!("Bearer {project}:{key}");
+    let (status, body) = call(
+        &server.url,
+        &auth,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/create",
+        json!({"loginId": "x"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let out = Command::new(BIN)
+        .args([
+            "key",
+            "create",
+            "--project",
+            "P2NoSuchProject000000000000x",
+            "--database-url",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", &db])
+        .env("ROSTER_PROJECT_ID", "P2OnlyHalfTheBootstrap0000001")
+        .env_remove("ROSTER_MANAGEMENT_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("set both ROSTER_PROJECT_ID and ROSTER_MANAGEMENT_KEY")
+    );
+    drop(server);
+}
+
+/// Several writers patch the same users at once over HTTP, each merging its own custom
+/// attribute key; every user must end with every writer's last value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_lose_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let boot = [
+        ("ROSTER_PROJECT_ID", "P2RosterConcurrency000000001"),
+        ("ROSTER_MANAGEMENT_KEY", "k"),
+    ];
+    let server = tokio::task::spawn_blocking(move || Server::start(&db, &boot))
+        .await
+        .unwrap();
+    let auth = "Bearer P2RosterConcurrency000000001:k";
+    let writers = 8;
+    let rounds = 10;
+    let users = 50;
+    let attributes: Vec<Value> = (0..writers)
+        .map(|w| json!({"name": format!("w{w}"), "type": "number"}))
+        .collect();
+    call(
+        &server.url,
+        auth,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/customattribute/create",
+        json!({"attributes": attributes}),
+    )
+    .await;
+    let create: Vec<Value> = (0..users)
+        .map(|i| json!({"loginId": format!("user{i}")}))
+        .collect();
+    let (status, _) = call(
+        &server.url,
+        auth,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/create/batch",
+        json!({"users": create}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let url = server.url.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..rounds {
+                // Alternate the single and batch endpoints, and the order of users.
+                if round % 3 == 2 {
+                    for i in 0..users {
+                        let body = json!({"loginId": format!("user{i}"), "customAttributes": {format!("w{w}"): round}});
+                        let (s, b) = call(&url, auth, reqwest::Method::PATCH, "/v1/mgmt/user/patch", body).await;
+                        assert_eq!(s, 200, "{b}");
+                    }
+                } else {
+                    let mut items: Vec<Value> = (0..users)
+                        .map(|i| json!({"loginId": format!("user{i}"), "customAttributes": {format!("w{w}"): round}}))
+                        .collect();
+                    if (w + round) % 2 == 1 {
+                        items.reverse();
+                    }
+                    let (s, b) = call(&url, auth, reqwest::Method::PATCH, "/v1/mgmt/user/patch/batch", json!({"users": items})).await;
+                    assert_eq!(s, 200, "{b}");
+                    assert_eq!(b["patchedUsers"].as_array().unwrap().len(), users);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (_, found) = call(
+        &server.url,
+        auth,
+        reqwest::Method::POST,
+        "/v2/mgmt/user/search",
+        json!({"limit": 1000}),
+    )
+    .await;
+    let found = found["users"].as_array().unwrap();
+    assert_eq!(found.len(), users);
+    for u in found {
+        for w in 0..writers {
+            assert_eq!(
+                u["customAttributes"][format!("w{w}")],
+                json!(rounds - 1),
+                "{} lost writer {w}'s update",
+                u["loginIds"][0]
+            );
+        }
+        assert_eq!(
+            u["version"],
+            json!(1 + writers * rounds),
+            "every change moved the version of {}",
+            u["loginIds"][0]
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! An in-process Roster for API tests: the real router over a real in-memory SQLite
+//! store, with a hand-moved clock and seeded IDs, so responses are deterministic.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use roster_api::{AppState, Limits};
+use roster_domain::ids::{ProjectId, SeededIds};
+use roster_domain::keys::ManagementKey;
+use roster_domain::time::{ManualClock, Millis};
+use roster_server::startup::{Bootstrap, bootstrap};
+use roster_store::Store;
+use roster_store_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// 2026-11-26T00:00:00Z.
+pub const START: Millis = Millis(1_764_115_200_000);
+pub const PROJECT: &str = "P2RosterTestProject000000001";
+pub const KEY: &str = "test-management-key";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub auth: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_limits(Limits::default()).await
+    }
+
+    pub async fn with_limits(limits: Limits) -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        Self::on_store(store, limits).await
+    }
+
+    pub async fn on_store(store: Arc<dyn Store>, limits: Limits) -> Self {
+        let clock = Arc::new(ManualClock::new(START, 0));
+        let ids = Arc::new(SeededIds::new(42));
+        let given = Bootstrap {
+            project: ProjectId::parse(PROJECT).unwrap(),
+            key: ManagementKey::parse(KEY).unwrap(),
+        };
+        let mut out = Vec::new();
+        bootstrap(
+            store.as_ref(),
+            Some(&given),
+            ids.as_ref(),
+            clock.as_ref(),
+            &mut out,
+        )
+        .await
+        .unwrap();
+        assert!(
+            out.is_empty(),
+            "a bootstrap with given credentials prints nothing"
+        );
+        let state = AppState::new(store.clone(), clock.clone(), ids.clone(), limits);
+        TestApp {
+            router: roster_api::router(state),
+            store,
+            clock,
+            auth: format!("Bearer {PROJECT}:{KEY}"),
+        }
+    }
+
+    /// Send a request with the test project's key; the body is JSON text when given.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        self.send_as(Some(&self.auth), method, path, body).await
+    }
+
+    pub async fn send_as(
+        &self,
+        auth: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let value: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{method} {path}: the body is not JSON ({e}): {bytes:?}"));
+        (status, value)
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(method, path, Some(body.to_string())).await
+    }
+
+    /// A call that must succeed; returns the body.
+    pub async fn ok(&self, method: &str, path: &str, body: Value) -> Value {
+        let (status, value) = self.call(method, path, body).await;
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {value}");
+        value
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send("GET", path, None).await
+    }
+
+    /// Roles `admin` (users.write, users.read) and `viewer` (users.read); tenants `t1`
+    /// ("Tenant One", with role `editor`) and `t2`; attributes `age` (number), `nick`
+    /// (string), `vip` (boolean).
+    pub async fn seed_catalog(&self) {
+        for (name, description) in [("users.read", "read users"), ("users.write", "")] {
+            self.ok(
+                "POST",
+                "/v1/mgmt/permission/create",
+                json!({"name": name, "description": description}),
+            )
+            .await;
+        }
+        self.ok(
+            "POST",
+            "/v1/mgmt/role/create",
+            json!({"name": "admin", "permissionNames": ["users.write", "users.read"]}),
+        )
+        .await;
+        self.ok(
+            "POST",
+            "/v1/mgmt/role/create",
+            json!({"name": "viewer", "permissionNames": ["users.read"]}),
+        )
+        .await;
+        self.ok(
+            "POST",
+            "/v1/mgmt/tenant/create",
+            json!({"id": "t1", "name": "Tenant One"}),
+        )
+        .await;
+        self.ok(
+            "POST",
+            "/v1/mgmt/tenant/create",
+            json!({"id": "t2", "name": "Tenant Two"}),
+        )
+        .await;
+        self.ok(
+            "POST",
+            "/v1/mgmt/role/create",
+            json!({"name": "editor", "tenantId": "t1", "permissionNames": ["users.write"]}),
+        )
+        .await;
+        self.ok(
+            "POST",
+            "/v1/mgmt/user/customattribute/create",
+            json!({"attributes": [
+                {"name": "age", "type": "number", "displayName": "Age"},
+                {"name": "nick", "type": 1, "displayName": "Nickname"},
+                {"name": "vip", "type": "boolean"}
+            ]}),
+        )
+        .await;
+    }
+
+    pub async fn create_user(&self, body: Value) -> Value {
+        self.ok("POST", "/v1/mgmt/user/create", body).await["user"].clone()
+    }
+
+    pub async fn load(&self, login: &str) -> (StatusCode, Value) {
+        self.get(&format!("/v1/mgmt/user?loginId={}", urlencode(login)))
+            .await
+    }
+}
+
+/// Percent-encode a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Assert a Descope-shaped error with this status and code; returns the message.
+#[track_caller]
+pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) -> String {
+    let (s, body) = resp;
+    assert_eq!(s.as_u16(), status, "{body}");
+    assert_eq!(body["errorCode"], code, "{body}");
+    assert!(
+        body["errorDescription"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    let message = body["errorMessage"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!message.is_empty(), "{body}");
+    assert_eq!(body["message"], body["errorMessage"], "{body}");
+    message
+}
