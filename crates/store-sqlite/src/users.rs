@@ -253,10 +253,21 @@ const LOAD_FOR_BATCH: &str = "\
         UNION \
         SELECT x.id FROM sel JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
 
+/// Which part of a user a write statement rewrites: statements for lists that no user
+/// of the batch changed are not sent at all.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Row,
+    Logins,
+    Roles,
+    Tenants,
+}
+
 /// The writes of a batch; `?1` is the project, `?2` the JSON array built by
 /// [`change_rows`]. Each statement touches only the users whose flag asks for it.
-const WRITE_STATEMENTS: [(&str, &str); 8] = [
+const WRITE_STATEMENTS: [(Part, &str, &str); 8] = [
     (
+        Part::Row,
         "upsert users",
         "INSERT INTO users (project_id, id, name, given_name, middle_name, family_name, email, phone, \
            picture, verified_email, verified_phone, status, test, scim, has_password, sso_app_ids, \
@@ -279,42 +290,49 @@ const WRITE_STATEMENTS: [(&str, &str); 8] = [
            version = excluded.version",
     ),
     (
+        Part::Logins,
         "clear login IDs",
         "DELETE FROM user_login_ids WHERE project_id = ?1 AND user_id IN \
            (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'loginsChanged' \
               AND NOT j.value ->> 'isNew')",
     ),
     (
+        Part::Logins,
         "insert login IDs",
         "INSERT INTO user_login_ids (project_id, login_id, user_id, position) \
          SELECT ?1, l.value, j.value ->> 'id', l.key \
          FROM json_each(?2) j, json_each(j.value, '$.loginIds') l WHERE j.value ->> 'loginsChanged'",
     ),
     (
+        Part::Roles,
         "clear roles",
         "DELETE FROM user_roles WHERE project_id = ?1 AND user_id IN \
            (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'rolesChanged' \
               AND NOT j.value ->> 'isNew')",
     ),
     (
+        Part::Roles,
         "insert roles",
         "INSERT INTO user_roles (project_id, user_id, role_id, position) \
          SELECT ?1, j.value ->> 'id', r.value, r.key \
          FROM json_each(?2) j, json_each(j.value, '$.roleIds') r WHERE j.value ->> 'rolesChanged'",
     ),
     (
+        Part::Tenants,
         "clear tenants",
         "DELETE FROM user_tenants WHERE project_id = ?1 AND user_id IN \
            (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'tenantsChanged' \
               AND NOT j.value ->> 'isNew')",
     ),
     (
+        Part::Tenants,
         "insert tenants",
         "INSERT INTO user_tenants (project_id, user_id, tenant_id, position) \
          SELECT ?1, j.value ->> 'id', t.value ->> '$[0]', t.key \
          FROM json_each(?2) j, json_each(j.value, '$.tenants') t WHERE j.value ->> 'tenantsChanged'",
     ),
     (
+        Part::Tenants,
         "insert tenant roles",
         "INSERT INTO user_tenant_roles (project_id, user_id, tenant_id, role_id, position) \
          SELECT ?1, j.value ->> 'id', t.value ->> '$[0]', r.value, r.key \
@@ -442,7 +460,16 @@ impl UserTx for SqliteUserTx {
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
         let rows = to_json(&change_rows(changes, catalog)?);
-        for (what, sql) in WRITE_STATEMENTS {
+        let needed = |part: Part| match part {
+            Part::Row => true,
+            Part::Logins => changes.iter().any(|c| c.login_ids_changed),
+            Part::Roles => changes.iter().any(|c| c.roles_changed),
+            Part::Tenants => changes.iter().any(|c| c.tenants_changed),
+        };
+        for (part, what, sql) in WRITE_STATEMENTS {
+            if !needed(part) {
+                continue;
+            }
             sqlx::query(sql)
                 .bind(self.project.as_str())
                 .bind(rows.as_str())

@@ -303,3 +303,19 @@ async fn whole_batch_errors_have_their_own_codes() {
         json!({"patchedUsers": [], "failedUsers": [], "additionalErrors": {}})
     );
 }
+
+#[test]
+fn the_error_page_lists_every_code() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
+            .unwrap();
+    for code in ErrorCode::ALL {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            code.code(),
+            code.status(),
+            code.description()
+        );
+        assert!(page.contains(&row), "docs/errors.md lacks the row {row}");
+    }
+}
