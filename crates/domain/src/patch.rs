@@ -434,11 +434,19 @@ pub struct UserChange {
     pub tenants_changed: bool,
 }
 
+/// The lists of a user as loaded, to tell which ones a batch changed.
+#[derive(Debug)]
+struct LoadedLists {
+    login_ids: Vec<LoginId>,
+    role_names: Vec<RoleName>,
+    tenants: Vec<UserTenant>,
+}
+
 /// The users of one batch, loaded once, and everything known about login ID owners.
 #[derive(Debug, Default)]
 pub struct Workspace {
     users: HashMap<UserId, User>,
-    originals: HashMap<UserId, User>,
+    originals: HashMap<UserId, LoadedLists>,
     owners: HashMap<String, UserId>,
     touched: Vec<UserId>,
     touched_set: HashSet<UserId>,
@@ -456,7 +464,14 @@ impl Workspace {
             for l in &u.login_ids {
                 ws.owners.insert(l.as_str().to_string(), u.id.clone());
             }
-            ws.originals.insert(u.id.clone(), u.clone());
+            ws.originals.insert(
+                u.id.clone(),
+                LoadedLists {
+                    login_ids: u.login_ids.clone(),
+                    role_names: u.role_names.clone(),
+                    tenants: u.tenants.clone(),
+                },
+            );
             ws.users.insert(u.id.clone(), u);
         }
         ws
@@ -477,12 +492,11 @@ impl Workspace {
         }
     }
 
-    fn commit(&mut self, before: Option<&User>, after: User) {
-        if let Some(b) = before {
-            for l in &b.login_ids {
-                if self.owners.get(l.as_str()) == Some(&b.id) {
-                    self.owners.remove(l.as_str());
-                }
+    /// Make `after` the user's state; `old_logins` are the login IDs it had before.
+    fn commit(&mut self, old_logins: &[LoginId], after: User) {
+        for l in old_logins {
+            if self.owners.get(l.as_str()) == Some(&after.id) {
+                self.owners.remove(l.as_str());
             }
         }
         for l in &after.login_ids {
@@ -510,9 +524,9 @@ impl Workspace {
         };
         match apply_patch(user, patch, catalog, &self.owners, now) {
             Ok(next) => {
-                if !next.same_data(user) {
-                    let before = user.clone();
-                    self.commit(Some(&before), next.clone());
+                if next.version != user.version {
+                    let old_logins = user.login_ids.clone();
+                    self.commit(&old_logins, next.clone());
                 }
                 Ok(next)
             }
@@ -544,7 +558,7 @@ impl Workspace {
         let mut created = apply_patch(&user, patch, catalog, &self.owners, now).map_err(fail)?;
         created.version = 1;
         created.modified = now;
-        self.commit(None, created.clone());
+        self.commit(&[], created.clone());
         Ok(created)
     }
 

@@ -86,10 +86,53 @@ impl User {
 
     /// Whether `other` holds the same data, bookkeeping (`modified`, `version`) aside.
     pub fn same_data(&self, other: &User) -> bool {
-        let mut a = self.clone();
-        a.modified = other.modified;
-        a.version = other.version;
-        &a == other
+        // Destructured so that a field added to `User` cannot be forgotten here.
+        let User {
+            id,
+            login_ids,
+            name,
+            given_name,
+            middle_name,
+            family_name,
+            email,
+            phone,
+            picture,
+            verified_email,
+            verified_phone,
+            status,
+            test,
+            scim,
+            has_password,
+            role_names,
+            tenants,
+            sso_app_ids,
+            external_ids,
+            custom_attributes,
+            created,
+            modified: _,
+            version: _,
+        } = self;
+        *id == other.id
+            && *login_ids == other.login_ids
+            && *name == other.name
+            && *given_name == other.given_name
+            && *middle_name == other.middle_name
+            && *family_name == other.family_name
+            && *email == other.email
+            && *phone == other.phone
+            && *picture == other.picture
+            && *verified_email == other.verified_email
+            && *verified_phone == other.verified_phone
+            && *status == other.status
+            && *test == other.test
+            && *scim == other.scim
+            && *has_password == other.has_password
+            && *role_names == other.role_names
+            && *tenants == other.tenants
+            && *sso_app_ids == other.sso_app_ids
+            && *external_ids == other.external_ids
+            && *custom_attributes == other.custom_attributes
+            && *created == other.created
     }
 
     pub fn primary_login_id(&self) -> Option<&LoginId> {

@@ -21,9 +21,10 @@ use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
 use roster_store::{UserSelector, UserStore, UserTx};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::{
     SqliteStore, attributes, internal, is_unique_violation, json_column, roles, tenants, to_json,
@@ -245,172 +246,209 @@ impl std::fmt::Debug for SqliteUserTx {
 }
 
 /// Load by selectors: `?1` project, `?2` JSON array of selectors. A selector names the
-/// owner of that login ID, or else the user with that ID.
+/// owner of that login ID, or else the user with that ID. (`CROSS JOIN` keeps the
+/// selectors as the outer loop, so the cost follows the batch, not the project's size.)
 const LOAD_FOR_BATCH: &str = "\
     WITH sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
     targets(id) AS ( \
-        SELECT l.user_id FROM sel JOIN user_login_ids l ON l.project_id = ?1 AND l.login_id = sel.s \
+        SELECT l.user_id FROM sel CROSS JOIN user_login_ids l ON l.project_id = ?1 AND l.login_id = sel.s \
         UNION \
-        SELECT x.id FROM sel JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
+        SELECT x.id FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
 
-/// Which part of a user a write statement rewrites: statements for lists that no user
-/// of the batch changed are not sent at all.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Row,
-    Logins,
-    Roles,
-    Tenants,
+/// SQLite's default limit on bound parameters in one statement
+/// (`SQLITE_MAX_VARIABLE_NUMBER`): it alone decides how many rows one `INSERT` carries.
+const MAX_PARAMS: usize = 32_766;
+
+const UPSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
+    family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \
+    has_password, sso_app_ids, external_ids, custom_attributes, created_ms, modified_ms, version) ";
+const UPSERT_USERS_TAIL: &str = " ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
+    given_name = excluded.given_name, middle_name = excluded.middle_name, \
+    family_name = excluded.family_name, email = excluded.email, phone = excluded.phone, \
+    picture = excluded.picture, verified_email = excluded.verified_email, \
+    verified_phone = excluded.verified_phone, status = excluded.status, test = excluded.test, \
+    scim = excluded.scim, has_password = excluded.has_password, sso_app_ids = excluded.sso_app_ids, \
+    external_ids = excluded.external_ids, custom_attributes = excluded.custom_attributes, \
+    modified_ms = excluded.modified_ms, version = excluded.version";
+
+/// `INSERT` `rows` in as few statements as the parameter limit allows, binding each row's
+/// `columns` values with `bind`.
+async fn insert_chunked<'r, T>(
+    conn: &mut SqliteConnection,
+    what: &'static str,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &'r [T],
+    mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &'r T),
+) -> Result<(), Error> {
+    for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
+        let mut qb = QueryBuilder::<Sqlite>::new(head);
+        qb.push_values(chunk, |mut b, row| bind(&mut b, row));
+        qb.push(tail);
+        qb.build().execute(&mut *conn).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                // The batch checked ownership under the write lock, so this means a login
+                // ID was taken outside Roster's rules; the whole batch is refused.
+                Error::already_exists(format!("a login ID of this batch is already taken ({what})"))
+            } else {
+                internal(what)(e)
+            }
+        })?;
+    }
+    Ok(())
 }
 
-/// The writes of a batch; `?1` is the project, `?2` the JSON array built by
-/// [`change_rows`]. Each statement touches only the users whose flag asks for it.
-const WRITE_STATEMENTS: [(Part, &str, &str); 8] = [
-    (
-        Part::Row,
-        "upsert users",
-        "INSERT INTO users (project_id, id, name, given_name, middle_name, family_name, email, phone, \
-           picture, verified_email, verified_phone, status, test, scim, has_password, sso_app_ids, \
-           external_ids, custom_attributes, created_ms, modified_ms, version) \
-         SELECT ?1, j.value ->> 'id', j.value ->> 'name', j.value ->> 'givenName', \
-           j.value ->> 'middleName', j.value ->> 'familyName', j.value ->> 'email', j.value ->> 'phone', \
-           j.value ->> 'picture', j.value ->> 'verifiedEmail', j.value ->> 'verifiedPhone', \
-           j.value ->> 'status', j.value ->> 'test', j.value ->> 'scim', j.value ->> 'password', \
-           j.value -> 'ssoAppIds', j.value -> 'externalIds', j.value -> 'customAttributes', \
-           j.value ->> 'createdMs', j.value ->> 'modifiedMs', j.value ->> 'version' \
-         FROM json_each(?2) j WHERE true \
-         ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
-           given_name = excluded.given_name, middle_name = excluded.middle_name, \
-           family_name = excluded.family_name, email = excluded.email, phone = excluded.phone, \
-           picture = excluded.picture, verified_email = excluded.verified_email, \
-           verified_phone = excluded.verified_phone, status = excluded.status, test = excluded.test, \
-           scim = excluded.scim, has_password = excluded.has_password, \
-           sso_app_ids = excluded.sso_app_ids, external_ids = excluded.external_ids, \
-           custom_attributes = excluded.custom_attributes, modified_ms = excluded.modified_ms, \
-           version = excluded.version",
-    ),
-    (
-        Part::Logins,
-        "clear login IDs",
-        "DELETE FROM user_login_ids WHERE project_id = ?1 AND user_id IN \
-           (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'loginsChanged' \
-              AND NOT j.value ->> 'isNew')",
-    ),
-    (
-        Part::Logins,
-        "insert login IDs",
-        "INSERT INTO user_login_ids (project_id, login_id, user_id, position) \
-         SELECT ?1, l.value, j.value ->> 'id', l.key \
-         FROM json_each(?2) j, json_each(j.value, '$.loginIds') l WHERE j.value ->> 'loginsChanged'",
-    ),
-    (
-        Part::Roles,
-        "clear roles",
-        "DELETE FROM user_roles WHERE project_id = ?1 AND user_id IN \
-           (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'rolesChanged' \
-              AND NOT j.value ->> 'isNew')",
-    ),
-    (
-        Part::Roles,
-        "insert roles",
-        "INSERT INTO user_roles (project_id, user_id, role_id, position) \
-         SELECT ?1, j.value ->> 'id', r.value, r.key \
-         FROM json_each(?2) j, json_each(j.value, '$.roleIds') r WHERE j.value ->> 'rolesChanged'",
-    ),
-    (
-        Part::Tenants,
-        "clear tenants",
-        "DELETE FROM user_tenants WHERE project_id = ?1 AND user_id IN \
-           (SELECT j.value ->> 'id' FROM json_each(?2) j WHERE j.value ->> 'tenantsChanged' \
-              AND NOT j.value ->> 'isNew')",
-    ),
-    (
-        Part::Tenants,
-        "insert tenants",
-        "INSERT INTO user_tenants (project_id, user_id, tenant_id, position) \
-         SELECT ?1, j.value ->> 'id', t.value ->> '$[0]', t.key \
-         FROM json_each(?2) j, json_each(j.value, '$.tenants') t WHERE j.value ->> 'tenantsChanged'",
-    ),
-    (
-        Part::Tenants,
-        "insert tenant roles",
-        "INSERT INTO user_tenant_roles (project_id, user_id, tenant_id, role_id, position) \
-         SELECT ?1, j.value ->> 'id', t.value ->> '$[0]', r.value, r.key \
-         FROM json_each(?2) j, json_each(j.value, '$.tenants') t, json_each(t.value, '$[1]') r \
-         WHERE j.value ->> 'tenantsChanged'",
-    ),
-];
-
-/// One JSON object per changed user, with role names turned into IDs.
-fn change_rows(changes: &[UserChange], catalog: &Catalog) -> Result<Value, Error> {
-    let missing_role = |name: &str| {
-        tracing::error!(
-            role = name,
-            "sqlite: a validated role is missing from the catalog"
-        );
-        Error::internal()
-    };
-    let mut rows = Vec::with_capacity(changes.len());
-    for c in changes {
-        let u = &c.user;
-        let role_ids = u
-            .role_names
-            .iter()
-            .map(|r| {
-                catalog
-                    .project_role(r.as_str())
-                    .map(|e| e.id.as_str())
-                    .ok_or_else(|| missing_role(r.as_str()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tenants = u
-            .tenants
-            .iter()
-            .map(|t| {
-                let ids = t
-                    .role_names
-                    .iter()
-                    .map(|r| {
-                        catalog
-                            .tenant_role(t.tenant_id.as_str(), r.as_str())
-                            .map(|e| e.id.as_str())
-                            .ok_or_else(|| missing_role(r.as_str()))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(json!([t.tenant_id.as_str(), ids]))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        rows.push(json!({
-            "id": u.id.as_str(),
-            "name": u.name,
-            "givenName": u.given_name,
-            "middleName": u.middle_name,
-            "familyName": u.family_name,
-            "email": u.email.as_ref().map(Email::as_str),
-            "phone": u.phone.as_ref().map(Phone::as_str),
-            "picture": u.picture,
-            "verifiedEmail": u.verified_email,
-            "verifiedPhone": u.verified_phone,
-            "status": u.status.as_str(),
-            "test": u.test,
-            "scim": u.scim,
-            "password": u.has_password,
-            "ssoAppIds": u.sso_app_ids,
-            "externalIds": u.external_ids,
-            "customAttributes": u.custom_attributes,
-            "createdMs": u.created.0,
-            "modifiedMs": u.modified.0,
-            "version": u.version,
-            "loginIds": u.login_ids.iter().map(LoginId::as_str).collect::<Vec<_>>(),
-            "roleIds": role_ids,
-            "tenants": tenants,
-            "isNew": c.created,
-            "loginsChanged": c.login_ids_changed,
-            "rolesChanged": c.roles_changed,
-            "tenantsChanged": c.tenants_changed,
-        }));
+/// Delete the rows of a list table that belong to `users` (their old lists).
+async fn clear_lists(conn: &mut SqliteConnection, project: &ProjectId, table: &'static str, users: &[&str]) -> Result<(), Error> {
+    if users.is_empty() {
+        return Ok(());
     }
-    Ok(Value::Array(rows))
+    let sql = match table {
+        "user_login_ids" => "DELETE FROM user_login_ids WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+        "user_roles" => "DELETE FROM user_roles WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+        _ => "DELETE FROM user_tenants WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+    };
+    sqlx::query(sql)
+        .bind(project.as_str())
+        .bind(to_json(&users))
+        .execute(conn)
+        .await
+        .map_err(internal(table))?;
+    Ok(())
+}
+
+fn role_id<'c>(found: Option<&'c roster_domain::catalog::RoleEntry>, name: &RoleName) -> Result<&'c str, Error> {
+    found.map(|e| e.id.as_str()).ok_or_else(|| {
+        tracing::error!(role = name.as_str(), "sqlite: a validated role is missing from the catalog");
+        Error::internal()
+    })
+}
+
+/// Write changed and created users: one upsert of the user rows, then, for each list
+/// some user changed, one delete of the old rows and one insert of the new ones (each
+/// split only where the parameter limit forces it).
+async fn write_changes(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    changes: &[UserChange],
+    catalog: &Catalog,
+) -> Result<(), Error> {
+    let p = project.as_str();
+    insert_chunked(conn, "upsert users", UPSERT_USERS, UPSERT_USERS_TAIL, 21, changes, |b, c| {
+        let u = &c.user;
+        b.push_bind(p)
+            .push_bind(u.id.as_str())
+            .push_bind(u.name.as_str())
+            .push_bind(u.given_name.as_str())
+            .push_bind(u.middle_name.as_str())
+            .push_bind(u.family_name.as_str())
+            .push_bind(u.email.as_ref().map(Email::as_str))
+            .push_bind(u.phone.as_ref().map(Phone::as_str))
+            .push_bind(u.picture.as_str())
+            .push_bind(u.verified_email)
+            .push_bind(u.verified_phone)
+            .push_bind(u.status.as_str())
+            .push_bind(u.test)
+            .push_bind(u.scim)
+            .push_bind(u.has_password)
+            .push_bind(to_json(&u.sso_app_ids))
+            .push_bind(to_json(&u.external_ids))
+            .push_bind(to_json(&u.custom_attributes))
+            .push_bind(u.created.0)
+            .push_bind(u.modified.0)
+            .push_bind(u.version);
+    })
+    .await?;
+
+    let old = |f: fn(&UserChange) -> bool| -> Vec<&str> {
+        changes.iter().filter(|c| f(c) && !c.created).map(|c| c.user.id.as_str()).collect()
+    };
+
+    if changes.iter().any(|c| c.login_ids_changed) {
+        clear_lists(conn, project, "user_login_ids", &old(|c| c.login_ids_changed)).await?;
+        let rows: Vec<(&str, &str, i64)> = changes
+            .iter()
+            .filter(|c| c.login_ids_changed)
+            .flat_map(|c| c.user.login_ids.iter().zip(0..).map(move |(l, i)| (c.user.id.as_str(), l.as_str(), i)))
+            .collect();
+        insert_chunked(
+            conn,
+            "insert login IDs",
+            "INSERT INTO user_login_ids (project_id, user_id, login_id, position) ",
+            "",
+            4,
+            &rows,
+            |b, (user, login, pos)| {
+                b.push_bind(p).push_bind(*user).push_bind(*login).push_bind(*pos);
+            },
+        )
+        .await?;
+    }
+
+    if changes.iter().any(|c| c.roles_changed) {
+        clear_lists(conn, project, "user_roles", &old(|c| c.roles_changed)).await?;
+        let mut rows: Vec<(&str, &str, i64)> = Vec::new();
+        for c in changes.iter().filter(|c| c.roles_changed) {
+            for (r, i) in c.user.role_names.iter().zip(0..) {
+                rows.push((c.user.id.as_str(), role_id(catalog.project_role(r.as_str()), r)?, i));
+            }
+        }
+        insert_chunked(
+            conn,
+            "insert roles",
+            "INSERT INTO user_roles (project_id, user_id, role_id, position) ",
+            "",
+            4,
+            &rows,
+            |b, (user, role, pos)| {
+                b.push_bind(p).push_bind(*user).push_bind(*role).push_bind(*pos);
+            },
+        )
+        .await?;
+    }
+
+    if changes.iter().any(|c| c.tenants_changed) {
+        // Deleting a membership deletes its tenant roles too (foreign key cascade).
+        clear_lists(conn, project, "user_tenants", &old(|c| c.tenants_changed)).await?;
+        let mut tenants: Vec<(&str, &str, i64)> = Vec::new();
+        let mut tenant_roles: Vec<(&str, &str, &str, i64)> = Vec::new();
+        for c in changes.iter().filter(|c| c.tenants_changed) {
+            let user = c.user.id.as_str();
+            for (t, i) in c.user.tenants.iter().zip(0..) {
+                let tenant = t.tenant_id.as_str();
+                tenants.push((user, tenant, i));
+                for (r, j) in t.role_names.iter().zip(0..) {
+                    tenant_roles.push((user, tenant, role_id(catalog.tenant_role(tenant, r.as_str()), r)?, j));
+                }
+            }
+        }
+        insert_chunked(
+            conn,
+            "insert tenants",
+            "INSERT INTO user_tenants (project_id, user_id, tenant_id, position) ",
+            "",
+            4,
+            &tenants,
+            |b, (user, tenant, pos)| {
+                b.push_bind(p).push_bind(*user).push_bind(*tenant).push_bind(*pos);
+            },
+        )
+        .await?;
+        insert_chunked(
+            conn,
+            "insert tenant roles",
+            "INSERT INTO user_tenant_roles (project_id, user_id, tenant_id, role_id, position) ",
+            "",
+            5,
+            &tenant_roles,
+            |b, (user, tenant, role, pos)| {
+                b.push_bind(p).push_bind(*user).push_bind(*tenant).push_bind(*role).push_bind(*pos);
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -459,35 +497,7 @@ impl UserTx for SqliteUserTx {
     }
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
-        let rows = to_json(&change_rows(changes, catalog)?);
-        let needed = |part: Part| match part {
-            Part::Row => true,
-            Part::Logins => changes.iter().any(|c| c.login_ids_changed),
-            Part::Roles => changes.iter().any(|c| c.roles_changed),
-            Part::Tenants => changes.iter().any(|c| c.tenants_changed),
-        };
-        for (part, what, sql) in WRITE_STATEMENTS {
-            if !needed(part) {
-                continue;
-            }
-            sqlx::query(sql)
-                .bind(self.project.as_str())
-                .bind(rows.as_str())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        // The batch checked ownership under the write lock, so this means
-                        // a login ID was taken outside Roster's rules; refuse it whole.
-                        Error::already_exists(format!(
-                            "a login ID of this batch is already taken ({what})"
-                        ))
-                    } else {
-                        internal(what)(e)
-                    }
-                })?;
-        }
-        Ok(())
+        write_changes(&mut self.tx, &self.project, changes, catalog).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

@@ -6,6 +6,8 @@
 //! targets are loaded in one query, the catalog once, the rules run in memory, and the
 //! changes go back in a fixed number of set-based statements.
 
+use std::time::Instant;
+
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::create::NewUser;
@@ -16,6 +18,12 @@ use roster_domain::user::User;
 
 use crate::{Result, UserStore};
 
+/// Wall-clock time of each step of a batch, for the log line operators read.
+#[allow(clippy::disallowed_methods, reason = "measures elapsed time for logs only; no rule reads it")]
+fn stopwatch() -> Instant {
+    Instant::now()
+}
+
 /// Apply a patch batch. Items apply in request order; each succeeds or fails whole.
 /// Returns one outcome per item and the catalog the batch saw (to show the users).
 pub async fn patch_users(
@@ -24,17 +32,32 @@ pub async fn patch_users(
     items: &[PatchItem],
     now: Millis,
 ) -> Result<(Vec<PatchOutcome>, Catalog)> {
+    let started = stopwatch();
     let mut tx = store.begin_users(project).await?;
     let catalog = tx.catalog().await?;
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
+    let loaded = started.elapsed();
     let mut ws = Workspace::new(users, owners);
     let outcomes = ws.apply_batch(items, &catalog, now);
     let changes = ws.into_changes();
+    let applied = started.elapsed();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
         tx.commit().await?;
     }
+    let patched = outcomes.iter().filter(|o| matches!(o, PatchOutcome::Patched(_))).count();
+    tracing::info!(
+        %project,
+        items = items.len(),
+        patched,
+        failed = items.len() - patched,
+        changed = changes.len(),
+        load_ms = loaded.as_millis() as u64,
+        apply_ms = (applied - loaded).as_millis() as u64,
+        write_ms = (started.elapsed() - applied).as_millis() as u64,
+        "patch batch"
+    );
     Ok((outcomes, catalog))
 }
 
