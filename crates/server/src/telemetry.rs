@@ -16,5 +16,8 @@ pub fn init() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A log that cannot be written (standard error closed) is dropped; reporting
+        // that on standard error would panic and take the server down with it.
+        .log_internal_errors(false)
         .try_init();
 }

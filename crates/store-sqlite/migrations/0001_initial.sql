@@ -1,13 +1,17 @@
 -- Roster's SQLite schema, first version.
 --
--- Rules: never edit a migration that has shipped; add a new file. Every table is STRICT,
--- every row belongs to a project and every key starts with project_id, so one project
--- can never reach another's rows by a missing filter. Uniqueness (login ID per project,
--- tenant ID and name per project, role name per scope, permission and attribute names
--- per project) is enforced here, never by checking first. Lists that reference other
--- rows are join tables with foreign keys, so deleting a role, tenant or permission
--- removes it from every user or role at once, and renaming one is seen everywhere.
--- Times are Unix milliseconds.
+-- Rules: never edit a migration that has shipped; add a new file. Every table is STRICT.
+-- Every top-level row (user, tenant, role, permission, attribute definition, key)
+-- belongs to a project, and its external ID is unique only within that project. Rows
+-- also get an integer `pk`, which the join tables use: their indexes stay small and
+-- their comparisons cheap, which is what makes batch writes fast. A pk is only ever
+-- taken from rows the store loaded for the same project.
+--
+-- Uniqueness (login ID per project, tenant ID and name per project, role name per
+-- scope, permission and attribute names per project) is enforced here, never by
+-- checking first. Lists that reference other rows are join tables with foreign keys:
+-- deleting a role, tenant or permission removes it from every user or role at once, and
+-- renaming one is seen everywhere. Times are Unix milliseconds.
 
 CREATE TABLE projects (
     id         TEXT    NOT NULL PRIMARY KEY,
@@ -28,16 +32,18 @@ CREATE TABLE management_keys (
 ) STRICT;
 
 CREATE TABLE permissions (
-    project_id  TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    id          TEXT NOT NULL,
-    name        TEXT NOT NULL,
-    description TEXT NOT NULL,
+    pk          INTEGER PRIMARY KEY,
+    project_id  TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    id          TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    description TEXT    NOT NULL,
     position    INTEGER NOT NULL,
-    PRIMARY KEY (project_id, id),
+    UNIQUE (project_id, id),
     UNIQUE (project_id, name)
 ) STRICT;
 
 CREATE TABLE tenants (
+    pk                        INTEGER PRIMARY KEY,
     project_id                TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     id                        TEXT    NOT NULL,
     name                      TEXT    NOT NULL,
@@ -47,45 +53,41 @@ CREATE TABLE tenants (
     enforce_sso_exclusions    TEXT    NOT NULL,
     federated_app_ids         TEXT    NOT NULL,
     disabled                  INTEGER NOT NULL,
-    parent_id                 TEXT,
+    parent_pk                 INTEGER REFERENCES tenants (pk) ON DELETE SET NULL,
     role_inheritance          TEXT    NOT NULL,
     default_roles             TEXT    NOT NULL,
     created_ms                INTEGER NOT NULL,
-    PRIMARY KEY (project_id, id),
-    UNIQUE (project_id, name),
-    FOREIGN KEY (project_id, parent_id) REFERENCES tenants (project_id, id)
+    UNIQUE (project_id, id),
+    UNIQUE (project_id, name)
 ) STRICT;
 
-CREATE INDEX tenants_parent ON tenants (project_id, parent_id);
+CREATE INDEX tenants_parent ON tenants (parent_pk);
 
 CREATE TABLE roles (
+    pk          INTEGER PRIMARY KEY,
     project_id  TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     id          TEXT    NOT NULL,
     -- NULL for a project-level role.
-    tenant_id   TEXT,
+    tenant_pk   INTEGER REFERENCES tenants (pk) ON DELETE CASCADE,
     name        TEXT    NOT NULL,
     description TEXT    NOT NULL,
     is_default  INTEGER NOT NULL,
     is_private  INTEGER NOT NULL,
     created_ms  INTEGER NOT NULL,
-    PRIMARY KEY (project_id, id),
-    FOREIGN KEY (project_id, tenant_id) REFERENCES tenants (project_id, id) ON DELETE CASCADE
+    UNIQUE (project_id, id)
 ) STRICT;
 
-CREATE UNIQUE INDEX roles_name ON roles (project_id, coalesce(tenant_id, ''), name);
-CREATE INDEX roles_tenant ON roles (project_id, tenant_id);
+CREATE UNIQUE INDEX roles_name ON roles (project_id, coalesce(tenant_pk, 0), name);
+CREATE INDEX roles_tenant ON roles (tenant_pk);
 
 CREATE TABLE role_permissions (
-    project_id    TEXT    NOT NULL,
-    role_id       TEXT    NOT NULL,
-    permission_id TEXT    NOT NULL,
+    role_pk       INTEGER NOT NULL REFERENCES roles (pk) ON DELETE CASCADE,
+    permission_pk INTEGER NOT NULL REFERENCES permissions (pk) ON DELETE CASCADE,
     position      INTEGER NOT NULL,
-    PRIMARY KEY (project_id, role_id, permission_id),
-    FOREIGN KEY (project_id, role_id) REFERENCES roles (project_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (project_id, permission_id) REFERENCES permissions (project_id, id) ON DELETE CASCADE
-) STRICT;
+    PRIMARY KEY (role_pk, permission_pk)
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX role_permissions_permission ON role_permissions (project_id, permission_id);
+CREATE INDEX role_permissions_permission ON role_permissions (permission_pk);
 
 CREATE TABLE attribute_defs (
     project_id       TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -102,6 +104,7 @@ CREATE TABLE attribute_defs (
 ) STRICT;
 
 CREATE TABLE users (
+    pk                INTEGER PRIMARY KEY,
     project_id        TEXT    NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     id                TEXT    NOT NULL,
     name              TEXT    NOT NULL,
@@ -123,7 +126,7 @@ CREATE TABLE users (
     created_ms        INTEGER NOT NULL,
     modified_ms       INTEGER NOT NULL,
     version           INTEGER NOT NULL,
-    PRIMARY KEY (project_id, id)
+    UNIQUE (project_id, id)
 ) STRICT;
 
 CREATE INDEX users_created ON users (project_id, created_ms);
@@ -133,48 +136,38 @@ CREATE INDEX users_phone ON users (project_id, phone);
 CREATE TABLE user_login_ids (
     project_id TEXT    NOT NULL,
     login_id   TEXT    NOT NULL,
-    user_id    TEXT    NOT NULL,
+    user_pk    INTEGER NOT NULL REFERENCES users (pk) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
-    PRIMARY KEY (project_id, login_id),
-    FOREIGN KEY (project_id, user_id) REFERENCES users (project_id, id) ON DELETE CASCADE
-) STRICT;
+    PRIMARY KEY (project_id, login_id)
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX user_login_ids_user ON user_login_ids (project_id, user_id);
+CREATE INDEX user_login_ids_user ON user_login_ids (user_pk);
 
 CREATE TABLE user_roles (
-    project_id TEXT    NOT NULL,
-    user_id    TEXT    NOT NULL,
-    role_id    TEXT    NOT NULL,
-    position   INTEGER NOT NULL,
-    PRIMARY KEY (project_id, user_id, role_id),
-    FOREIGN KEY (project_id, user_id) REFERENCES users (project_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (project_id, role_id) REFERENCES roles (project_id, id) ON DELETE CASCADE
-) STRICT;
+    user_pk  INTEGER NOT NULL REFERENCES users (pk) ON DELETE CASCADE,
+    role_pk  INTEGER NOT NULL REFERENCES roles (pk) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (user_pk, role_pk)
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX user_roles_role ON user_roles (project_id, role_id);
+CREATE INDEX user_roles_role ON user_roles (role_pk);
 
 CREATE TABLE user_tenants (
-    project_id TEXT    NOT NULL,
-    user_id    TEXT    NOT NULL,
-    tenant_id  TEXT    NOT NULL,
-    position   INTEGER NOT NULL,
-    PRIMARY KEY (project_id, user_id, tenant_id),
-    FOREIGN KEY (project_id, user_id) REFERENCES users (project_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (project_id, tenant_id) REFERENCES tenants (project_id, id) ON DELETE CASCADE
-) STRICT;
+    user_pk   INTEGER NOT NULL REFERENCES users (pk) ON DELETE CASCADE,
+    tenant_pk INTEGER NOT NULL REFERENCES tenants (pk) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (user_pk, tenant_pk)
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX user_tenants_tenant ON user_tenants (project_id, tenant_id);
+CREATE INDEX user_tenants_tenant ON user_tenants (tenant_pk);
 
 CREATE TABLE user_tenant_roles (
-    project_id TEXT    NOT NULL,
-    user_id    TEXT    NOT NULL,
-    tenant_id  TEXT    NOT NULL,
-    role_id    TEXT    NOT NULL,
-    position   INTEGER NOT NULL,
-    PRIMARY KEY (project_id, user_id, tenant_id, role_id),
-    FOREIGN KEY (project_id, user_id, tenant_id)
-        REFERENCES user_tenants (project_id, user_id, tenant_id) ON DELETE CASCADE,
-    FOREIGN KEY (project_id, role_id) REFERENCES roles (project_id, id) ON DELETE CASCADE
-) STRICT;
+    user_pk   INTEGER NOT NULL,
+    tenant_pk INTEGER NOT NULL,
+    role_pk   INTEGER NOT NULL REFERENCES roles (pk) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (user_pk, tenant_pk, role_pk),
+    FOREIGN KEY (user_pk, tenant_pk) REFERENCES user_tenants (user_pk, tenant_pk) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX user_tenant_roles_role ON user_tenant_roles (project_id, role_id);
+CREATE INDEX user_tenant_roles_role ON user_tenant_roles (role_pk);

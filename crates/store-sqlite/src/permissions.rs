@@ -20,14 +20,14 @@ async fn find(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     r: &PermissionRef,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<i64>, Error> {
     let (sql, value) = match r {
         PermissionRef::Id(id) => (
-            "SELECT id FROM permissions WHERE project_id = ?1 AND id = ?2",
+            "SELECT pk FROM permissions WHERE project_id = ?1 AND id = ?2",
             id.as_str(),
         ),
         PermissionRef::Name(n) => (
-            "SELECT id FROM permissions WHERE project_id = ?1 AND name = ?2",
+            "SELECT pk FROM permissions WHERE project_id = ?1 AND name = ?2",
             n.as_str(),
         ),
     };
@@ -38,7 +38,7 @@ async fn find(
         .await
         .map_err(internal("find a permission"))?;
     row.map(|r| {
-        r.try_get::<String, _>("id")
+        r.try_get::<i64, _>("pk")
             .map_err(internal("read a permission"))
     })
     .transpose()
@@ -88,14 +88,13 @@ impl PermissionStore for SqliteStore {
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for u in updates {
-            let id = find(&mut tx, project, &u.target)
+            let pk = find(&mut tx, project, &u.target)
                 .await?
                 .ok_or_else(|| not_found(&u.target))?;
             sqlx::query(
-                "UPDATE permissions SET name = coalesce(?3, name), description = ?4 WHERE project_id = ?1 AND id = ?2",
+                "UPDATE permissions SET name = coalesce(?2, name), description = ?3 WHERE pk = ?1",
             )
-            .bind(project.as_str())
-            .bind(&id)
+            .bind(pk)
             .bind(u.new_name.as_ref().map(PermissionName::as_str))
             .bind(&u.description)
             .execute(&mut *tx)
@@ -120,10 +119,9 @@ impl PermissionStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         for p in permissions {
             match find(&mut tx, project, p).await? {
-                Some(id) => {
-                    sqlx::query("DELETE FROM permissions WHERE project_id = ?1 AND id = ?2")
-                        .bind(project.as_str())
-                        .bind(&id)
+                Some(pk) => {
+                    sqlx::query("DELETE FROM permissions WHERE pk = ?1")
+                        .bind(pk)
                         .execute(&mut *tx)
                         .await
                         .map_err(internal("delete permission"))?;

@@ -22,12 +22,11 @@ pub(crate) async fn load_roles(
     project: &ProjectId,
 ) -> Result<Vec<Role>, Error> {
     let rows = sqlx::query(
-        "SELECT r.id, r.name, r.tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
+        "SELECT r.id, r.name, t.id AS tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
            (SELECT json_group_array(p.name ORDER BY rp.position) FROM role_permissions rp \
-              JOIN permissions p ON p.project_id = rp.project_id AND p.id = rp.permission_id \
-              WHERE rp.project_id = r.project_id AND rp.role_id = r.id) AS permission_names \
-         FROM roles r WHERE r.project_id = ?1 \
-         ORDER BY r.tenant_id IS NOT NULL, r.tenant_id, r.created_ms, r.rowid",
+              JOIN permissions p ON p.pk = rp.permission_pk WHERE rp.role_pk = r.pk) AS permission_names \
+         FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = ?1 \
+         ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk",
     )
     .bind(project.as_str())
     .fetch_all(conn)
@@ -64,27 +63,27 @@ fn role_not_found(r: &RoleRef) -> Error {
     )
 }
 
-/// Map permission names to IDs; a missing one is a validation error naming it.
-async fn permission_ids(
+/// Map permission names to pks; a missing one is a validation error naming it.
+async fn permission_pks(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     names: &[PermissionName],
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<i64>, Error> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query("SELECT id, name FROM permissions WHERE project_id = ?1")
+    let rows = sqlx::query("SELECT pk, name FROM permissions WHERE project_id = ?1")
         .bind(project.as_str())
         .fetch_all(conn)
         .await
         .map_err(internal("load permissions"))?;
     let mut by_name = HashMap::new();
     for r in rows {
-        let id: String = r.try_get("id").map_err(internal("read a permission"))?;
+        let pk: i64 = r.try_get("pk").map_err(internal("read a permission"))?;
         let name: String = r.try_get("name").map_err(internal("read a permission"))?;
-        by_name.insert(name, id);
+        by_name.insert(name, pk);
     }
-    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    let mut out: Vec<i64> = Vec::with_capacity(names.len());
     for n in names {
         let id = by_name.get(n.as_str()).ok_or_else(|| {
             Error::from(FieldError::new(
@@ -93,7 +92,7 @@ async fn permission_ids(
             ))
         })?;
         if !out.contains(id) {
-            out.push(id.clone());
+            out.push(*id);
         }
     }
     Ok(out)
@@ -102,60 +101,70 @@ async fn permission_ids(
 async fn set_permissions(
     conn: &mut SqliteConnection,
     project: &ProjectId,
-    role: &str,
+    role: i64,
     names: &[PermissionName],
 ) -> Result<(), Error> {
-    let ids = permission_ids(&mut *conn, project, names).await?;
-    sqlx::query("DELETE FROM role_permissions WHERE project_id = ?1 AND role_id = ?2")
-        .bind(project.as_str())
+    let pks = permission_pks(&mut *conn, project, names).await?;
+    sqlx::query("DELETE FROM role_permissions WHERE role_pk = ?1")
         .bind(role)
         .execute(&mut *conn)
         .await
         .map_err(internal("clear role permissions"))?;
     sqlx::query(
-        "INSERT INTO role_permissions (project_id, role_id, permission_id, position) \
-         SELECT ?1, ?2, value, key FROM json_each(?3)",
+        "INSERT INTO role_permissions (role_pk, permission_pk, position) \
+         SELECT ?1, value, key FROM json_each(?2)",
     )
-    .bind(project.as_str())
     .bind(role)
-    .bind(crate::to_json(&ids))
+    .bind(crate::to_json(&pks))
     .execute(&mut *conn)
     .await
     .map_err(internal("set role permissions"))?;
     Ok(())
 }
 
-/// The ID of the role a reference names, if it exists.
+/// The pk of the role a reference names, if it exists.
 async fn find_role(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     r: &RoleRef,
-) -> Result<Option<String>, Error> {
-    let row = match r {
-        RoleRef::Id(id) => {
-            sqlx::query("SELECT id FROM roles WHERE project_id = ?1 AND id = ?2")
-                .bind(project.as_str())
-                .bind(id.as_str())
-                .fetch_optional(conn)
-                .await
-        }
-        RoleRef::Name { name, tenant_id } => {
-            sqlx::query(
-                "SELECT id FROM roles WHERE project_id = ?1 AND name = ?2 AND coalesce(tenant_id, '') = ?3",
+) -> Result<Option<i64>, Error> {
+    let row =
+        match r {
+            RoleRef::Id(id) => {
+                sqlx::query("SELECT pk FROM roles WHERE project_id = ?1 AND id = ?2")
+                    .bind(project.as_str())
+                    .bind(id.as_str())
+                    .fetch_optional(conn)
+                    .await
+            }
+            RoleRef::Name {
+                name,
+                tenant_id: None,
+            } => sqlx::query(
+                "SELECT pk FROM roles WHERE project_id = ?1 AND name = ?2 AND tenant_pk IS NULL",
             )
             .bind(project.as_str())
             .bind(name.as_str())
-            .bind(tenant_id.as_ref().map_or("", TenantId::as_str))
             .fetch_optional(conn)
-            .await
+            .await,
+            RoleRef::Name {
+                name,
+                tenant_id: Some(t),
+            } => {
+                sqlx::query(
+                    "SELECT r.pk FROM roles r JOIN tenants t ON t.pk = r.tenant_pk \
+                 WHERE r.project_id = ?1 AND r.name = ?2 AND t.project_id = ?1 AND t.id = ?3",
+                )
+                .bind(project.as_str())
+                .bind(name.as_str())
+                .bind(t.as_str())
+                .fetch_optional(conn)
+                .await
+            }
         }
-    }
-    .map_err(internal("find a role"))?;
-    row.map(|r| {
-        r.try_get::<String, _>("id")
-            .map_err(internal("read a role"))
-    })
-    .transpose()
+        .map_err(internal("find a role"))?;
+    row.map(|r| r.try_get::<i64, _>("pk").map_err(internal("read a role")))
+        .transpose()
 }
 
 fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
@@ -182,34 +191,32 @@ impl RoleStore for SqliteStore {
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for (id, spec) in roles {
+            let mut tenant_pk = None;
             if let Some(t) = &spec.tenant_id {
-                let found = sqlx::query("SELECT 1 FROM tenants WHERE project_id = ?1 AND id = ?2")
-                    .bind(project.as_str())
-                    .bind(t.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(internal("load tenant"))?;
-                if found.is_none() {
-                    return Err(FieldError::new(
-                        "tenantId",
-                        format!("tenant {:?} does not exist", t.as_str()),
-                    )
-                    .into());
-                }
+                tenant_pk = Some(
+                    crate::tenants::tenant_pk(&mut tx, project, t)
+                        .await?
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                "tenantId",
+                                format!("tenant {:?} does not exist", t.as_str()),
+                            )
+                        })?,
+                );
             }
-            sqlx::query(
-                "INSERT INTO roles (project_id, id, tenant_id, name, description, is_default, is_private, created_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            let row = sqlx::query(
+                "INSERT INTO roles (project_id, id, tenant_pk, name, description, is_default, is_private, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING pk",
             )
             .bind(project.as_str())
             .bind(id.as_str())
-            .bind(spec.tenant_id.as_ref().map(TenantId::as_str))
+            .bind(tenant_pk)
             .bind(spec.name.as_str())
             .bind(&spec.description)
             .bind(spec.default)
             .bind(spec.private)
             .bind(now.0)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -218,7 +225,8 @@ impl RoleStore for SqliteStore {
                     internal("create role")(e)
                 }
             })?;
-            set_permissions(&mut tx, project, id.as_str(), &spec.permission_names).await?;
+            let pk: i64 = row.try_get("pk").map_err(internal("read a role"))?;
+            set_permissions(&mut tx, project, pk, &spec.permission_names).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }
@@ -226,20 +234,19 @@ impl RoleStore for SqliteStore {
     async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for u in updates {
-            let id = find_role(&mut tx, project, &u.target)
+            let pk = find_role(&mut tx, project, &u.target)
                 .await?
                 .ok_or_else(|| role_not_found(&u.target))?;
-            let row = sqlx::query(
-                "UPDATE roles SET name = coalesce(?3, name), description = ?4, is_default = ?5, is_private = ?6 \
-                 WHERE project_id = ?1 AND id = ?2 RETURNING name, tenant_id",
+            sqlx::query(
+                "UPDATE roles SET name = coalesce(?2, name), description = ?3, is_default = ?4, is_private = ?5 \
+                 WHERE pk = ?1",
             )
-            .bind(project.as_str())
-            .bind(&id)
+            .bind(pk)
             .bind(u.new_name.as_ref().map(RoleName::as_str))
             .bind(&u.description)
             .bind(u.default)
             .bind(u.private)
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -253,8 +260,7 @@ impl RoleStore for SqliteStore {
                     internal("update role")(e)
                 }
             })?;
-            drop(row);
-            set_permissions(&mut tx, project, &id, &u.permission_names).await?;
+            set_permissions(&mut tx, project, pk, &u.permission_names).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }
@@ -268,10 +274,9 @@ impl RoleStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         for r in roles {
             match find_role(&mut tx, project, r).await? {
-                Some(id) => {
-                    sqlx::query("DELETE FROM roles WHERE project_id = ?1 AND id = ?2")
-                        .bind(project.as_str())
-                        .bind(&id)
+                Some(pk) => {
+                    sqlx::query("DELETE FROM roles WHERE pk = ?1")
+                        .bind(pk)
                         .execute(&mut *tx)
                         .await
                         .map_err(internal("delete role"))?;

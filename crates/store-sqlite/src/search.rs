@@ -41,13 +41,13 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
             qb.push(" AND u.test = 1");
         }
     }
+    let project_id = || project.as_str().to_string();
     if !q.login_ids.is_empty() {
-        qb.push(
-            " AND EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = u.project_id \
-             AND l.user_id = u.id AND l.login_id IN (SELECT value FROM json_each(",
-        )
-        .push_bind(to_json(&q.login_ids))
-        .push(")))");
+        qb.push(" AND u.pk IN (SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = ")
+            .push_bind(project_id())
+            .push(" AND l.login_id IN (SELECT value FROM json_each(")
+            .push_bind(to_json(&q.login_ids))
+            .push(")))");
     }
     if !q.user_ids.is_empty() {
         qb.push(" AND u.id IN (SELECT value FROM json_each(")
@@ -72,37 +72,36 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
     }
     if !q.tenant_ids.is_empty() {
         qb.push(
-            " AND EXISTS (SELECT 1 FROM user_tenants ut WHERE ut.project_id = u.project_id \
-             AND ut.user_id = u.id AND ut.tenant_id IN (SELECT value FROM json_each(",
+            " AND u.pk IN (SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk IN \
+             (SELECT pk FROM tenants WHERE project_id = ",
         )
+        .push_bind(project_id())
+        .push(" AND id IN (SELECT value FROM json_each(")
         .push_bind(to_json(&q.tenant_ids))
-        .push(")))");
+        .push("))))");
     }
     if !q.role_names.is_empty() {
         let names = to_json(&q.role_names);
-        qb.push(
-            " AND (EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.project_id = ur.project_id \
-             AND r.id = ur.role_id WHERE ur.project_id = u.project_id AND ur.user_id = u.id \
-             AND r.name IN (SELECT value FROM json_each(",
-        )
-        .push_bind(names.clone())
-        .push(
-            "))) OR EXISTS (SELECT 1 FROM user_tenant_roles utr JOIN roles r \
-             ON r.project_id = utr.project_id AND r.id = utr.role_id \
-             WHERE utr.project_id = u.project_id AND utr.user_id = u.id \
-             AND r.name IN (SELECT value FROM json_each(",
-        )
-        .push_bind(names)
-        .push("))))");
+        qb.push(" AND u.pk IN (SELECT ur.user_pk FROM user_roles ur WHERE ur.role_pk IN (SELECT pk FROM roles WHERE project_id = ")
+            .push_bind(project_id())
+            .push(" AND name IN (SELECT value FROM json_each(")
+            .push_bind(names.clone())
+            .push("))) UNION SELECT utr.user_pk FROM user_tenant_roles utr WHERE utr.role_pk IN (SELECT pk FROM roles WHERE project_id = ")
+            .push_bind(project_id())
+            .push(" AND name IN (SELECT value FROM json_each(")
+            .push_bind(names)
+            .push("))))");
     }
     for f in &q.tenant_roles {
         let distinct = "(SELECT count(DISTINCT r.name) FROM user_tenant_roles utr JOIN roles r \
-             ON r.project_id = utr.project_id AND r.id = utr.role_id \
-             WHERE utr.project_id = u.project_id AND utr.user_id = u.id AND utr.tenant_id = ";
+             ON r.pk = utr.role_pk WHERE utr.user_pk = u.pk AND utr.tenant_pk = \
+             (SELECT pk FROM tenants WHERE project_id = ";
         qb.push(" AND ")
             .push(distinct)
+            .push_bind(project_id())
+            .push(" AND id = ")
             .push_bind(f.tenant_id.clone())
-            .push(" AND r.name IN (SELECT value FROM json_each(")
+            .push(") AND r.name IN (SELECT value FROM json_each(")
             .push_bind(to_json(&f.role_names))
             .push(")))");
         if f.all {
@@ -161,10 +160,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
                 .push_bind(p.clone())
                 .push(" ESCAPE '\\'");
         }
-        qb.push(
-            " OR EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = u.project_id \
-             AND l.user_id = u.id AND l.login_id LIKE ",
-        )
+        qb.push(" OR EXISTS (SELECT 1 FROM user_login_ids l WHERE l.user_pk = u.pk AND l.login_id LIKE ")
         .push_bind(p)
         .push(" ESCAPE '\\'))");
     }
@@ -200,8 +196,7 @@ fn sort_column(f: SortField) -> &'static str {
         SortField::Status => "u.status",
         SortField::UserId => "u.id",
         SortField::LoginId => {
-            "(SELECT l.login_id FROM user_login_ids l WHERE l.project_id = u.project_id \
-             AND l.user_id = u.id AND l.position = 0)"
+            "(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk AND l.position = 0)"
         }
     }
 }
@@ -228,7 +223,7 @@ pub(crate) async fn search(
         page.push(sort_column(*field))
             .push(if *desc { " DESC, " } else { " ASC, " });
     }
-    page.push("u.created_ms ASC, u.rowid ASC LIMIT ")
+    page.push("u.created_ms ASC, u.pk ASC LIMIT ")
         .push_bind(i64::from(q.limit))
         .push(" OFFSET ")
         .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));

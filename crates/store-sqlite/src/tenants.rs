@@ -34,10 +34,11 @@ fn unique_error(id: &TenantId, spec: &TenantSpec, e: &sqlx::Error) -> Error {
 }
 
 const TENANT_COLUMNS: &str = "t.id, t.name, t.self_provisioning_domains, t.custom_attributes, \
-    t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, t.parent_id, \
+    t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, \
+    (SELECT p.id FROM tenants p WHERE p.pk = t.parent_pk) AS parent_id, \
     t.role_inheritance, t.default_roles, t.created_ms, \
-    (SELECT json_group_array(c.id ORDER BY c.created_ms, c.rowid) FROM tenants c \
-       WHERE c.project_id = t.project_id AND c.parent_id = t.id) AS successors";
+    (SELECT json_group_array(c.id ORDER BY c.created_ms, c.pk) FROM tenants c \
+       WHERE c.parent_pk = t.pk) AS successors";
 
 fn decode_tenant(r: &SqliteRow) -> Result<Tenant, Error> {
     let get = |name: &str| -> Result<String, Error> {
@@ -72,6 +73,22 @@ fn decode_tenant(r: &SqliteRow) -> Result<Tenant, Error> {
     })
 }
 
+/// The pk of a project's tenant.
+pub(crate) async fn tenant_pk(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    id: &TenantId,
+) -> Result<Option<i64>, Error> {
+    let row = sqlx::query("SELECT pk FROM tenants WHERE project_id = ?1 AND id = ?2")
+        .bind(project.as_str())
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(internal("find a tenant"))?;
+    row.map(|r| r.try_get::<i64, _>("pk").map_err(internal("read a tenant")))
+        .transpose()
+}
+
 /// `(id, name)` of every tenant, for the catalog.
 pub(crate) async fn tenant_names(
     conn: &mut SqliteConnection,
@@ -102,24 +119,18 @@ impl TenantStore for SqliteStore {
         now: Millis,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut parent_pk = None;
         if let Some(parent) = &spec.parent {
-            let found = sqlx::query("SELECT 1 FROM tenants WHERE project_id = ?1 AND id = ?2")
-                .bind(project.as_str())
-                .bind(parent.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(internal("load parent tenant"))?;
-            if found.is_none() {
-                return Err(FieldError::new(
+            parent_pk = Some(tenant_pk(&mut tx, project, parent).await?.ok_or_else(|| {
+                FieldError::new(
                     "parent",
                     format!("tenant {:?} does not exist", parent.as_str()),
                 )
-                .into());
-            }
+            })?);
         }
         sqlx::query(
             "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
-               enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_id, \
+               enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_pk, \
                role_inheritance, default_roles, created_ms) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )
@@ -132,7 +143,7 @@ impl TenantStore for SqliteStore {
         .bind(to_json(&spec.enforce_sso_exclusions))
         .bind(to_json(&spec.federated_app_ids))
         .bind(spec.disabled)
-        .bind(spec.parent.as_ref().map(TenantId::as_str))
+        .bind(parent_pk)
         .bind(&spec.role_inheritance)
         .bind(to_json(&spec.default_roles))
         .bind(now.0)
@@ -194,34 +205,28 @@ impl TenantStore for SqliteStore {
         cascade: bool,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let pk = tenant_pk(&mut tx, project, id)
+            .await?
+            .ok_or_else(|| tenant_not_found(id))?;
         if cascade {
             sqlx::query(
-                "DELETE FROM users WHERE project_id = ?1 AND id IN ( \
-                   SELECT ut.user_id FROM user_tenants ut WHERE ut.project_id = ?1 AND ut.tenant_id = ?2 \
-                   AND NOT EXISTS (SELECT 1 FROM user_tenants o WHERE o.project_id = ?1 \
-                     AND o.user_id = ut.user_id AND o.tenant_id <> ?2))",
+                "DELETE FROM users WHERE pk IN ( \
+                   SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk = ?1 \
+                   AND NOT EXISTS (SELECT 1 FROM user_tenants o \
+                     WHERE o.user_pk = ut.user_pk AND o.tenant_pk <> ?1))",
             )
-            .bind(project.as_str())
-            .bind(id.as_str())
+            .bind(pk)
             .execute(&mut *tx)
             .await
             .map_err(internal("delete the tenant's users"))?;
         }
-        sqlx::query("UPDATE tenants SET parent_id = NULL WHERE project_id = ?1 AND parent_id = ?2")
-            .bind(project.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(internal("detach child tenants"))?;
-        let done = sqlx::query("DELETE FROM tenants WHERE project_id = ?1 AND id = ?2")
-            .bind(project.as_str())
-            .bind(id.as_str())
+        // Foreign keys do the rest: the tenant's roles, every membership of it and its
+        // children's parent link go with it.
+        sqlx::query("DELETE FROM tenants WHERE pk = ?1")
+            .bind(pk)
             .execute(&mut *tx)
             .await
             .map_err(internal("delete tenant"))?;
-        if done.rows_affected() == 0 {
-            return Err(tenant_not_found(id));
-        }
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -243,7 +248,7 @@ impl TenantStore for SqliteStore {
 
     async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>, Error> {
         let sql = format!(
-            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.rowid"
+            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.pk"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())

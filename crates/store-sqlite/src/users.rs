@@ -1,11 +1,15 @@
 //! Users: the one query that reads a user whole, and the batch transaction.
 //!
 //! A user lives in `users` plus four join tables (login IDs, project roles, tenants,
-//! tenant roles). [`USER_COLUMNS`] reads all of it in one statement, aggregating each
-//! list as JSON, and every read (load, search, batch) uses it. [`SqliteUserTx::write`]
-//! writes any number of changed users in at most eight statements: each takes the whole
-//! batch as one JSON parameter and expands it with `json_each`, so the cost per user is
-//! SQLite's, not a round trip's.
+//! tenant roles), which refer to users, roles and tenants by their integer `pk`.
+//! [`USER_COLUMNS`] reads all of it in one statement, aggregating each list as JSON, and
+//! every read (load, search, batch) uses it. [`SqliteUserTx::write`] writes any number of
+//! changed users set-based: one multi-row upsert of the user rows, then, per list table
+//! some user changed, one delete and one multi-row insert, each split only where
+//! SQLite's limit on bound parameters forces it. The cost per user is SQLite's, never a
+//! round trip's.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -22,8 +26,8 @@ use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
 use sqlx::query_builder::Separated;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::{
@@ -33,20 +37,18 @@ use crate::{
 /// Every column of a user, lists aggregated as JSON arrays. Expects the `users` table
 /// aliased as `u`.
 pub(crate) const USER_COLUMNS: &str = "\
-    u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
+    u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
     u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
     u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
     (SELECT json_group_array(l.login_id ORDER BY l.position) FROM user_login_ids l \
-       WHERE l.project_id = u.project_id AND l.user_id = u.id) AS login_ids, \
+       WHERE l.user_pk = u.pk) AS login_ids, \
     (SELECT json_group_array(r.name ORDER BY ur.position) FROM user_roles ur \
-       JOIN roles r ON r.project_id = ur.project_id AND r.id = ur.role_id \
-       WHERE ur.project_id = u.project_id AND ur.user_id = u.id) AS role_names, \
-    (SELECT json_group_array(json_array(ut.tenant_id, json( \
+       JOIN roles r ON r.pk = ur.role_pk WHERE ur.user_pk = u.pk) AS role_names, \
+    (SELECT json_group_array(json_array(t.id, json( \
          (SELECT json_group_array(r.name ORDER BY utr.position) FROM user_tenant_roles utr \
-            JOIN roles r ON r.project_id = utr.project_id AND r.id = utr.role_id \
-            WHERE utr.project_id = ut.project_id AND utr.user_id = ut.user_id \
-              AND utr.tenant_id = ut.tenant_id))) ORDER BY ut.position) \
-       FROM user_tenants ut WHERE ut.project_id = u.project_id AND ut.user_id = u.id) AS tenants";
+            JOIN roles r ON r.pk = utr.role_pk \
+            WHERE utr.user_pk = ut.user_pk AND utr.tenant_pk = ut.tenant_pk))) ORDER BY ut.position) \
+       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk) AS tenants";
 
 fn col<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
     row: &'r SqliteRow,
@@ -113,8 +115,9 @@ pub(crate) async fn load_catalog(
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.
-const LOAD_BY_LOGIN_OR_ID: &str = "WHERE u.project_id = ?1 AND u.id = coalesce( \
-     (SELECT user_id FROM user_login_ids WHERE project_id = ?1 AND login_id = ?2), ?2)";
+const LOAD_BY_LOGIN_OR_ID: &str = "WHERE u.project_id = ?1 AND u.pk = coalesce( \
+     (SELECT user_pk FROM user_login_ids WHERE project_id = ?1 AND login_id = ?2), \
+     (SELECT pk FROM users WHERE project_id = ?1 AND id = ?2))";
 const LOAD_BY_ID: &str = "WHERE u.project_id = ?1 AND u.id = ?2";
 
 fn selector_sql(selector: UserSelector<'_>) -> (&'static str, &str) {
@@ -162,7 +165,7 @@ impl UserStore for SqliteStore {
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.project_id = ?1 \
-             AND u.id IN (SELECT value FROM json_each(?2)) ORDER BY u.created_ms, u.rowid"
+             AND u.id IN (SELECT value FROM json_each(?2)) ORDER BY u.created_ms, u.pk"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())
@@ -250,10 +253,10 @@ impl std::fmt::Debug for SqliteUserTx {
 /// selectors as the outer loop, so the cost follows the batch, not the project's size.)
 const LOAD_FOR_BATCH: &str = "\
     WITH sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
-    targets(id) AS ( \
-        SELECT l.user_id FROM sel CROSS JOIN user_login_ids l ON l.project_id = ?1 AND l.login_id = sel.s \
+    targets(pk) AS ( \
+        SELECT l.user_pk FROM sel CROSS JOIN user_login_ids l ON l.project_id = ?1 AND l.login_id = sel.s \
         UNION \
-        SELECT x.id FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
+        SELECT x.pk FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
 
 /// SQLite's default limit on bound parameters in one statement
 /// (`SQLITE_MAX_VARIABLE_NUMBER`): it alone decides how many rows one `INSERT` carries.
@@ -269,10 +272,10 @@ const UPSERT_USERS_TAIL: &str = " ON CONFLICT (project_id, id) DO UPDATE SET nam
     verified_phone = excluded.verified_phone, status = excluded.status, test = excluded.test, \
     scim = excluded.scim, has_password = excluded.has_password, sso_app_ids = excluded.sso_app_ids, \
     external_ids = excluded.external_ids, custom_attributes = excluded.custom_attributes, \
-    modified_ms = excluded.modified_ms, version = excluded.version";
+    modified_ms = excluded.modified_ms, version = excluded.version RETURNING id, pk";
 
 /// `INSERT` `rows` in as few statements as the parameter limit allows, binding each row's
-/// `columns` values with `bind`.
+/// `columns` values with `bind`; returns what a `RETURNING` tail returns.
 async fn insert_chunked<'r, T>(
     conn: &mut SqliteConnection,
     what: &'static str,
@@ -281,36 +284,45 @@ async fn insert_chunked<'r, T>(
     columns: usize,
     rows: &'r [T],
     mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &'r T),
-) -> Result<(), Error> {
+) -> Result<Vec<SqliteRow>, Error> {
+    let mut returned = Vec::new();
     for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
         let mut qb = QueryBuilder::<Sqlite>::new(head);
         qb.push_values(chunk, |mut b, row| bind(&mut b, row));
         qb.push(tail);
-        qb.build().execute(&mut *conn).await.map_err(|e| {
+        let out = qb.build().fetch_all(&mut *conn).await.map_err(|e| {
             if is_unique_violation(&e) {
                 // The batch checked ownership under the write lock, so this means a login
                 // ID was taken outside Roster's rules; the whole batch is refused.
-                Error::already_exists(format!("a login ID of this batch is already taken ({what})"))
+                Error::already_exists(format!(
+                    "a login ID of this batch is already taken ({what})"
+                ))
             } else {
                 internal(what)(e)
             }
         })?;
+        returned.extend(out);
     }
-    Ok(())
+    Ok(returned)
 }
 
-/// Delete the rows of a list table that belong to `users` (their old lists).
-async fn clear_lists(conn: &mut SqliteConnection, project: &ProjectId, table: &'static str, users: &[&str]) -> Result<(), Error> {
+/// Delete the rows of a list table that belong to the users with these pks.
+async fn clear_lists(
+    conn: &mut SqliteConnection,
+    table: &'static str,
+    users: &[i64],
+) -> Result<(), Error> {
     if users.is_empty() {
         return Ok(());
     }
     let sql = match table {
-        "user_login_ids" => "DELETE FROM user_login_ids WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
-        "user_roles" => "DELETE FROM user_roles WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
-        _ => "DELETE FROM user_tenants WHERE project_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+        "user_login_ids" => {
+            "DELETE FROM user_login_ids WHERE user_pk IN (SELECT value FROM json_each(?1))"
+        }
+        "user_roles" => "DELETE FROM user_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
+        _ => "DELETE FROM user_tenants WHERE user_pk IN (SELECT value FROM json_each(?1))",
     };
     sqlx::query(sql)
-        .bind(project.as_str())
         .bind(to_json(&users))
         .execute(conn)
         .await
@@ -318,11 +330,53 @@ async fn clear_lists(conn: &mut SqliteConnection, project: &ProjectId, table: &'
     Ok(())
 }
 
-fn role_id<'c>(found: Option<&'c roster_domain::catalog::RoleEntry>, name: &RoleName) -> Result<&'c str, Error> {
-    found.map(|e| e.id.as_str()).ok_or_else(|| {
-        tracing::error!(role = name.as_str(), "sqlite: a validated role is missing from the catalog");
+/// `external ID -> pk` of a project's rows in `table` (roles or tenants).
+async fn pks(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    table: &'static str,
+) -> Result<HashMap<String, i64>, Error> {
+    let sql = match table {
+        "roles" => "SELECT id, pk FROM roles WHERE project_id = ?1",
+        _ => "SELECT id, pk FROM tenants WHERE project_id = ?1",
+    };
+    let rows = sqlx::query(sql)
+        .bind(project.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(internal(table))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id").map_err(internal(table))?,
+                r.try_get("pk").map_err(internal(table))?,
+            ))
+        })
+        .collect()
+}
+
+fn pk_of(map: &HashMap<String, i64>, id: &str, what: &str) -> Result<i64, Error> {
+    map.get(id).copied().ok_or_else(|| {
+        tracing::error!(id, what, "sqlite: a validated reference has no row");
         Error::internal()
     })
+}
+
+fn role_pk(
+    entry: Option<&roster_domain::catalog::RoleEntry>,
+    name: &RoleName,
+    roles: &HashMap<String, i64>,
+) -> Result<i64, Error> {
+    match entry {
+        Some(e) => pk_of(roles, e.id.as_str(), "role"),
+        None => {
+            tracing::error!(
+                role = name.as_str(),
+                "sqlite: a validated role is missing from the catalog"
+            );
+            Err(Error::internal())
+        }
+    }
 }
 
 /// Write changed and created users: one upsert of the user rows, then, for each list
@@ -335,74 +389,109 @@ async fn write_changes(
     catalog: &Catalog,
 ) -> Result<(), Error> {
     let p = project.as_str();
-    insert_chunked(conn, "upsert users", UPSERT_USERS, UPSERT_USERS_TAIL, 21, changes, |b, c| {
-        let u = &c.user;
-        b.push_bind(p)
-            .push_bind(u.id.as_str())
-            .push_bind(u.name.as_str())
-            .push_bind(u.given_name.as_str())
-            .push_bind(u.middle_name.as_str())
-            .push_bind(u.family_name.as_str())
-            .push_bind(u.email.as_ref().map(Email::as_str))
-            .push_bind(u.phone.as_ref().map(Phone::as_str))
-            .push_bind(u.picture.as_str())
-            .push_bind(u.verified_email)
-            .push_bind(u.verified_phone)
-            .push_bind(u.status.as_str())
-            .push_bind(u.test)
-            .push_bind(u.scim)
-            .push_bind(u.has_password)
-            .push_bind(to_json(&u.sso_app_ids))
-            .push_bind(to_json(&u.external_ids))
-            .push_bind(to_json(&u.custom_attributes))
-            .push_bind(u.created.0)
-            .push_bind(u.modified.0)
-            .push_bind(u.version);
-    })
+    let returned = insert_chunked(
+        conn,
+        "upsert users",
+        UPSERT_USERS,
+        UPSERT_USERS_TAIL,
+        21,
+        changes,
+        |b, c| {
+            let u = &c.user;
+            b.push_bind(p)
+                .push_bind(u.id.as_str())
+                .push_bind(u.name.as_str())
+                .push_bind(u.given_name.as_str())
+                .push_bind(u.middle_name.as_str())
+                .push_bind(u.family_name.as_str())
+                .push_bind(u.email.as_ref().map(Email::as_str))
+                .push_bind(u.phone.as_ref().map(Phone::as_str))
+                .push_bind(u.picture.as_str())
+                .push_bind(u.verified_email)
+                .push_bind(u.verified_phone)
+                .push_bind(u.status.as_str())
+                .push_bind(u.test)
+                .push_bind(u.scim)
+                .push_bind(u.has_password)
+                .push_bind(to_json(&u.sso_app_ids))
+                .push_bind(to_json(&u.external_ids))
+                .push_bind(to_json(&u.custom_attributes))
+                .push_bind(u.created.0)
+                .push_bind(u.modified.0)
+                .push_bind(u.version);
+        },
+    )
     .await?;
-
-    let old = |f: fn(&UserChange) -> bool| -> Vec<&str> {
-        changes.iter().filter(|c| f(c) && !c.created).map(|c| c.user.id.as_str()).collect()
+    let mut user_pks: HashMap<String, i64> = HashMap::with_capacity(returned.len());
+    for r in &returned {
+        user_pks.insert(
+            r.try_get("id").map_err(internal("read an upserted user"))?,
+            r.try_get("pk").map_err(internal("read an upserted user"))?,
+        );
+    }
+    let user_pk = |c: &UserChange| pk_of(&user_pks, c.user.id.as_str(), "user");
+    let old = |f: fn(&UserChange) -> bool| -> Result<Vec<i64>, Error> {
+        changes
+            .iter()
+            .filter(|c| f(c) && !c.created)
+            .map(user_pk)
+            .collect()
     };
 
     if changes.iter().any(|c| c.login_ids_changed) {
-        clear_lists(conn, project, "user_login_ids", &old(|c| c.login_ids_changed)).await?;
-        let rows: Vec<(&str, &str, i64)> = changes
-            .iter()
-            .filter(|c| c.login_ids_changed)
-            .flat_map(|c| c.user.login_ids.iter().zip(0..).map(move |(l, i)| (c.user.id.as_str(), l.as_str(), i)))
-            .collect();
+        clear_lists(conn, "user_login_ids", &old(|c| c.login_ids_changed)?).await?;
+        let mut rows: Vec<(i64, &str, i64)> = Vec::new();
+        for c in changes.iter().filter(|c| c.login_ids_changed) {
+            let pk = user_pk(c)?;
+            rows.extend(
+                c.user
+                    .login_ids
+                    .iter()
+                    .zip(0..)
+                    .map(|(l, i)| (pk, l.as_str(), i)),
+            );
+        }
         insert_chunked(
             conn,
             "insert login IDs",
-            "INSERT INTO user_login_ids (project_id, user_id, login_id, position) ",
+            "INSERT INTO user_login_ids (project_id, user_pk, login_id, position) ",
             "",
             4,
             &rows,
             |b, (user, login, pos)| {
-                b.push_bind(p).push_bind(*user).push_bind(*login).push_bind(*pos);
+                b.push_bind(p)
+                    .push_bind(*user)
+                    .push_bind(*login)
+                    .push_bind(*pos);
             },
         )
         .await?;
     }
 
+    let roles = if changes.iter().any(|c| c.roles_changed || c.tenants_changed) {
+        pks(conn, project, "roles").await?
+    } else {
+        HashMap::new()
+    };
+
     if changes.iter().any(|c| c.roles_changed) {
-        clear_lists(conn, project, "user_roles", &old(|c| c.roles_changed)).await?;
-        let mut rows: Vec<(&str, &str, i64)> = Vec::new();
+        clear_lists(conn, "user_roles", &old(|c| c.roles_changed)?).await?;
+        let mut rows: Vec<(i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.roles_changed) {
+            let pk = user_pk(c)?;
             for (r, i) in c.user.role_names.iter().zip(0..) {
-                rows.push((c.user.id.as_str(), role_id(catalog.project_role(r.as_str()), r)?, i));
+                rows.push((pk, role_pk(catalog.project_role(r.as_str()), r, &roles)?, i));
             }
         }
         insert_chunked(
             conn,
             "insert roles",
-            "INSERT INTO user_roles (project_id, user_id, role_id, position) ",
+            "INSERT INTO user_roles (user_pk, role_pk, position) ",
             "",
-            4,
+            3,
             &rows,
             |b, (user, role, pos)| {
-                b.push_bind(p).push_bind(*user).push_bind(*role).push_bind(*pos);
+                b.push_bind(*user).push_bind(*role).push_bind(*pos);
             },
         )
         .await?;
@@ -410,40 +499,49 @@ async fn write_changes(
 
     if changes.iter().any(|c| c.tenants_changed) {
         // Deleting a membership deletes its tenant roles too (foreign key cascade).
-        clear_lists(conn, project, "user_tenants", &old(|c| c.tenants_changed)).await?;
-        let mut tenants: Vec<(&str, &str, i64)> = Vec::new();
-        let mut tenant_roles: Vec<(&str, &str, &str, i64)> = Vec::new();
+        clear_lists(conn, "user_tenants", &old(|c| c.tenants_changed)?).await?;
+        let tenant_pks = pks(conn, project, "tenants").await?;
+        let mut tenants: Vec<(i64, i64, i64)> = Vec::new();
+        let mut tenant_roles: Vec<(i64, i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.tenants_changed) {
-            let user = c.user.id.as_str();
+            let user = user_pk(c)?;
             for (t, i) in c.user.tenants.iter().zip(0..) {
-                let tenant = t.tenant_id.as_str();
+                let tenant = pk_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
                 tenants.push((user, tenant, i));
                 for (r, j) in t.role_names.iter().zip(0..) {
-                    tenant_roles.push((user, tenant, role_id(catalog.tenant_role(tenant, r.as_str()), r)?, j));
+                    let role = role_pk(
+                        catalog.tenant_role(t.tenant_id.as_str(), r.as_str()),
+                        r,
+                        &roles,
+                    )?;
+                    tenant_roles.push((user, tenant, role, j));
                 }
             }
         }
         insert_chunked(
             conn,
             "insert tenants",
-            "INSERT INTO user_tenants (project_id, user_id, tenant_id, position) ",
+            "INSERT INTO user_tenants (user_pk, tenant_pk, position) ",
             "",
-            4,
+            3,
             &tenants,
             |b, (user, tenant, pos)| {
-                b.push_bind(p).push_bind(*user).push_bind(*tenant).push_bind(*pos);
+                b.push_bind(*user).push_bind(*tenant).push_bind(*pos);
             },
         )
         .await?;
         insert_chunked(
             conn,
             "insert tenant roles",
-            "INSERT INTO user_tenant_roles (project_id, user_id, tenant_id, role_id, position) ",
+            "INSERT INTO user_tenant_roles (user_pk, tenant_pk, role_pk, position) ",
             "",
-            5,
+            4,
             &tenant_roles,
             |b, (user, tenant, role, pos)| {
-                b.push_bind(p).push_bind(*user).push_bind(*tenant).push_bind(*role).push_bind(*pos);
+                b.push_bind(*user)
+                    .push_bind(*tenant)
+                    .push_bind(*role)
+                    .push_bind(*pos);
             },
         )
         .await?;
@@ -466,7 +564,7 @@ impl UserTx for SqliteUserTx {
         if !selectors.is_empty() {
             let sql = format!(
                 "{LOAD_FOR_BATCH} SELECT {USER_COLUMNS} FROM users u \
-                 WHERE u.project_id = ?1 AND u.id IN (SELECT id FROM targets)"
+                 WHERE u.project_id = ?1 AND u.pk IN (SELECT pk FROM targets)"
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(self.project.as_str())
@@ -479,8 +577,8 @@ impl UserTx for SqliteUserTx {
         let mut owners = Vec::new();
         if !login_ids.is_empty() {
             let rows = sqlx::query(
-                "SELECT login_id, user_id FROM user_login_ids \
-                 WHERE project_id = ?1 AND login_id IN (SELECT value FROM json_each(?2))",
+                "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
+                 WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
             )
             .bind(self.project.as_str())
             .bind(to_json(&login_ids))

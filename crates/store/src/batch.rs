@@ -19,7 +19,10 @@ use roster_domain::user::User;
 use crate::{Result, UserStore};
 
 /// Wall-clock time of each step of a batch, for the log line operators read.
-#[allow(clippy::disallowed_methods, reason = "measures elapsed time for logs only; no rule reads it")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "measures elapsed time for logs only; no rule reads it"
+)]
 fn stopwatch() -> Instant {
     Instant::now()
 }
@@ -46,7 +49,10 @@ pub async fn patch_users(
         tx.write(&changes, &catalog).await?;
         tx.commit().await?;
     }
-    let patched = outcomes.iter().filter(|o| matches!(o, PatchOutcome::Patched(_))).count();
+    let patched = outcomes
+        .iter()
+        .filter(|o| matches!(o, PatchOutcome::Patched(_)))
+        .count();
     tracing::info!(
         %project,
         items = items.len(),

@@ -32,7 +32,8 @@ impl Server {
         let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut url = None;
-        for line in BufReader::new(stderr).lines() {
+        let mut lines = BufReader::new(stderr).lines();
+        for line in lines.by_ref() {
             let line = line.unwrap();
             if let Some(at) = line.find("listening on ") {
                 let rest = &line[at + "listening on ".len()..];
@@ -41,6 +42,11 @@ impl Server {
             }
         }
         let url = url.expect("roster serve never said where it listens");
+        // Keep reading the log for a while, so that the server never blocks on a full
+        // pipe; then close it, to check that a server whose log is gone keeps serving.
+        std::thread::spawn(move || {
+            for _ in lines.take(20) {}
+        });
         // stdout holds the first-start banner, written before the listening line; take
         // what is there without waiting for the process to end.
         let mut stdout = String::new();
