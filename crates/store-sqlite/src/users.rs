@@ -134,6 +134,7 @@ impl UserStore for SqliteStore {
         Ok(Box::new(SqliteUserTx {
             tx,
             project: project.clone(),
+            loaded: HashMap::new(),
         }))
     }
 
@@ -238,6 +239,9 @@ impl UserStore for SqliteStore {
 pub(crate) struct SqliteUserTx {
     tx: Transaction<'static, Sqlite>,
     project: ProjectId,
+    /// `user ID -> pk` of the users this transaction loaded, so that writing them back
+    /// finds each row by its integer key.
+    loaded: HashMap<String, i64>,
 }
 
 impl std::fmt::Debug for SqliteUserTx {
@@ -249,7 +253,7 @@ impl std::fmt::Debug for SqliteUserTx {
 }
 
 /// Load by selectors: `?1` project, `?2` JSON array of selectors. A selector names the
-/// owner of that login ID, or else the user with that ID. (`CROSS JOIN` keeps the
+/// owner of that login ID, or else the user with that ID. (Each `CROSS JOIN` keeps the
 /// selectors as the outer loop, so the cost follows the batch, not the project's size.)
 const LOAD_FOR_BATCH: &str = "\
     WITH sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
@@ -262,17 +266,21 @@ const LOAD_FOR_BATCH: &str = "\
 /// (`SQLITE_MAX_VARIABLE_NUMBER`): it alone decides how many rows one `INSERT` carries.
 const MAX_PARAMS: usize = 32_766;
 
-const UPSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
+const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
     family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \
     has_password, sso_app_ids, external_ids, custom_attributes, created_ms, modified_ms, version) ";
-const UPSERT_USERS_TAIL: &str = " ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
-    given_name = excluded.given_name, middle_name = excluded.middle_name, \
-    family_name = excluded.family_name, email = excluded.email, phone = excluded.phone, \
-    picture = excluded.picture, verified_email = excluded.verified_email, \
-    verified_phone = excluded.verified_phone, status = excluded.status, test = excluded.test, \
-    scim = excluded.scim, has_password = excluded.has_password, sso_app_ids = excluded.sso_app_ids, \
-    external_ids = excluded.external_ids, custom_attributes = excluded.custom_attributes, \
-    modified_ms = excluded.modified_ms, version = excluded.version RETURNING id, pk";
+
+/// Existing users are rewritten found by pk (an integer key), from a `VALUES` list.
+const UPDATE_USERS: &str = "WITH v(pk, name, given_name, middle_name, family_name, email, phone, \
+    picture, verified_email, verified_phone, status, test, scim, has_password, sso_app_ids, \
+    external_ids, custom_attributes, modified_ms, version) AS (";
+const UPDATE_USERS_TAIL: &str = ") UPDATE users SET name = v.name, given_name = v.given_name, \
+    middle_name = v.middle_name, family_name = v.family_name, email = v.email, phone = v.phone, \
+    picture = v.picture, verified_email = v.verified_email, verified_phone = v.verified_phone, \
+    status = v.status, test = v.test, scim = v.scim, has_password = v.has_password, \
+    sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
+    custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
+    FROM v WHERE users.pk = v.pk";
 
 /// `INSERT` `rows` in as few statements as the parameter limit allows, binding each row's
 /// `columns` values with `bind`; returns what a `RETURNING` tail returns.
@@ -379,7 +387,8 @@ fn role_pk(
     }
 }
 
-/// Write changed and created users: one upsert of the user rows, then, for each list
+/// Write changed and created users: one update of the changed user rows (found by pk)
+/// and one insert of the new ones, then, for each list
 /// some user changed, one delete of the old rows and one insert of the new ones (each
 /// split only where the parameter limit forces it).
 async fn write_changes(
@@ -387,15 +396,53 @@ async fn write_changes(
     project: &ProjectId,
     changes: &[UserChange],
     catalog: &Catalog,
+    loaded: &HashMap<String, i64>,
 ) -> Result<(), Error> {
     let p = project.as_str();
+    let (created, existing): (Vec<&UserChange>, Vec<&UserChange>) =
+        changes.iter().partition(|c| c.created);
+    let mut user_pks: HashMap<String, i64> = loaded.clone();
+    let existing: Vec<(i64, &User)> = existing
+        .into_iter()
+        .map(|c| Ok((pk_of(loaded, c.user.id.as_str(), "user")?, &c.user)))
+        .collect::<Result<_, Error>>()?;
+    insert_chunked(
+        conn,
+        "update users",
+        UPDATE_USERS,
+        UPDATE_USERS_TAIL,
+        19,
+        &existing,
+        |b, (pk, u)| {
+            b.push_bind(*pk)
+                .push_bind(u.name.as_str())
+                .push_bind(u.given_name.as_str())
+                .push_bind(u.middle_name.as_str())
+                .push_bind(u.family_name.as_str())
+                .push_bind(u.email.as_ref().map(Email::as_str))
+                .push_bind(u.phone.as_ref().map(Phone::as_str))
+                .push_bind(u.picture.as_str())
+                .push_bind(u.verified_email)
+                .push_bind(u.verified_phone)
+                .push_bind(u.status.as_str())
+                .push_bind(u.test)
+                .push_bind(u.scim)
+                .push_bind(u.has_password)
+                .push_bind(to_json(&u.sso_app_ids))
+                .push_bind(to_json(&u.external_ids))
+                .push_bind(to_json(&u.custom_attributes))
+                .push_bind(u.modified.0)
+                .push_bind(u.version);
+        },
+    )
+    .await?;
     let returned = insert_chunked(
         conn,
-        "upsert users",
-        UPSERT_USERS,
-        UPSERT_USERS_TAIL,
+        "insert users",
+        INSERT_USERS,
+        " RETURNING id, pk",
         21,
-        changes,
+        &created,
         |b, c| {
             let u = &c.user;
             b.push_bind(p)
@@ -422,11 +469,10 @@ async fn write_changes(
         },
     )
     .await?;
-    let mut user_pks: HashMap<String, i64> = HashMap::with_capacity(returned.len());
     for r in &returned {
         user_pks.insert(
-            r.try_get("id").map_err(internal("read an upserted user"))?,
-            r.try_get("pk").map_err(internal("read an upserted user"))?,
+            r.try_get("id").map_err(internal("read a created user"))?,
+            r.try_get("pk").map_err(internal("read a created user"))?,
         );
     }
     let user_pk = |c: &UserChange| pk_of(&user_pks, c.user.id.as_str(), "user");
@@ -563,8 +609,8 @@ impl UserTx for SqliteUserTx {
         let mut users = Vec::new();
         if !selectors.is_empty() {
             let sql = format!(
-                "{LOAD_FOR_BATCH} SELECT {USER_COLUMNS} FROM users u \
-                 WHERE u.project_id = ?1 AND u.pk IN (SELECT pk FROM targets)"
+                "{LOAD_FOR_BATCH} SELECT {USER_COLUMNS} FROM targets \
+                 CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1"
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(self.project.as_str())
@@ -572,7 +618,13 @@ impl UserTx for SqliteUserTx {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(internal("load the users of a batch"))?;
-            users = rows.iter().map(decode_user).collect::<Result<_, _>>()?;
+            users = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let user = decode_user(row)?;
+                self.loaded
+                    .insert(user.id.as_str().to_string(), col(row, "pk")?);
+                users.push(user);
+            }
         }
         let mut owners = Vec::new();
         if !login_ids.is_empty() {
@@ -595,7 +647,7 @@ impl UserTx for SqliteUserTx {
     }
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
-        write_changes(&mut self.tx, &self.project, changes, catalog).await
+        write_changes(&mut self.tx, &self.project, changes, catalog, &self.loaded).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

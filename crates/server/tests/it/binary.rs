@@ -44,9 +44,7 @@ impl Server {
         let url = url.expect("roster serve never said where it listens");
         // Keep reading the log for a while, so that the server never blocks on a full
         // pipe; then close it, to check that a server whose log is gone keeps serving.
-        std::thread::spawn(move || {
-            for _ in lines.take(20) {}
-        });
+        std::thread::spawn(move || for _ in lines.take(20) {});
         // stdout holds the first-start banner, written before the listening line; take
         // what is there without waiting for the process to end.
         let mut stdout = String::new();
