@@ -4,10 +4,12 @@
 //! - `api_requests`: wire rules every endpoint shares (auth, errors, limits, JSON).
 //! - `api_resources`: users, tenants, roles, permissions, attributes, with snapshots.
 //! - `api_patch`: the patch endpoints.
+//! - `api_fuzz`: random bodies and query strings never yield a 500.
 //! - `patch_model`: property test of the patch rules against a reference model.
 //! - `binary`: the real `roster` binary over a real socket.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_fuzz;
 mod api_patch;
 mod api_requests;
 mod api_resources;
