@@ -432,6 +432,9 @@ pub struct UserChange {
     pub login_ids_changed: bool,
     pub roles_changed: bool,
     pub tenants_changed: bool,
+    /// The tenants themselves (not only the roles in them) changed: a membership was
+    /// added, removed or moved.
+    pub memberships_changed: bool,
 }
 
 /// The lists of a user as loaded, to tell which ones a batch changed.
@@ -610,12 +613,18 @@ impl Workspace {
                         login_ids_changed: true,
                         roles_changed: true,
                         tenants_changed: true,
+                        memberships_changed: true,
                     },
                     Some(orig) => UserChange {
                         created: false,
                         login_ids_changed: orig.login_ids != user.login_ids,
                         roles_changed: orig.role_names != user.role_names,
                         tenants_changed: orig.tenants != user.tenants,
+                        memberships_changed: !orig
+                            .tenants
+                            .iter()
+                            .map(|t| &t.tenant_id)
+                            .eq(user.tenants.iter().map(|t| &t.tenant_id)),
                         user,
                     },
                 })

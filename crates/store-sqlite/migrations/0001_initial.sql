@@ -129,7 +129,8 @@ CREATE TABLE users (
     UNIQUE (project_id, id)
 ) STRICT;
 
-CREATE INDEX users_created ON users (project_id, created_ms);
+-- Search lists a project's users, test users apart, in creation order.
+CREATE INDEX users_listing ON users (project_id, test, created_ms);
 CREATE INDEX users_email ON users (project_id, email);
 CREATE INDEX users_phone ON users (project_id, phone);
 

@@ -314,27 +314,47 @@ async fn insert_chunked<'r, T>(
     Ok(returned)
 }
 
+/// A list table whose rows belong to a user.
+#[derive(Debug, Clone, Copy)]
+enum ListTable {
+    LoginIds,
+    Roles,
+    Tenants,
+    TenantRoles,
+}
+
 /// Delete the rows of a list table that belong to the users with these pks.
 async fn clear_lists(
     conn: &mut SqliteConnection,
-    table: &'static str,
+    table: ListTable,
     users: &[i64],
 ) -> Result<(), Error> {
     if users.is_empty() {
         return Ok(());
     }
-    let sql = match table {
-        "user_login_ids" => {
-            "DELETE FROM user_login_ids WHERE user_pk IN (SELECT value FROM json_each(?1))"
-        }
-        "user_roles" => "DELETE FROM user_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
-        _ => "DELETE FROM user_tenants WHERE user_pk IN (SELECT value FROM json_each(?1))",
+    let (what, sql) = match table {
+        ListTable::LoginIds => (
+            "clear login IDs",
+            "DELETE FROM user_login_ids WHERE user_pk IN (SELECT value FROM json_each(?1))",
+        ),
+        ListTable::Roles => (
+            "clear roles",
+            "DELETE FROM user_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
+        ),
+        ListTable::Tenants => (
+            "clear tenants",
+            "DELETE FROM user_tenants WHERE user_pk IN (SELECT value FROM json_each(?1))",
+        ),
+        ListTable::TenantRoles => (
+            "clear tenant roles",
+            "DELETE FROM user_tenant_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
+        ),
     };
     sqlx::query(sql)
         .bind(to_json(&users))
         .execute(conn)
         .await
-        .map_err(internal(table))?;
+        .map_err(internal(what))?;
     Ok(())
 }
 
@@ -485,7 +505,7 @@ async fn write_changes(
     };
 
     if changes.iter().any(|c| c.login_ids_changed) {
-        clear_lists(conn, "user_login_ids", &old(|c| c.login_ids_changed)?).await?;
+        clear_lists(conn, ListTable::LoginIds, &old(|c| c.login_ids_changed)?).await?;
         let mut rows: Vec<(i64, &str, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.login_ids_changed) {
             let pk = user_pk(c)?;
@@ -521,7 +541,7 @@ async fn write_changes(
     };
 
     if changes.iter().any(|c| c.roles_changed) {
-        clear_lists(conn, "user_roles", &old(|c| c.roles_changed)?).await?;
+        clear_lists(conn, ListTable::Roles, &old(|c| c.roles_changed)?).await?;
         let mut rows: Vec<(i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.roles_changed) {
             let pk = user_pk(c)?;
@@ -544,16 +564,26 @@ async fn write_changes(
     }
 
     if changes.iter().any(|c| c.tenants_changed) {
-        // Deleting a membership deletes its tenant roles too (foreign key cascade).
-        clear_lists(conn, "user_tenants", &old(|c| c.tenants_changed)?).await?;
         let tenant_pks = pks(conn, project, "tenants").await?;
+        // Users whose memberships changed get them rewritten (deleting a membership
+        // deletes its roles too, by foreign key); users whose tenants stayed and only
+        // the roles in them changed get only those roles rewritten.
+        clear_lists(conn, ListTable::Tenants, &old(|c| c.memberships_changed)?).await?;
+        clear_lists(
+            conn,
+            ListTable::TenantRoles,
+            &old(|c| c.tenants_changed && !c.memberships_changed)?,
+        )
+        .await?;
         let mut tenants: Vec<(i64, i64, i64)> = Vec::new();
         let mut tenant_roles: Vec<(i64, i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.tenants_changed) {
             let user = user_pk(c)?;
             for (t, i) in c.user.tenants.iter().zip(0..) {
                 let tenant = pk_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
-                tenants.push((user, tenant, i));
+                if c.memberships_changed {
+                    tenants.push((user, tenant, i));
+                }
                 for (r, j) in t.role_names.iter().zip(0..) {
                     let role = role_pk(
                         catalog.tenant_role(t.tenant_id.as_str(), r.as_str()),

@@ -788,6 +788,55 @@ pub async fn lists_round_trip(store: Arc<dyn Store>) {
     assert_eq!(u.tenants.len(), 1);
     assert!(u.tenants[0].role_names.is_empty());
     assert_eq!(logins(&u), ["u", "u3", "u2"], "absent lists are kept");
+    // Same tenants, other roles in them; then the same tenants in another order.
+    let tenants = |list: &[(&str, &[&str])]| {
+        Setting::Set(
+            list.iter()
+                .map(|(t, r)| RawTenantAssignment {
+                    tenant_id: s(t),
+                    role_names: list_of(r),
+                })
+                .collect(),
+        )
+    };
+    fn list_of(v: &[&str]) -> Setting<Vec<String>> {
+        Setting::Set(v.iter().map(|x| (*x).to_string()).collect())
+    }
+    for wanted in [
+        vec![("t1", &["editor", "viewer"][..]), ("t2", &["admin"][..])],
+        vec![("t1", &["viewer"][..]), ("t2", &[][..])],
+        vec![("t2", &["viewer"][..]), ("t1", &["editor"][..])],
+    ] {
+        patch(
+            store,
+            &p,
+            vec![ready(
+                "u",
+                RawUserPatch {
+                    user_tenants: tenants(&wanted),
+                    ..Default::default()
+                },
+            )],
+            NOW,
+        )
+        .await;
+        let u = must_load(store, &p, "u").await;
+        let got: Vec<(String, Vec<String>)> = u
+            .tenants
+            .iter()
+            .map(|t| (t.tenant_id.to_string(), names(&t.role_names)))
+            .collect();
+        let want: Vec<(String, Vec<String>)> = wanted
+            .iter()
+            .map(|(t, r)| {
+                (
+                    (*t).to_string(),
+                    r.iter().map(|x| (*x).to_string()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
 }
 
 pub async fn search_filters(store: Arc<dyn Store>) {
