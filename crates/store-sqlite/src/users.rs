@@ -407,6 +407,27 @@ fn role_pk(
     }
 }
 
+/// Bind the 16 data columns a user row has between its keys and its times, in the
+/// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`).
+fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
+    b.push_bind(u.name.as_str())
+        .push_bind(u.given_name.as_str())
+        .push_bind(u.middle_name.as_str())
+        .push_bind(u.family_name.as_str())
+        .push_bind(u.email.as_ref().map(Email::as_str))
+        .push_bind(u.phone.as_ref().map(Phone::as_str))
+        .push_bind(u.picture.as_str())
+        .push_bind(u.verified_email)
+        .push_bind(u.verified_phone)
+        .push_bind(u.status.as_str())
+        .push_bind(u.test)
+        .push_bind(u.scim)
+        .push_bind(u.has_password)
+        .push_bind(to_json(&u.sso_app_ids))
+        .push_bind(to_json(&u.external_ids))
+        .push_bind(to_json(&u.custom_attributes));
+}
+
 /// Write changed and created users: one update of the changed user rows (found by pk)
 /// and one insert of the new ones, then, for each list
 /// some user changed, one delete of the old rows and one insert of the new ones (each
@@ -434,25 +455,9 @@ async fn write_changes(
         19,
         &existing,
         |b, (pk, u)| {
-            b.push_bind(*pk)
-                .push_bind(u.name.as_str())
-                .push_bind(u.given_name.as_str())
-                .push_bind(u.middle_name.as_str())
-                .push_bind(u.family_name.as_str())
-                .push_bind(u.email.as_ref().map(Email::as_str))
-                .push_bind(u.phone.as_ref().map(Phone::as_str))
-                .push_bind(u.picture.as_str())
-                .push_bind(u.verified_email)
-                .push_bind(u.verified_phone)
-                .push_bind(u.status.as_str())
-                .push_bind(u.test)
-                .push_bind(u.scim)
-                .push_bind(u.has_password)
-                .push_bind(to_json(&u.sso_app_ids))
-                .push_bind(to_json(&u.external_ids))
-                .push_bind(to_json(&u.custom_attributes))
-                .push_bind(u.modified.0)
-                .push_bind(u.version);
+            b.push_bind(*pk);
+            bind_user_data(b, u);
+            b.push_bind(u.modified.0).push_bind(u.version);
         },
     )
     .await?;
@@ -465,25 +470,9 @@ async fn write_changes(
         &created,
         |b, c| {
             let u = &c.user;
-            b.push_bind(p)
-                .push_bind(u.id.as_str())
-                .push_bind(u.name.as_str())
-                .push_bind(u.given_name.as_str())
-                .push_bind(u.middle_name.as_str())
-                .push_bind(u.family_name.as_str())
-                .push_bind(u.email.as_ref().map(Email::as_str))
-                .push_bind(u.phone.as_ref().map(Phone::as_str))
-                .push_bind(u.picture.as_str())
-                .push_bind(u.verified_email)
-                .push_bind(u.verified_phone)
-                .push_bind(u.status.as_str())
-                .push_bind(u.test)
-                .push_bind(u.scim)
-                .push_bind(u.has_password)
-                .push_bind(to_json(&u.sso_app_ids))
-                .push_bind(to_json(&u.external_ids))
-                .push_bind(to_json(&u.custom_attributes))
-                .push_bind(u.created.0)
+            b.push_bind(p).push_bind(u.id.as_str());
+            bind_user_data(b, u);
+            b.push_bind(u.created.0)
                 .push_bind(u.modified.0)
                 .push_bind(u.version);
         },

@@ -2,8 +2,8 @@
 //!
 //! Each check takes a store and works in projects of its own (fresh random IDs), so the
 //! checks can share one database and run in any order. The test binary runs every check
-//! against every backend it can reach (SQLite always; PostgreSQL when
-//! `ROSTER_TEST_POSTGRES_URL` is set), through the [`checks!`](crate::checks) list.
+//! against every backend it has (SQLite today, in memory and in a file), through the
+//! [`checks!`](crate::checks) list.
 //!
 //! This is test code: a failed expectation panics with a message saying what the
 //! backend did wrong.

@@ -1,5 +1,6 @@
 //! Runs `roster_store::conformance` on each backend: SQLite in memory and in a file
-//! always, PostgreSQL when `ROSTER_TEST_POSTGRES_URL` is set.
+//! always. (The PostgreSQL backend, when it comes, joins here, run when
+//! `ROSTER_TEST_POSTGRES_URL` is set.)
 
 use std::sync::Arc;
 
