@@ -442,7 +442,8 @@ async fn write_changes(
     let p = project.as_str();
     let (created, existing): (Vec<&UserChange>, Vec<&UserChange>) =
         changes.iter().partition(|c| c.created);
-    let mut user_pks: HashMap<String, i64> = loaded.clone();
+    // pks of the users this batch created; the others' are in `loaded`.
+    let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
     let existing: Vec<(i64, &User)> = existing
         .into_iter()
         .map(|c| Ok((pk_of(loaded, c.user.id.as_str(), "user")?, &c.user)))
@@ -479,12 +480,16 @@ async fn write_changes(
     )
     .await?;
     for r in &returned {
-        user_pks.insert(
+        created_pks.insert(
             r.try_get("id").map_err(internal("read a created user"))?,
             r.try_get("pk").map_err(internal("read a created user"))?,
         );
     }
-    let user_pk = |c: &UserChange| pk_of(&user_pks, c.user.id.as_str(), "user");
+    let user_pk = |c: &UserChange| {
+        let id = c.user.id.as_str();
+        let pks = if c.created { &created_pks } else { loaded };
+        pk_of(pks, id, "user")
+    };
     let old = |f: fn(&UserChange) -> bool| -> Result<Vec<i64>, Error> {
         changes
             .iter()
