@@ -3,13 +3,17 @@
 //!
 //! [`Body`] reads the whole body under the configured size limit (over it: 413
 //! `E990413`), treats an empty body as `{}`, and reports malformed JSON or a wrong JSON
-//! type as 400 `E011001`, naming the field at fault. Unknown fields are ignored.
+//! type as 400 `E011001`, naming the field at fault. Unknown fields are ignored. Text
+//! may not hold the NUL character, in a body or a query string ([`QueryMap`]): no
+//! backend could store it alike (PostgreSQL refuses it), and no identity needs it.
 //! [`Caller`] checks `Authorization: Bearer <ProjectID>:<ManagementKey>`; every failure
 //! is the same 401, so that nothing tells an unknown project from a wrong key.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -74,12 +78,67 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 }
 
 /// The body, `{}` when it is empty; a body that is not a JSON object is refused (serde
-/// would otherwise read a struct from an array, field by field).
+/// would otherwise read a struct from an array, field by field), and so is a body whose
+/// text holds the NUL character (`\u0000`), which no field may contain.
 pub fn object_bytes(bytes: &[u8]) -> Result<&[u8], Error> {
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => Ok(b"{}"),
-        Some(b'{') => Ok(bytes),
-        Some(_) => Err(Error::bad_request("request body: must be a JSON object")),
+    let bytes = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Ok(b"{}"),
+        Some(b'{') => bytes,
+        Some(_) => return Err(Error::bad_request("request body: must be a JSON object")),
+    };
+    if has_nul_escape(bytes) {
+        return Err(Error::bad_request(NUL_MESSAGE));
+    }
+    Ok(bytes)
+}
+
+const NUL_MESSAGE: &str = "request body: text must not contain the NUL character (\\u0000)";
+
+/// Whether JSON text holds the escape `\u0000` (a backslash that is itself escaped,
+/// as in `"\\u0000"`, does not count). A raw NUL byte is not valid JSON, so the parser
+/// refuses it on its own.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let needle = b"\\u0000";
+    let mut from = 0;
+    while let Some(at) = bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+    {
+        let backslashes = bytes[..=at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
+/// A query string as a map, percent-decoded. Malformed query strings and values that
+/// hold the NUL character are 400 `E011001`.
+#[derive(Debug)]
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError(Error::bad_request(format!("query string: {e}"))))?;
+        if map
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError(Error::bad_request(
+                "query string: values must not contain the NUL character (%00)",
+            )));
+        }
+        Ok(QueryMap(map))
     }
 }
 
@@ -154,5 +213,20 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             Err(denied())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn nul_escapes_are_found_and_escaped_backslashes_are_not() {
+        assert!(has_nul_escape(br#"{"name":"a\u0000b"}"#));
+        assert!(has_nul_escape(br#"{"name":"\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"name":"\\u0000"}"#));
+        assert!(has_nul_escape(br#"{"name":"\u00001"}"#));
+        assert!(!has_nul_escape(br#"{"name":"plain"}"#));
+        assert!(!has_nul_escape(br#"{"name":"\u0001"}"#));
     }
 }

@@ -77,6 +77,10 @@ error_codes! {
     PermissionNotFound => ("E993404", 404, "Permission not found");
     /// No project has the given ID (command line only: the API answers 401).
     ProjectNotFound => ("E994404", 404, "Project not found");
+    /// Concurrent writers (on this node or another sharing the database) kept
+    /// conflicting on the same rows, and the bounded retries ran out. Nothing was
+    /// changed; the request can be sent again.
+    WriteConflict => ("E995409", 409, "Concurrent write conflict");
     /// Something failed inside Roster; the details are in the server log, not the body.
     Internal => ("E990500", 500, "Internal error");
 }
@@ -125,6 +129,21 @@ impl Error {
 
     pub fn already_exists(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::AlreadyExists, message)
+    }
+
+    /// A transaction lost a race with a concurrent writer (a serialization failure, a
+    /// deadlock, a unique value taken meanwhile). The flows that own the transaction
+    /// retry it; the caller sees it only when the retries run out.
+    pub fn write_conflict() -> Self {
+        Self::new(
+            ErrorCode::WriteConflict,
+            "concurrent requests kept changing the same data; nothing was changed, send the request again",
+        )
+    }
+
+    /// Whether a flow should run its transaction again.
+    pub fn is_write_conflict(&self) -> bool {
+        self.code == ErrorCode::WriteConflict
     }
 
     /// An internal failure. The caller sees only this fixed text; the cause must be

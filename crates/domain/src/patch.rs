@@ -437,6 +437,20 @@ pub struct UserChange {
     pub memberships_changed: bool,
 }
 
+impl UserChange {
+    /// A user new to the store: every list of it is written.
+    pub fn created(user: User) -> Self {
+        UserChange {
+            user,
+            created: true,
+            login_ids_changed: true,
+            roles_changed: true,
+            tenants_changed: true,
+            memberships_changed: true,
+        }
+    }
+}
+
 /// The lists of a user as loaded, to tell which ones a batch changed.
 #[derive(Debug)]
 struct LoadedLists {
@@ -607,14 +621,7 @@ impl Workspace {
             .filter_map(|id| {
                 let user = self.users.remove(id)?;
                 Some(match self.originals.get(id) {
-                    None => UserChange {
-                        user,
-                        created: true,
-                        login_ids_changed: true,
-                        roles_changed: true,
-                        tenants_changed: true,
-                        memberships_changed: true,
-                    },
+                    None => UserChange::created(user),
                     Some(orig) => UserChange {
                         created: false,
                         login_ids_changed: orig.login_ids != user.login_ids,

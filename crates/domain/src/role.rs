@@ -20,6 +20,20 @@ pub struct Role {
     pub created: Millis,
 }
 
+impl Role {
+    /// The role as a create request would describe it.
+    pub fn spec(&self) -> RoleSpec {
+        RoleSpec {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            permission_names: self.permission_names.clone(),
+            tenant_id: self.tenant_id.clone(),
+            default: self.default,
+            private: self.private,
+        }
+    }
+}
+
 /// What a create or update request says a role should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleSpec {

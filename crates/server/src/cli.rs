@@ -23,11 +23,25 @@ pub enum Command {
     /// Manage management keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Copy a whole store into an empty one: SQLite to PostgreSQL, or back.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The store to copy, e.g. sqlite://roster.db. It is only read.
+    #[arg(long)]
+    pub from: String,
+    /// The store to fill, e.g. postgres://roster@db.example.com:5432/roster. It must be
+    /// empty; it is created and migrated if needed.
+    #[arg(long)]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
 pub struct Database {
-    /// `sqlite://PATH` (created if missing), `sqlite::memory:` for a throwaway store.
+    /// `sqlite://PATH` (created if missing), `sqlite::memory:` for a throwaway store,
+    /// `postgres://USER@HOST:PORT/DATABASE` for PostgreSQL (`postgresql://` too).
     #[arg(
         long,
         env = "ROSTER_DATABASE_URL",
@@ -43,6 +57,10 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: Database,
+    /// PostgreSQL: the most connections this node opens (SQLite ignores it).
+    #[arg(long, env = "ROSTER_POOL_SIZE", default_value_t = roster_store_postgres::DEFAULT_POOL_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ROSTER_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -111,5 +129,30 @@ mod tests {
         assert_eq!(args.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(args.max_batch_items, 10_000);
         assert_eq!(args.max_body_bytes, 33_554_432);
+        assert_eq!(args.pool_size, 10);
+    }
+
+    #[test]
+    fn copy_takes_two_urls() {
+        let cli = Cli::try_parse_from([
+            "roster",
+            "copy",
+            "--from",
+            "sqlite://a.db",
+            "--to",
+            "postgres://u@h/db",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(Cli {
+            command: Command::Copy(args),
+        }) = cli
+        else {
+            unreachable!("copy parses: {cli:?}")
+        };
+        assert_eq!(
+            (args.from.as_str(), args.to.as_str()),
+            ("sqlite://a.db", "postgres://u@h/db")
+        );
+        assert!(Cli::try_parse_from(["roster", "copy", "--from", "sqlite://a.db"]).is_err());
     }
 }

@@ -2,11 +2,13 @@
 //! `main` so that tests run exactly what the binary runs.
 //!
 //! - [`cli`]: the command line (fixed by the design: scripts rely on it).
-//! - [`startup`]: opening the store named by a URL, the first-start and
+//! - [`startup`]: opening the store a URL names (SQLite or PostgreSQL), the first-start and
 //!   `ROSTER_PROJECT_ID`/`ROSTER_MANAGEMENT_KEY` bootstrap, and serving on a bound
 //!   listener until a shutdown signal.
+//! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`telemetry`]: logging to standard error.
 
 pub mod cli;
+pub mod copy;
 pub mod startup;
 pub mod telemetry;

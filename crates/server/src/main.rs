@@ -10,17 +10,21 @@ use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
 use roster_domain::time::{Clock, SystemClock};
 use roster_server::cli::{Cli, Command, KeyCommand, ProjectCommand, ServeArgs};
-use roster_server::startup::{Bootstrap, bootstrap, open_store, serve, shutdown_signal};
+use roster_server::startup::{Bootstrap, bootstrap, open_store, redact, serve, shutdown_signal};
 use roster_server::telemetry;
 use roster_store::StoredKey;
+
+/// Connections the one-shot commands (`project create`, `key create`) open.
+const CLI_POOL_SIZE: u32 = 1;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     match Cli::parse().command {
         Command::Serve(args) => run_serve(args).await,
+        Command::Copy(args) => roster_server::copy::run(args).await,
         Command::Project(ProjectCommand::Create { name, database }) => {
-            let store = open_store(&database.database_url).await?;
+            let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let name = Label::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
             let id = ProjectId::generate(&RandomIds);
             store.create_project(&id, &name, SystemClock.now()).await?;
@@ -32,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
             name,
             database,
         }) => {
-            let store = open_store(&database.database_url).await?;
+            let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let project = ProjectId::parse(&project)
                 .map_err(|e| anyhow::anyhow!("--project: {}", e.reason))?;
             let key = ManagementKey::generate(&RandomIds);
@@ -60,7 +64,7 @@ fn print_line(s: &str) {
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let given =
         Bootstrap::from_options(args.project_id.as_deref(), args.management_key.as_deref())?;
-    let store = open_store(&args.database.database_url).await?;
+    let store = open_store(&args.database.database_url, args.pool_size).await?;
     bootstrap(
         store.as_ref(),
         given.as_ref(),
@@ -89,18 +93,4 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         "roster listening on http://{addr}"
     );
     serve(listener, state, shutdown_signal()).await
-}
-
-/// A database URL without its password, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }

@@ -1,4 +1,4 @@
-//! Start-up: open the store, make sure a project and a key exist, serve.
+//! Start-up: open the store a URL names, make sure a project and a key exist, serve.
 
 use std::future::Future;
 use std::io::Write;
@@ -10,20 +10,40 @@ use roster_domain::ids::{IdGenerator, KeyId, ProjectId};
 use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
 use roster_domain::time::Clock;
-use roster_store::{Store, StoredKey};
+use roster_store::{Project, Store, StoredKey};
+use roster_store_postgres::PostgresStore;
 use roster_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
-/// Open (and migrate) the store a database URL names.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Open (and migrate) the store a database URL names; `pool_size` is the most
+/// connections a PostgreSQL store opens (SQLite has its own fixed layout).
+pub async fn open_store(url: &str, pool_size: u32) -> anyhow::Result<Arc<dyn Store>> {
     if roster_store_sqlite::handles(url) {
         let store = SqliteStore::open(url).await?;
         return Ok(Arc::new(store));
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL");
+    if roster_store_postgres::handles(url) {
+        let store = PostgresStore::open(url, pool_size).await?;
+        return Ok(Arc::new(store));
     }
-    bail!("unsupported database URL {url:?}: expected sqlite://PATH or sqlite::memory:")
+    bail!(
+        "unsupported database URL {:?}: expected sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DATABASE",
+        redact(url)
+    )
+}
+
+/// A database URL without its password, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The `ROSTER_PROJECT_ID` and `ROSTER_MANAGEMENT_KEY` pair, when both are set.
@@ -98,13 +118,21 @@ pub async fn bootstrap(
     if store.has_projects().await? {
         return Ok(());
     }
-    let project = ProjectId::generate(ids);
+    let project = Project {
+        id: ProjectId::generate(ids),
+        name: Label::parse("default").map_err(anyhow::Error::msg)?,
+        created: clock.now(),
+    };
     let key = ManagementKey::generate(ids);
-    let name = Label::parse("default").map_err(anyhow::Error::msg)?;
-    store.create_project(&project, &name, clock.now()).await?;
-    store
-        .add_key(&project, &stored_key(ids, &key, "first start", clock))
-        .await?;
+    // Another node starting on the same empty database may win the race; then this
+    // one's project and key are never stored, and it prints nothing.
+    if !store
+        .create_first_project(&project, &stored_key(ids, &key, "first start", clock))
+        .await?
+    {
+        return Ok(());
+    }
+    let project = project.id;
     writeln!(
         out,
         "Roster made a project and a management key for this new store.\n\

@@ -64,6 +64,50 @@ pub(crate) async fn load_attributes(
         .collect()
 }
 
+/// Insert a definition after the project's others.
+pub(crate) async fn insert_attribute(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    d: &AttributeDef,
+) -> Result<(), Error> {
+    let options: Vec<StoredOption> = d
+        .options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
+           view_permissions, edit_permissions, required, position) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+           (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = ?1))",
+    )
+    .bind(project.as_str())
+    .bind(d.name.as_str())
+    .bind(d.kind.code())
+    .bind(&d.display_name)
+    .bind(to_json(&options))
+    .bind(to_json(&d.default_value))
+    .bind(to_json(&d.view_permissions))
+    .bind(to_json(&d.edit_permissions))
+    .bind(d.required)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::already_exists(format!(
+                "name: custom attribute {:?} already exists",
+                d.name.as_str()
+            ))
+        } else {
+            internal("create attribute")(e)
+        }
+    })?;
+    Ok(())
+}
+
 #[async_trait]
 impl AttributeStore for SqliteStore {
     async fn create_attributes(
@@ -73,41 +117,7 @@ impl AttributeStore for SqliteStore {
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for d in defs {
-            let options: Vec<StoredOption> = d
-                .options
-                .iter()
-                .map(|o| StoredOption {
-                    value: o.value.clone(),
-                    label: o.label.clone(),
-                })
-                .collect();
-            sqlx::query(
-                "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
-                   view_permissions, edit_permissions, required, position) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-                   (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = ?1))",
-            )
-            .bind(project.as_str())
-            .bind(d.name.as_str())
-            .bind(d.kind.code())
-            .bind(&d.display_name)
-            .bind(to_json(&options))
-            .bind(to_json(&d.default_value))
-            .bind(to_json(&d.view_permissions))
-            .bind(to_json(&d.edit_permissions))
-            .bind(d.required)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::already_exists(format!(
-                        "name: custom attribute {:?} already exists",
-                        d.name.as_str()
-                    ))
-                } else {
-                    internal("create attribute")(e)
-                }
-            })?;
+            insert_attribute(&mut tx, project, d).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }

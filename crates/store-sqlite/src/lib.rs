@@ -11,7 +11,8 @@
 //! Migrations (`migrations/`) are embedded and run when the store opens.
 //!
 //! Modules: [`users`] (the user tables and the batch transaction), [`search`] (user
-//! search SQL), and one module per other resource.
+//! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
+//! module per other resource.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 mod attributes;
+mod copy;
 mod permissions;
 mod projects;
 mod roles;

@@ -44,6 +44,63 @@ async fn find(
     .transpose()
 }
 
+/// Insert a permission after the project's others.
+pub(crate) async fn insert_permission(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    id: &PermissionId,
+    name: &PermissionName,
+    description: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO permissions (project_id, id, name, description, position) \
+         VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = ?1))",
+    )
+    .bind(project.as_str())
+    .bind(id.as_str())
+    .bind(name.as_str())
+    .bind(description)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate(name.as_str())
+        } else {
+            internal("create permission")(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// A project's permissions, in the order they were created.
+pub(crate) async fn load_permissions(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<Permission>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, description FROM permissions WHERE project_id = ?1 ORDER BY position, name",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load permissions"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(Permission {
+                id: PermissionId::from_stored(
+                    r.try_get("id").map_err(internal("read a permission"))?,
+                ),
+                name: PermissionName::from_stored(
+                    r.try_get("name").map_err(internal("read a permission"))?,
+                ),
+                description: r
+                    .try_get("description")
+                    .map_err(internal("read a permission"))?,
+            })
+        })
+        .collect()
+}
+
 fn not_found(r: &PermissionRef) -> Error {
     Error::new(
         ErrorCode::PermissionNotFound,
@@ -60,23 +117,7 @@ impl PermissionStore for SqliteStore {
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for (id, name, description) in permissions {
-            sqlx::query(
-                "INSERT INTO permissions (project_id, id, name, description, position) \
-                 VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = ?1))",
-            )
-            .bind(project.as_str())
-            .bind(id.as_str())
-            .bind(name.as_str())
-            .bind(description)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    duplicate(name.as_str())
-                } else {
-                    internal("create permission")(e)
-                }
-            })?;
+            insert_permission(&mut tx, project, id, name, description).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }
@@ -134,27 +175,11 @@ impl PermissionStore for SqliteStore {
     }
 
     async fn all_permissions(&self, project: &ProjectId) -> Result<Vec<Permission>, Error> {
-        let rows = sqlx::query(
-            "SELECT id, name, description FROM permissions WHERE project_id = ?1 ORDER BY position, name",
-        )
-        .bind(project.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(internal("load permissions"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(Permission {
-                    id: PermissionId::from_stored(
-                        r.try_get("id").map_err(internal("read a permission"))?,
-                    ),
-                    name: PermissionName::from_stored(
-                        r.try_get("name").map_err(internal("read a permission"))?,
-                    ),
-                    description: r
-                        .try_get("description")
-                        .map_err(internal("read a permission"))?,
-                })
-            })
-            .collect()
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(internal("acquire a reader"))?;
+        load_permissions(&mut conn, project).await
     }
 }

@@ -7,28 +7,131 @@ use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
-use roster_store::{ProjectStore, StoredKey};
-use sqlx::Row;
+use roster_store::{Project, ProjectStore, StoredKey};
+use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, internal, is_foreign_key_violation, is_unique_violation};
+
+/// Insert a project as given.
+pub(crate) async fn insert_project(
+    conn: &mut SqliteConnection,
+    project: &Project,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3)")
+        .bind(project.id.as_str())
+        .bind(project.name.as_str())
+        .bind(project.created.0)
+        .execute(conn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::already_exists(format!("project {:?} already exists", project.id.as_str()))
+            } else {
+                internal("create project")(e)
+            }
+        })?;
+    Ok(())
+}
+
+/// Every project, oldest first.
+pub(crate) async fn load_projects(conn: &mut SqliteConnection) -> Result<Vec<Project>, Error> {
+    let rows = sqlx::query("SELECT id, name, created_ms FROM projects ORDER BY created_ms, id")
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load projects"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(Project {
+                id: ProjectId::from_stored(r.try_get("id").map_err(internal("read a project"))?),
+                name: Label::from_stored(r.try_get("name").map_err(internal("read a project"))?),
+                created: Millis(
+                    r.try_get("created_ms")
+                        .map_err(internal("read a project"))?,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Add a key unless its digest is already stored for the project; whether it was added.
+pub(crate) async fn insert_key(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    key: &StoredKey,
+) -> Result<bool, Error> {
+    let done = sqlx::query(
+        "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, key_hash) DO NOTHING",
+    )
+    .bind(key.id.as_str())
+    .bind(project.as_str())
+    .bind(&key.name)
+    .bind(key.hash.to_hex())
+    .bind(key.created.0)
+    .bind(key.expires.map(|m| m.0))
+    .bind(key.revoked.map(|m| m.0))
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_foreign_key_violation(&e) {
+            Error::new(
+                ErrorCode::ProjectNotFound,
+                format!("project {:?} does not exist", project.as_str()),
+            )
+        } else {
+            internal("add key")(e)
+        }
+    })?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A project's keys, revoked and expired ones included, oldest first.
+pub(crate) async fn load_keys(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<StoredKey>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms \
+         FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load keys"))?;
+    rows.into_iter()
+        .map(|r| {
+            let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
+            Ok(StoredKey {
+                id: KeyId::from_stored(r.try_get("id").map_err(internal("read key"))?),
+                name: r.try_get("name").map_err(internal("read key"))?,
+                hash: KeyHash::from_hex(&hash).ok_or_else(|| {
+                    tracing::error!("sqlite: a stored key digest is not 64 hex digits");
+                    Error::internal()
+                })?,
+                created: Millis(r.try_get("created_ms").map_err(internal("read key"))?),
+                expires: r
+                    .try_get::<Option<i64>, _>("expires_ms")
+                    .map_err(internal("read key"))?
+                    .map(Millis),
+                revoked: r
+                    .try_get::<Option<i64>, _>("revoked_ms")
+                    .map_err(internal("read key"))?
+                    .map(Millis),
+            })
+        })
+        .collect()
+}
 
 #[async_trait]
 impl ProjectStore for SqliteStore {
     async fn create_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3)")
-            .bind(id.as_str())
-            .bind(name.as_str())
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::already_exists(format!("project {:?} already exists", id.as_str()))
-                } else {
-                    internal("create project")(e)
-                }
-            })?;
+        let project = Project {
+            id: id.clone(),
+            name: name.clone(),
+            created: now,
+        };
+        insert_project(&mut tx, &project).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -69,66 +172,41 @@ impl ProjectStore for SqliteStore {
         Ok(row.is_some())
     }
 
+    async fn create_first_project(
+        &self,
+        project: &Project,
+        key: &StoredKey,
+    ) -> Result<bool, Error> {
+        // The write lock (BEGIN IMMEDIATE) is held from the first statement, so another
+        // process starting on the same file waits and then finds this project.
+        let mut tx = self.begin_write().await?;
+        let any = sqlx::query("SELECT 1 FROM projects LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal("count projects"))?;
+        if any.is_some() {
+            return Ok(false);
+        }
+        insert_project(&mut tx, project).await?;
+        insert_key(&mut tx, &project.id, key).await?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(true)
+    }
+
     async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool, Error> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (project_id, key_hash) DO NOTHING",
-        )
-        .bind(key.id.as_str())
-        .bind(project.as_str())
-        .bind(&key.name)
-        .bind(key.hash.to_hex())
-        .bind(key.created.0)
-        .bind(key.expires.map(|m| m.0))
-        .bind(key.revoked.map(|m| m.0))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                Error::new(
-                    ErrorCode::ProjectNotFound,
-                    format!("project {:?} does not exist", project.as_str()),
-                )
-            } else {
-                internal("add key")(e)
-            }
-        })?;
+        let added = insert_key(&mut tx, project, key).await?;
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected() == 1)
+        Ok(added)
     }
 
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
-        let rows = sqlx::query(
-            "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms \
-             FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id",
-        )
-        .bind(project.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(internal("load keys"))?;
-        rows.into_iter()
-            .map(|r| {
-                let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
-                Ok(StoredKey {
-                    id: KeyId::from_stored(r.try_get("id").map_err(internal("read key"))?),
-                    name: r.try_get("name").map_err(internal("read key"))?,
-                    hash: KeyHash::from_hex(&hash).ok_or_else(|| {
-                        tracing::error!("sqlite: a stored key digest is not 64 hex digits");
-                        Error::internal()
-                    })?,
-                    created: Millis(r.try_get("created_ms").map_err(internal("read key"))?),
-                    expires: r
-                        .try_get::<Option<i64>, _>("expires_ms")
-                        .map_err(internal("read key"))?
-                        .map(Millis),
-                    revoked: r
-                        .try_get::<Option<i64>, _>("revoked_ms")
-                        .map_err(internal("read key"))?
-                        .map(Millis),
-                })
-            })
-            .collect()
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(internal("acquire a reader"))?;
+        load_keys(&mut conn, project).await
     }
 
     async fn revoke_key(

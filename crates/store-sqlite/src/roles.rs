@@ -181,6 +181,53 @@ fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
     }
 }
 
+/// Insert a role with its permissions; its tenant, if any, and its permissions must
+/// exist.
+pub(crate) async fn insert_role(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    id: &RoleId,
+    spec: &RoleSpec,
+    created: Millis,
+) -> Result<(), Error> {
+    let mut tenant_pk = None;
+    if let Some(t) = &spec.tenant_id {
+        tenant_pk = Some(
+            crate::tenants::tenant_pk(&mut *conn, project, t)
+                .await?
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "tenantId",
+                        format!("tenant {:?} does not exist", t.as_str()),
+                    )
+                })?,
+        );
+    }
+    let row = sqlx::query(
+        "INSERT INTO roles (project_id, id, tenant_pk, name, description, is_default, is_private, created_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING pk",
+    )
+    .bind(project.as_str())
+    .bind(id.as_str())
+    .bind(tenant_pk)
+    .bind(spec.name.as_str())
+    .bind(&spec.description)
+    .bind(spec.default)
+    .bind(spec.private)
+    .bind(created.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            duplicate_role(&spec.name, spec.tenant_id.as_ref())
+        } else {
+            internal("create role")(e)
+        }
+    })?;
+    let pk: i64 = row.try_get("pk").map_err(internal("read a role"))?;
+    set_permissions(conn, project, pk, &spec.permission_names).await
+}
+
 #[async_trait]
 impl RoleStore for SqliteStore {
     async fn create_roles(
@@ -191,42 +238,7 @@ impl RoleStore for SqliteStore {
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         for (id, spec) in roles {
-            let mut tenant_pk = None;
-            if let Some(t) = &spec.tenant_id {
-                tenant_pk = Some(
-                    crate::tenants::tenant_pk(&mut tx, project, t)
-                        .await?
-                        .ok_or_else(|| {
-                            FieldError::new(
-                                "tenantId",
-                                format!("tenant {:?} does not exist", t.as_str()),
-                            )
-                        })?,
-                );
-            }
-            let row = sqlx::query(
-                "INSERT INTO roles (project_id, id, tenant_pk, name, description, is_default, is_private, created_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING pk",
-            )
-            .bind(project.as_str())
-            .bind(id.as_str())
-            .bind(tenant_pk)
-            .bind(spec.name.as_str())
-            .bind(&spec.description)
-            .bind(spec.default)
-            .bind(spec.private)
-            .bind(now.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    duplicate_role(&spec.name, spec.tenant_id.as_ref())
-                } else {
-                    internal("create role")(e)
-                }
-            })?;
-            let pk: i64 = row.try_get("pk").map_err(internal("read a role"))?;
-            set_permissions(&mut tx, project, pk, &spec.permission_names).await?;
+            insert_role(&mut tx, project, id, spec, now).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }

@@ -12,22 +12,10 @@ use roster_domain::user::User;
 use serde_json::Value;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use roster_store::sql::like_pattern;
+
 use crate::users::{USER_COLUMNS, decode_user};
 use crate::{internal, to_json};
-
-/// Escape `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
 
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuery) {
     qb.push(" WHERE u.project_id = ")
@@ -130,7 +118,10 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
             .push_bind(format!("$.\"{key}\""))
             .push(") e JOIN json_each(")
             .push_bind(to_json(&wanted_list))
-            .push(") w ON e.type = w.type AND e.atom IS w.atom)");
+            .push(
+                ") w ON (e.type = w.type OR (e.type IN ('integer', 'real') \
+                 AND w.type IN ('integer', 'real'))) AND e.atom IS w.atom)",
+            );
     }
     if !q.sso_app_ids.is_empty() {
         qb.push(" AND EXISTS (SELECT 1 FROM json_each(u.sso_app_ids) s WHERE s.value IN (SELECT value FROM json_each(")
@@ -237,14 +228,4 @@ pub(crate) async fn search(
         .map(decode_user)
         .collect::<Result<Vec<_>, _>>()?;
     Ok((users, u64::try_from(total).unwrap_or(0)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
-    }
 }

@@ -109,6 +109,74 @@ pub(crate) async fn tenant_names(
         .collect()
 }
 
+/// Insert a tenant; its parent, if any, must exist.
+pub(crate) async fn insert_tenant(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    id: &TenantId,
+    spec: &TenantSpec,
+    created: Millis,
+) -> Result<(), Error> {
+    let mut parent_pk = None;
+    if let Some(parent) = &spec.parent {
+        parent_pk = Some(
+            tenant_pk(&mut *conn, project, parent)
+                .await?
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "parent",
+                        format!("tenant {:?} does not exist", parent.as_str()),
+                    )
+                })?,
+        );
+    }
+    sqlx::query(
+        "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
+           enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_pk, \
+           role_inheritance, default_roles, created_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .bind(project.as_str())
+    .bind(id.as_str())
+    .bind(spec.name.as_str())
+    .bind(to_json(&spec.self_provisioning_domains))
+    .bind(to_json(&spec.custom_attributes))
+    .bind(spec.enforce_sso)
+    .bind(to_json(&spec.enforce_sso_exclusions))
+    .bind(to_json(&spec.federated_app_ids))
+    .bind(spec.disabled)
+    .bind(parent_pk)
+    .bind(&spec.role_inheritance)
+    .bind(to_json(&spec.default_roles))
+    .bind(created.0)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            unique_error(id, spec, &e)
+        } else {
+            internal("create tenant")(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Every tenant of a project, in creation order (a parent before its children).
+pub(crate) async fn load_tenants(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<Vec<Tenant>, Error> {
+    let sql = format!(
+        "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.pk"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(project.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load tenants"))?;
+    rows.iter().map(decode_tenant).collect()
+}
+
 #[async_trait]
 impl TenantStore for SqliteStore {
     async fn create_tenant(
@@ -119,43 +187,7 @@ impl TenantStore for SqliteStore {
         now: Millis,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
-        let mut parent_pk = None;
-        if let Some(parent) = &spec.parent {
-            parent_pk = Some(tenant_pk(&mut tx, project, parent).await?.ok_or_else(|| {
-                FieldError::new(
-                    "parent",
-                    format!("tenant {:?} does not exist", parent.as_str()),
-                )
-            })?);
-        }
-        sqlx::query(
-            "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
-               enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_pk, \
-               role_inheritance, default_roles, created_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
-        .bind(project.as_str())
-        .bind(id.as_str())
-        .bind(spec.name.as_str())
-        .bind(to_json(&spec.self_provisioning_domains))
-        .bind(to_json(&spec.custom_attributes))
-        .bind(spec.enforce_sso)
-        .bind(to_json(&spec.enforce_sso_exclusions))
-        .bind(to_json(&spec.federated_app_ids))
-        .bind(spec.disabled)
-        .bind(parent_pk)
-        .bind(&spec.role_inheritance)
-        .bind(to_json(&spec.default_roles))
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                unique_error(id, spec, &e)
-            } else {
-                internal("create tenant")(e)
-            }
-        })?;
+        insert_tenant(&mut tx, project, id, spec, now).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -247,14 +279,11 @@ impl TenantStore for SqliteStore {
     }
 
     async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>, Error> {
-        let sql = format!(
-            "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 ORDER BY t.created_ms, t.pk"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(project.as_str())
-            .fetch_all(&self.reader)
+        let mut conn = self
+            .reader
+            .acquire()
             .await
-            .map_err(internal("load tenants"))?;
-        rows.iter().map(decode_tenant).collect()
+            .map_err(internal("acquire a reader"))?;
+        load_tenants(&mut conn, project).await
     }
 }

@@ -432,7 +432,7 @@ fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
 /// and one insert of the new ones, then, for each list
 /// some user changed, one delete of the old rows and one insert of the new ones (each
 /// split only where the parameter limit forces it).
-async fn write_changes(
+pub(crate) async fn write_changes(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     changes: &[UserChange],

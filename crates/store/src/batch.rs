@@ -5,8 +5,15 @@
 //! steps of a [`UserTx`](crate::UserTx). One batch is one transaction: the users it
 //! targets are loaded in one query, the catalog once, the rules run in memory, and the
 //! changes go back in a fixed number of set-based statements.
+//!
+//! A transaction that loses a race with another writer (PostgreSQL shared by several
+//! nodes: a deadlock, a serialization failure, a login ID taken meanwhile) fails with
+//! [`Error::write_conflict`]; the flow then runs again from the start, loading afresh, a
+//! bounded number of times. Nothing of the failed attempt was written, and the rules
+//! see the winner's changes on the next attempt (a login ID taken meanwhile fails its
+//! item instead of the batch).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
@@ -27,9 +34,53 @@ fn stopwatch() -> Instant {
     Instant::now()
 }
 
+/// Attempts a flow makes before it gives up on a run of write conflicts.
+const ATTEMPTS: u32 = 12;
+
+/// After a failed attempt: whether to run the transaction again (a write conflict with
+/// attempts left), having waited a little longer after each conflict.
+async fn again<T>(what: &'static str, outcome: &Result<T>, attempt: &mut u32) -> bool {
+    match outcome {
+        Err(e) if e.is_write_conflict() && *attempt < ATTEMPTS => {
+            tracing::debug!(
+                what,
+                attempt = *attempt,
+                "write conflict, running the transaction again"
+            );
+            tokio::time::sleep(Duration::from_millis((1u64 << (*attempt).min(6)).min(50))).await;
+            *attempt += 1;
+            true
+        }
+        Err(e) if e.is_write_conflict() => {
+            tracing::warn!(
+                what,
+                attempts = *attempt,
+                "write conflicts on every attempt; giving up"
+            );
+            false
+        }
+        _ => false,
+    }
+}
+
 /// Apply a patch batch. Items apply in request order; each succeeds or fails whole.
 /// Returns one outcome per item and the catalog the batch saw (to show the users).
 pub async fn patch_users(
+    store: &dyn UserStore,
+    project: &ProjectId,
+    items: &[PatchItem],
+    now: Millis,
+) -> Result<(Vec<PatchOutcome>, Catalog)> {
+    let mut attempt = 1;
+    loop {
+        let outcome = patch_users_once(store, project, items, now).await;
+        if !again("patch batch", &outcome, &mut attempt).await {
+            return outcome;
+        }
+    }
+}
+
+async fn patch_users_once(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[PatchItem],
@@ -94,6 +145,21 @@ pub enum CreateOutcome {
 /// Create users, in request order, each whole or not at all: a login ID taken by an
 /// existing user or by an earlier item of the batch fails the item.
 pub async fn create_users(
+    store: &dyn UserStore,
+    project: &ProjectId,
+    items: &[CreateItem],
+    now: Millis,
+) -> Result<(Vec<CreateOutcome>, Catalog)> {
+    let mut attempt = 1;
+    loop {
+        let outcome = create_users_once(store, project, items, now).await;
+        if !again("create batch", &outcome, &mut attempt).await {
+            return outcome;
+        }
+    }
+}
+
+async fn create_users_once(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[CreateItem],

@@ -1,15 +1,18 @@
 //! The storage boundary: what Roster asks of a database, as traits, and the flows that
 //! only need those traits.
 //!
-//! A backend (SQLite today, PostgreSQL next) implements [`Store`], which is the sum of
-//! small capability traits, one per resource. Backends only load and write: the rules
-//! (what a patch does, what creation checks) live in `roster-domain`, and the flows that
-//! string loading, the rules and writing together live here, once, in [`batch`]. Every
-//! backend must pass the same [`conformance`] suite.
+//! A backend (SQLite, PostgreSQL) implements [`Store`], which is the sum of small
+//! capability traits, one per resource. Backends only load and write: the rules (what a
+//! patch does, what creation checks) live in `roster-domain`, and the flows that string
+//! loading, the rules and writing together live here, once: [`batch`] for user batches,
+//! [`copy`] for moving a whole store between backends. Every backend must pass the same
+//! [`conformance`] suite.
 //!
 //! Errors are the domain's [`Error`]: a backend maps its constraint violations to
 //! [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode::AlreadyExists) and the like,
-//! and anything unexpected to [`Error::internal`], after logging the cause.
+//! a transaction that lost a race with another writer to
+//! [`Error::write_conflict`] (the flows run it again), and anything unexpected to
+//! [`Error::internal`], after logging the cause.
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -30,6 +33,8 @@ pub mod auth;
 pub mod batch;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod copy;
+pub mod sql;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -44,6 +49,14 @@ pub struct StoredKey {
     pub revoked: Option<Millis>,
 }
 
+/// A project as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: Label,
+    pub created: Millis,
+}
+
 /// Projects and their management keys.
 #[async_trait]
 pub trait ProjectStore: Send + Sync {
@@ -55,6 +68,10 @@ pub trait ProjectStore: Send + Sync {
     async fn project_exists(&self, id: &ProjectId) -> Result<bool>;
     /// Whether the store holds any project at all (first start).
     async fn has_projects(&self) -> Result<bool>;
+    /// The first start of a store: if it holds no project, create `project` with `key`,
+    /// in one transaction that no other first start (another node starting on the same
+    /// empty database) can interleave with. Returns whether it did.
+    async fn create_first_project(&self, project: &Project, key: &StoredKey) -> Result<bool>;
     /// Add a key to a project ([`ErrorCode::ProjectNotFound`](roster_domain::ErrorCode)
     /// if there is no such project). Adding a key whose digest is already stored for
     /// this project does nothing and returns `false`.
@@ -197,6 +214,86 @@ pub trait AttributeStore: Send + Sync {
     async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>>;
 }
 
+/// Every table a store has, in the order a copy fills them. Both backends have these
+/// tables under these names; [`ExportTx::counts`] and [`ImportTx::counts`] count them.
+pub const TABLES: &[&str] = &[
+    "projects",
+    "management_keys",
+    "permissions",
+    "tenants",
+    "roles",
+    "role_permissions",
+    "attribute_defs",
+    "users",
+    "user_login_ids",
+    "user_roles",
+    "user_tenants",
+    "user_tenant_roles",
+];
+
+/// Rows in one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableCount {
+    pub table: &'static str,
+    pub rows: u64,
+}
+
+/// A page of users for a copy: each with its project, and where the next page starts.
+#[derive(Debug, Clone, Default)]
+pub struct UserPage {
+    pub users: Vec<(ProjectId, User)>,
+    /// The position to pass as `after` for the next page; `None` after the last.
+    pub next: Option<i64>,
+}
+
+/// Reading and writing a whole store, for `roster copy`. Each side is one transaction:
+/// the export reads a consistent snapshot, and the import commits all or nothing.
+#[async_trait]
+pub trait CopyStore: Send + Sync {
+    async fn begin_export(&self) -> Result<Box<dyn ExportTx>>;
+    /// Start the import. Until it ends, no other writer can add a project, so a store
+    /// that [`ImportTx::counts`] finds empty stays empty but for the import.
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>>;
+}
+
+/// A read-only snapshot of a whole store.
+#[async_trait]
+pub trait ExportTx: Send {
+    /// Rows in each of [`TABLES`].
+    async fn counts(&mut self) -> Result<Vec<TableCount>>;
+    async fn projects(&mut self) -> Result<Vec<Project>>;
+    async fn keys(&mut self, project: &ProjectId) -> Result<Vec<StoredKey>>;
+    /// In the order they were created.
+    async fn permissions(&mut self, project: &ProjectId) -> Result<Vec<Permission>>;
+    /// In creation order, so that a parent comes before its children.
+    async fn tenants(&mut self, project: &ProjectId) -> Result<Vec<Tenant>>;
+    async fn roles(&mut self, project: &ProjectId) -> Result<Vec<Role>>;
+    async fn attributes(&mut self, project: &ProjectId) -> Result<Vec<AttributeDef>>;
+    /// Users of every project in the order they were stored, at most `limit` of them,
+    /// starting after position `after` (`None`: from the first).
+    async fn users(&mut self, after: Option<i64>, limit: u32) -> Result<UserPage>;
+}
+
+/// The one write transaction of an import. Everything is written as given: IDs, times,
+/// versions, key digests. Dropping it without [`ImportTx::commit`] leaves the store as
+/// it was (empty).
+#[async_trait]
+pub trait ImportTx: Send {
+    /// Rows in each of [`TABLES`], as this transaction sees them.
+    async fn counts(&mut self) -> Result<Vec<TableCount>>;
+    async fn project(&mut self, project: &Project) -> Result<()>;
+    async fn keys(&mut self, project: &ProjectId, keys: &[StoredKey]) -> Result<()>;
+    async fn permissions(&mut self, project: &ProjectId, permissions: &[Permission]) -> Result<()>;
+    /// Parents before children, as [`ExportTx::tenants`] gives them.
+    async fn tenants(&mut self, project: &ProjectId, tenants: &[Tenant]) -> Result<()>;
+    /// After the project's tenants and permissions.
+    async fn roles(&mut self, project: &ProjectId, roles: &[Role]) -> Result<()>;
+    async fn attributes(&mut self, project: &ProjectId, defs: &[AttributeDef]) -> Result<()>;
+    /// After the project's catalog; users keep their order.
+    async fn users(&mut self, project: &ProjectId, users: &[User]) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
 /// A whole backend.
 #[async_trait]
 pub trait Store:
@@ -206,6 +303,7 @@ pub trait Store:
     + RoleStore
     + PermissionStore
     + AttributeStore
+    + CopyStore
     + std::fmt::Debug
 {
     /// Whether the database answers (readiness).

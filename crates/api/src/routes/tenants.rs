@@ -1,10 +1,7 @@
 //! Tenant endpoints. `GET /v1/mgmt/tenant` answers the tenant object flat at the root
 //! (Descope's gateway uses protobuf's `response_body` there).
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use roster_domain::error::FieldError;
@@ -12,8 +9,8 @@ use roster_domain::ids::TenantId;
 use roster_domain::{Error, ErrorCode};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller};
+use crate::error::ApiResult;
+use crate::extract::{Body, Caller, QueryMap};
 use crate::wire::common::{Empty, flag, given};
 use crate::wire::tenant::{
     CreatedTenant, DeleteTenantBody, TenantBody, TenantDto, TenantSearchBody, TenantsEnvelope,
@@ -86,9 +83,8 @@ async fn delete(
 async fn load(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    QueryMap(q): QueryMap,
 ) -> ApiResult<Json<TenantDto>> {
-    let Query(q) = query.map_err(|e| ApiError(Error::bad_request(format!("query string: {e}"))))?;
     let id = required_id(q.get("id").map(String::as_str).filter(|s| !s.is_empty()))?;
     let tenant = state
         .store()

@@ -1,9 +1,6 @@
 //! Single-user endpoints: create, load, load many, search, delete.
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use roster_domain::Error;
@@ -14,7 +11,7 @@ use roster_store::batch::{CreateItem, CreateOutcome, create_users};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Caller};
+use crate::extract::{Body, Caller, QueryMap};
 use crate::wire::common::{Empty, given, list};
 use crate::wire::search::SearchBody;
 use crate::wire::user::{
@@ -84,9 +81,8 @@ async fn create_test(
 async fn load(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    QueryMap(q): QueryMap,
 ) -> ApiResult<Json<UserEnvelope>> {
-    let Query(q) = query.map_err(|e| ApiError(Error::bad_request(format!("query string: {e}"))))?;
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let selector = get("loginId")
         .or_else(|| get("identifier"))

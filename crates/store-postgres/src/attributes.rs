@@ -1,0 +1,163 @@
+//! Custom attribute definitions. Deleting a definition removes its values from every
+//! user of the project in the same transaction, so no user holds an undefined key; the
+//! project's catalog lock keeps user batches out meanwhile.
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::ids::ProjectId;
+use roster_domain::names::AttributeName;
+use roster_store::AttributeStore;
+use serde_json::Value;
+use sqlx::{PgConnection, Row};
+
+use crate::{
+    PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
+};
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredOption {
+    value: String,
+    label: String,
+}
+
+pub(crate) async fn load_attributes(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Vec<AttributeDef>, Error> {
+    let rows = sqlx::query(
+        "SELECT name, type_code, display_name, options, default_value, view_permissions, \
+           edit_permissions, required FROM attribute_defs WHERE project_id = $1 ORDER BY position",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(db_error("load attribute definitions"))?;
+    rows.iter()
+        .map(|r| {
+            let read = || internal("read an attribute");
+            let json = |c: &str| -> Result<Value, Error> { r.try_get(c).map_err(read()) };
+            let code: i64 = r.try_get("type_code").map_err(read())?;
+            let options: Vec<StoredOption> = from_json(json("options")?, "options")?;
+            Ok(AttributeDef {
+                name: AttributeName::from_stored(r.try_get("name").map_err(read())?),
+                kind: AttributeType::from_code(code).ok_or_else(|| {
+                    tracing::error!(code, "postgres: unknown stored attribute type");
+                    Error::internal()
+                })?,
+                display_name: r.try_get("display_name").map_err(read())?,
+                options: options
+                    .into_iter()
+                    .map(|o| SelectOption {
+                        value: o.value,
+                        label: o.label,
+                    })
+                    .collect(),
+                default_value: json("default_value")?,
+                view_permissions: from_json(json("view_permissions")?, "view_permissions")?,
+                edit_permissions: from_json(json("edit_permissions")?, "edit_permissions")?,
+                required: r.try_get("required").map_err(read())?,
+            })
+        })
+        .collect()
+}
+
+/// Insert a definition after the project's others.
+pub(crate) async fn insert_attribute(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    d: &AttributeDef,
+) -> Result<(), Error> {
+    let options: Vec<StoredOption> = d
+        .options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
+           view_permissions, edit_permissions, required, position) \
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, \
+           (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = $1))",
+    )
+    .bind(project.as_str())
+    .bind(d.name.as_str())
+    .bind(d.kind.code())
+    .bind(&d.display_name)
+    .bind(to_json(&options))
+    .bind(to_json(&d.default_value))
+    .bind(to_json(&d.view_permissions))
+    .bind(to_json(&d.edit_permissions))
+    .bind(d.required)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e).is_some() {
+            Error::already_exists(format!(
+                "name: custom attribute {:?} already exists",
+                d.name.as_str()
+            ))
+        } else {
+            db_error("create attribute")(e)
+        }
+    })?;
+    Ok(())
+}
+
+#[async_trait]
+impl AttributeStore for PostgresStore {
+    async fn create_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "create attributes", |conn| async {
+            lock_catalog(conn, project).await?;
+            for d in defs {
+                insert_attribute(conn, project, d).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<(), Error> {
+        in_write_tx!(self, "delete attributes", |conn| {
+            async {
+            lock_catalog(conn, project).await?;
+            let deleted: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM attribute_defs WHERE project_id = $1 AND name = ANY($2) RETURNING name",
+            )
+            .bind(project.as_str())
+            .bind(names)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error("delete attributes"))?;
+            if !deleted.is_empty() {
+                sqlx::query(
+                    "UPDATE users SET custom_attributes = custom_attributes - $2::text[] \
+                     WHERE project_id = $1 AND custom_attributes ?| $2::text[]",
+                )
+                .bind(project.as_str())
+                .bind(&deleted)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error("remove attribute values"))?;
+            }
+            Ok(())
+        }
+        .await
+        })
+    }
+
+    async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>, Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        load_attributes(&mut conn, project).await
+    }
+}

@@ -1,0 +1,184 @@
+//! Permissions. Each call is one transaction under the project's catalog lock; deleting
+//! a permission removes it from every role (foreign key cascade).
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::ids::{PermissionId, ProjectId};
+use roster_domain::names::PermissionName;
+use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
+use roster_store::PermissionStore;
+use sqlx::PgConnection;
+
+use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation};
+
+fn duplicate(name: &str) -> Error {
+    Error::already_exists(format!("name: permission {name:?} already exists"))
+}
+
+async fn find(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    r: &PermissionRef,
+) -> Result<Option<i64>, Error> {
+    let (sql, value) = match r {
+        PermissionRef::Id(id) => (
+            "SELECT pk FROM permissions WHERE project_id = $1 AND id = $2",
+            id.as_str(),
+        ),
+        PermissionRef::Name(n) => (
+            "SELECT pk FROM permissions WHERE project_id = $1 AND name = $2",
+            n.as_str(),
+        ),
+    };
+    sqlx::query_scalar(sql)
+        .bind(project.as_str())
+        .bind(value)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error("find a permission"))
+}
+
+fn not_found(r: &PermissionRef) -> Error {
+    Error::new(
+        ErrorCode::PermissionNotFound,
+        format!("{} does not exist", r.describe()),
+    )
+}
+
+/// Insert a permission after the project's others.
+pub(crate) async fn insert_permission(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    id: &PermissionId,
+    name: &PermissionName,
+    description: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO permissions (project_id, id, name, description, position) \
+         VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = $1))",
+    )
+    .bind(project.as_str())
+    .bind(id.as_str())
+    .bind(name.as_str())
+    .bind(description)
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e).is_some() {
+            duplicate(name.as_str())
+        } else {
+            db_error("create permission")(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// A project's permissions, in the order they were created.
+pub(crate) async fn load_permissions(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Vec<Permission>, Error> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, name, description FROM permissions WHERE project_id = $1 ORDER BY position, name",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load permissions"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description)| Permission {
+            id: PermissionId::from_stored(id),
+            name: PermissionName::from_stored(name),
+            description,
+        })
+        .collect())
+}
+
+#[async_trait]
+impl PermissionStore for PostgresStore {
+    async fn create_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[(PermissionId, PermissionName, String)],
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "create permissions", |conn| async {
+            lock_catalog(conn, project).await?;
+            for (id, name, description) in permissions {
+                insert_permission(conn, project, id, name, description).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn update_permissions(
+        &self,
+        project: &ProjectId,
+        updates: &[PermissionUpdate],
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "update permissions", |conn| {
+            async {
+            lock_catalog(conn, project).await?;
+            for u in updates {
+                let pk = find(conn, project, &u.target)
+                    .await?
+                    .ok_or_else(|| not_found(&u.target))?;
+                sqlx::query(
+                    "UPDATE permissions SET name = coalesce($2, name), description = $3 WHERE pk = $1",
+                )
+                .bind(pk)
+                .bind(u.new_name.as_ref().map(PermissionName::as_str))
+                .bind(&u.description)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| {
+                    if unique_violation(&e).is_some() {
+                        duplicate(u.new_name.as_ref().map_or("", PermissionName::as_str))
+                    } else {
+                        db_error("update permission")(e)
+                    }
+                })?;
+            }
+            Ok(())
+        }
+        .await
+        })
+    }
+
+    async fn delete_permissions(
+        &self,
+        project: &ProjectId,
+        permissions: &[PermissionRef],
+        missing_ok: bool,
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "delete permissions", |conn| async {
+            lock_catalog(conn, project).await?;
+            for p in permissions {
+                match find(conn, project, p).await? {
+                    Some(pk) => {
+                        sqlx::query("DELETE FROM permissions WHERE pk = $1")
+                            .bind(pk)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_error("delete permission"))?;
+                    }
+                    None if missing_ok => {}
+                    None => return Err(not_found(p)),
+                }
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn all_permissions(&self, project: &ProjectId) -> Result<Vec<Permission>, Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        load_permissions(&mut conn, project).await
+    }
+}

@@ -1,0 +1,240 @@
+//! Projects and management keys (only digests are stored).
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::ids::{KeyId, ProjectId};
+use roster_domain::keys::KeyHash;
+use roster_domain::names::Label;
+use roster_domain::time::Millis;
+use roster_store::{Project, ProjectStore, StoredKey};
+use sqlx::{PgConnection, Row};
+
+use crate::{PostgresStore, db_error, internal, is_foreign_key_violation, unique_violation};
+
+/// Keep other writers from adding a project until the transaction ends (a first start
+/// on another node, a copy into this database). Reads and other tables are not held.
+pub(crate) async fn lock_projects(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
+        .execute(conn)
+        .await
+        .map_err(db_error("lock the projects table"))?;
+    Ok(())
+}
+
+/// Insert a project as given.
+pub(crate) async fn insert_project(
+    conn: &mut PgConnection,
+    project: &Project,
+) -> Result<(), Error> {
+    sqlx::query("INSERT INTO projects (id, name, created_ms) VALUES ($1, $2, $3)")
+        .bind(project.id.as_str())
+        .bind(project.name.as_str())
+        .bind(project.created.0)
+        .execute(conn)
+        .await
+        .map_err(|e| {
+            if unique_violation(&e).is_some() {
+                Error::already_exists(format!("project {:?} already exists", project.id.as_str()))
+            } else {
+                db_error("create project")(e)
+            }
+        })?;
+    Ok(())
+}
+
+/// Every project, oldest first.
+pub(crate) async fn load_projects(conn: &mut PgConnection) -> Result<Vec<Project>, Error> {
+    let rows = sqlx::query("SELECT id, name, created_ms FROM projects ORDER BY created_ms, id")
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load projects"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(Project {
+                id: ProjectId::from_stored(r.try_get("id").map_err(internal("read a project"))?),
+                name: Label::from_stored(r.try_get("name").map_err(internal("read a project"))?),
+                created: Millis(
+                    r.try_get("created_ms")
+                        .map_err(internal("read a project"))?,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Add a key unless its digest is already stored for the project; whether it was added.
+pub(crate) async fn insert_key(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    key: &StoredKey,
+) -> Result<bool, Error> {
+    let done = sqlx::query(
+        "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, key_hash) DO NOTHING",
+    )
+    .bind(key.id.as_str())
+    .bind(project.as_str())
+    .bind(&key.name)
+    .bind(key.hash.to_hex())
+    .bind(key.created.0)
+    .bind(key.expires.map(|m| m.0))
+    .bind(key.revoked.map(|m| m.0))
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_foreign_key_violation(&e) {
+            Error::new(
+                ErrorCode::ProjectNotFound,
+                format!("project {:?} does not exist", project.as_str()),
+            )
+        } else {
+            db_error("add key")(e)
+        }
+    })?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A project's keys, revoked and expired ones included, oldest first.
+pub(crate) async fn load_keys(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Vec<StoredKey>, Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms \
+         FROM management_keys WHERE project_id = $1 ORDER BY created_ms, id",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(internal("load keys"))?;
+    rows.into_iter()
+        .map(|r| {
+            let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
+            Ok(StoredKey {
+                id: KeyId::from_stored(r.try_get("id").map_err(internal("read key"))?),
+                name: r.try_get("name").map_err(internal("read key"))?,
+                hash: KeyHash::from_hex(&hash).ok_or_else(|| {
+                    tracing::error!("postgres: a stored key digest is not 64 hex digits");
+                    Error::internal()
+                })?,
+                created: Millis(r.try_get("created_ms").map_err(internal("read key"))?),
+                expires: r
+                    .try_get::<Option<i64>, _>("expires_ms")
+                    .map_err(internal("read key"))?
+                    .map(Millis),
+                revoked: r
+                    .try_get::<Option<i64>, _>("revoked_ms")
+                    .map_err(internal("read key"))?
+                    .map(Millis),
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl ProjectStore for PostgresStore {
+    async fn create_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<(), Error> {
+        let project = Project {
+            id: id.clone(),
+            name: name.clone(),
+            created: now,
+        };
+        in_write_tx!(self, "create project", |conn| async {
+            insert_project(conn, &project).await
+        }
+        .await)
+    }
+
+    async fn ensure_project(
+        &self,
+        id: &ProjectId,
+        name: &Label,
+        now: Millis,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "INSERT INTO projects (id, name, created_ms) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(name.as_str())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(internal("ensure project"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn project_exists(&self, id: &ProjectId) -> Result<bool, Error> {
+        let row = sqlx::query("SELECT 1 FROM projects WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal("load project"))?;
+        Ok(row.is_some())
+    }
+
+    async fn has_projects(&self) -> Result<bool, Error> {
+        let row = sqlx::query("SELECT 1 FROM projects LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal("count projects"))?;
+        Ok(row.is_some())
+    }
+
+    async fn create_first_project(
+        &self,
+        project: &Project,
+        key: &StoredKey,
+    ) -> Result<bool, Error> {
+        in_write_tx!(self, "first start", |conn| async {
+            // Another node starting on the same empty database waits here, then finds
+            // this project and creates none of its own.
+            lock_projects(conn).await?;
+            let any = sqlx::query("SELECT 1 FROM projects LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(internal("count projects"))?;
+            if any.is_some() {
+                return Ok(false);
+            }
+            insert_project(conn, project).await?;
+            insert_key(conn, &project.id, key).await?;
+            Ok(true)
+        }
+        .await)
+    }
+
+    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool, Error> {
+        in_write_tx!(self, "add key", |conn| async {
+            insert_key(conn, project, key).await
+        }
+        .await)
+    }
+
+    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        load_keys(&mut conn, project).await
+    }
+
+    async fn revoke_key(
+        &self,
+        project: &ProjectId,
+        key: &KeyId,
+        now: Millis,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, $3) WHERE project_id = $1 AND id = $2",
+        )
+        .bind(project.as_str())
+        .bind(key.as_str())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await
+        .map_err(internal("revoke key"))?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,315 @@
+//! Roles and the permissions they grant (a join table, so permission renames and
+//! deletions are seen by every role at once). Each call is one transaction under the
+//! project's catalog lock.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::ErrorCode;
+use roster_domain::error::FieldError;
+use roster_domain::ids::{ProjectId, RoleId, TenantId};
+use roster_domain::names::{PermissionName, RoleName};
+use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
+use roster_domain::time::Millis;
+use roster_store::RoleStore;
+use sqlx::{PgConnection, Row};
+
+use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation};
+
+/// Every role of a project with its permission names, project roles first.
+pub(crate) async fn load_roles(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Vec<Role>, Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.name, t.id AS tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
+           ARRAY(SELECT p.name FROM role_permissions rp JOIN permissions p ON p.pk = rp.permission_pk \
+             WHERE rp.role_pk = r.pk ORDER BY rp.position) AS permission_names \
+         FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = $1 \
+         ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk",
+    )
+    .bind(project.as_str())
+    .fetch_all(conn)
+    .await
+    .map_err(db_error("load roles"))?;
+    rows.iter()
+        .map(|r| {
+            let read = || internal("read a role");
+            let perms: Vec<String> = r.try_get("permission_names").map_err(read())?;
+            Ok(Role {
+                id: RoleId::from_stored(r.try_get("id").map_err(read())?),
+                name: RoleName::from_stored(r.try_get("name").map_err(read())?),
+                description: r.try_get("description").map_err(read())?,
+                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
+                tenant_id: r
+                    .try_get::<Option<String>, _>("tenant_id")
+                    .map_err(read())?
+                    .map(TenantId::from_stored),
+                default: r.try_get("is_default").map_err(read())?,
+                private: r.try_get("is_private").map_err(read())?,
+                created: Millis(r.try_get("created_ms").map_err(read())?),
+            })
+        })
+        .collect()
+}
+
+fn role_not_found(r: &RoleRef) -> Error {
+    Error::new(
+        ErrorCode::RoleNotFound,
+        format!("{} does not exist", r.describe()),
+    )
+}
+
+/// Map permission names to pks; a missing one is a validation error naming it.
+async fn permission_pks(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    names: &[PermissionName],
+) -> Result<Vec<i64>, Error> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT pk, name FROM permissions WHERE project_id = $1")
+            .bind(project.as_str())
+            .fetch_all(conn)
+            .await
+            .map_err(db_error("load permissions"))?;
+    let by_name: HashMap<String, i64> = rows.into_iter().map(|(pk, name)| (name, pk)).collect();
+    let mut out: Vec<i64> = Vec::with_capacity(names.len());
+    for n in names {
+        let id = by_name.get(n.as_str()).ok_or_else(|| {
+            Error::from(FieldError::new(
+                "permissionNames",
+                format!("permission {:?} does not exist", n.as_str()),
+            ))
+        })?;
+        if !out.contains(id) {
+            out.push(*id);
+        }
+    }
+    Ok(out)
+}
+
+async fn set_permissions(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    role: i64,
+    names: &[PermissionName],
+) -> Result<(), Error> {
+    let pks = permission_pks(&mut *conn, project, names).await?;
+    sqlx::query("DELETE FROM role_permissions WHERE role_pk = $1")
+        .bind(role)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error("clear role permissions"))?;
+    sqlx::query(
+        "INSERT INTO role_permissions (role_pk, permission_pk, position) \
+         SELECT $1, p.pk, p.ord - 1 FROM unnest($2::bigint[]) WITH ORDINALITY AS p(pk, ord)",
+    )
+    .bind(role)
+    .bind(&pks)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error("set role permissions"))?;
+    Ok(())
+}
+
+/// The pk of the role a reference names, if it exists.
+async fn find_role(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    r: &RoleRef,
+) -> Result<Option<i64>, Error> {
+    let found: Option<i64> =
+        match r {
+            RoleRef::Id(id) => {
+                sqlx::query_scalar("SELECT pk FROM roles WHERE project_id = $1 AND id = $2")
+                    .bind(project.as_str())
+                    .bind(id.as_str())
+                    .fetch_optional(conn)
+                    .await
+            }
+            RoleRef::Name {
+                name,
+                tenant_id: None,
+            } => sqlx::query_scalar(
+                "SELECT pk FROM roles WHERE project_id = $1 AND name = $2 AND tenant_pk IS NULL",
+            )
+            .bind(project.as_str())
+            .bind(name.as_str())
+            .fetch_optional(conn)
+            .await,
+            RoleRef::Name {
+                name,
+                tenant_id: Some(t),
+            } => {
+                sqlx::query_scalar(
+                    "SELECT r.pk FROM roles r JOIN tenants t ON t.pk = r.tenant_pk \
+                 WHERE r.project_id = $1 AND r.name = $2 AND t.project_id = $1 AND t.id = $3",
+                )
+                .bind(project.as_str())
+                .bind(name.as_str())
+                .bind(t.as_str())
+                .fetch_optional(conn)
+                .await
+            }
+        }
+        .map_err(db_error("find a role"))?;
+    Ok(found)
+}
+
+fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
+    match tenant {
+        None => Error::already_exists(format!(
+            "name: project role {:?} already exists",
+            name.as_str()
+        )),
+        Some(t) => Error::already_exists(format!(
+            "name: role {:?} already exists in tenant {:?}",
+            name.as_str(),
+            t.as_str()
+        )),
+    }
+}
+
+/// Insert a role with its permissions; its tenant, if any, and its permissions must
+/// exist.
+pub(crate) async fn insert_role(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    id: &RoleId,
+    spec: &RoleSpec,
+    created: Millis,
+) -> Result<(), Error> {
+    let mut tenant_pk = None;
+    if let Some(t) = &spec.tenant_id {
+        tenant_pk = Some(
+            crate::tenants::tenant_pk(&mut *conn, project, t)
+                .await?
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "tenantId",
+                        format!("tenant {:?} does not exist", t.as_str()),
+                    )
+                })?,
+        );
+    }
+    let pk: i64 = sqlx::query_scalar(
+        "INSERT INTO roles (project_id, id, tenant_pk, name, description, is_default, is_private, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING pk",
+    )
+    .bind(project.as_str())
+    .bind(id.as_str())
+    .bind(tenant_pk)
+    .bind(spec.name.as_str())
+    .bind(&spec.description)
+    .bind(spec.default)
+    .bind(spec.private)
+    .bind(created.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e).is_some() {
+            duplicate_role(&spec.name, spec.tenant_id.as_ref())
+        } else {
+            db_error("create role")(e)
+        }
+    })?;
+    set_permissions(conn, project, pk, &spec.permission_names).await
+}
+
+#[async_trait]
+impl RoleStore for PostgresStore {
+    async fn create_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[(RoleId, RoleSpec)],
+        now: Millis,
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "create roles", |conn| async {
+            lock_catalog(conn, project).await?;
+            for (id, spec) in roles {
+                insert_role(conn, project, id, spec, now).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
+        in_write_tx!(self, "update roles", |conn| async {
+            lock_catalog(conn, project).await?;
+            for u in updates {
+                let pk = find_role(conn, project, &u.target)
+                    .await?
+                    .ok_or_else(|| role_not_found(&u.target))?;
+                sqlx::query(
+                    "UPDATE roles SET name = coalesce($2, name), description = $3, \
+                       is_default = $4, is_private = $5 WHERE pk = $1",
+                )
+                .bind(pk)
+                .bind(u.new_name.as_ref().map(RoleName::as_str))
+                .bind(&u.description)
+                .bind(u.default)
+                .bind(u.private)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| {
+                    if unique_violation(&e).is_some() {
+                        let name = u
+                            .new_name
+                            .clone()
+                            .unwrap_or_else(|| RoleName::from_stored(String::new()));
+                        let tenant = match &u.target {
+                            RoleRef::Name { tenant_id, .. } => tenant_id.clone(),
+                            RoleRef::Id(_) => None,
+                        };
+                        duplicate_role(&name, tenant.as_ref())
+                    } else {
+                        db_error("update role")(e)
+                    }
+                })?;
+                set_permissions(conn, project, pk, &u.permission_names).await?;
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn delete_roles(
+        &self,
+        project: &ProjectId,
+        roles: &[RoleRef],
+        missing_ok: bool,
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "delete roles", |conn| async {
+            lock_catalog(conn, project).await?;
+            for r in roles {
+                match find_role(conn, project, r).await? {
+                    Some(pk) => {
+                        sqlx::query("DELETE FROM roles WHERE pk = $1")
+                            .bind(pk)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_error("delete role"))?;
+                    }
+                    None if missing_ok => {}
+                    None => return Err(role_not_found(r)),
+                }
+            }
+            Ok(())
+        }
+        .await)
+    }
+
+    async fn all_roles(&self, project: &ProjectId) -> Result<Vec<Role>, Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        load_roles(&mut conn, project).await
+    }
+}

@@ -1,0 +1,245 @@
+//! User search: a [`UserQuery`] turned into one `SELECT` for the page and one `COUNT`.
+//!
+//! Every value is a bound parameter; list filters bind one array each, so the
+//! statement's shape depends only on which filters are present. Sort columns come from
+//! a fixed list, never from the request's text. Results match SQLite's exactly: text
+//! columns compare and sort by bytes (the "C" collation), `ILIKE` folds ASCII letters
+//! only, and missing values (`NULL`) sort first, as SQLite sorts them.
+
+use roster_domain::Error;
+use roster_domain::ids::ProjectId;
+use roster_domain::names::AttributeName;
+use roster_domain::search::{SortField, TestUsers, UserQuery};
+use roster_domain::user::User;
+use serde_json::Value;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use roster_store::sql::like_pattern;
+
+use crate::users::{USER_COLUMNS, decode_user};
+use crate::{internal, to_json};
+
+fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQuery) {
+    let project_id = || project.as_str().to_string();
+    qb.push(" WHERE u.project_id = ").push_bind(project_id());
+    match q.test_users {
+        TestUsers::Exclude => {
+            qb.push(" AND NOT u.test");
+        }
+        TestUsers::Include => {}
+        TestUsers::Only => {
+            qb.push(" AND u.test");
+        }
+    }
+    if !q.login_ids.is_empty() {
+        qb.push(" AND u.pk IN (SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = ")
+            .push_bind(project_id())
+            .push(" AND l.login_id = ANY(")
+            .push_bind(q.login_ids.clone())
+            .push("))");
+    }
+    if !q.user_ids.is_empty() {
+        qb.push(" AND u.id = ANY(")
+            .push_bind(q.user_ids.clone())
+            .push(")");
+    }
+    if !q.emails.is_empty() {
+        qb.push(" AND u.email = ANY(")
+            .push_bind(q.emails.clone())
+            .push(")");
+    }
+    if !q.phones.is_empty() {
+        qb.push(" AND u.phone = ANY(")
+            .push_bind(q.phones.clone())
+            .push(")");
+    }
+    if !q.statuses.is_empty() {
+        let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_string()).collect();
+        qb.push(" AND u.status = ANY(")
+            .push_bind(statuses)
+            .push(")");
+    }
+    if !q.tenant_ids.is_empty() {
+        qb.push(
+            " AND u.pk IN (SELECT ut.user_pk FROM user_tenants ut JOIN tenants t \
+             ON t.pk = ut.tenant_pk WHERE t.project_id = ",
+        )
+        .push_bind(project_id())
+        .push(" AND t.id = ANY(")
+        .push_bind(q.tenant_ids.clone())
+        .push("))");
+    }
+    if !q.role_names.is_empty() {
+        qb.push(
+            " AND u.pk IN (SELECT ur.user_pk FROM user_roles ur JOIN roles r ON r.pk = ur.role_pk \
+             WHERE r.project_id = ",
+        )
+        .push_bind(project_id())
+        .push(" AND r.name = ANY(")
+        .push_bind(q.role_names.clone())
+        .push(
+            ") UNION SELECT utr.user_pk FROM user_tenant_roles utr JOIN roles r \
+             ON r.pk = utr.role_pk WHERE r.project_id = ",
+        )
+        .push_bind(project_id())
+        .push(" AND r.name = ANY(")
+        .push_bind(q.role_names.clone())
+        .push("))");
+    }
+    for f in &q.tenant_roles {
+        qb.push(
+            " AND (SELECT count(DISTINCT r.name) FROM user_tenant_roles utr JOIN roles r \
+             ON r.pk = utr.role_pk WHERE utr.user_pk = u.pk AND utr.tenant_pk = \
+             (SELECT pk FROM tenants WHERE project_id = ",
+        )
+        .push_bind(project_id())
+        .push(" AND id = ")
+        .push_bind(f.tenant_id.clone())
+        .push(") AND r.name = ANY(")
+        .push_bind(f.role_names.clone())
+        .push("))");
+        if f.all {
+            let wanted = f
+                .role_names
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            qb.push(" >= ")
+                .push_bind(i64::try_from(wanted).unwrap_or(i64::MAX));
+        } else {
+            qb.push(" > 0");
+        }
+    }
+    for (key, wanted) in &q.custom_attributes {
+        if AttributeName::parse(key).is_err() {
+            // No user can hold a key that is not an attribute name.
+            qb.push(" AND false");
+            continue;
+        }
+        let wanted_list = match wanted {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        // The user's value, or each element of it when it is a list, equals one of the
+        // wanted values.
+        qb.push(" AND u.custom_attributes ? ")
+            .push_bind(key.clone())
+            .push(" AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(u.custom_attributes -> ")
+            .push_bind(key.clone())
+            .push(") WHEN 'array' THEN u.custom_attributes -> ")
+            .push_bind(key.clone())
+            .push(" ELSE jsonb_build_array(u.custom_attributes -> ")
+            .push_bind(key.clone())
+            .push(") END) e(v) WHERE e.v IN (SELECT jsonb_array_elements(")
+            .push_bind(to_json(&wanted_list))
+            .push("::jsonb)))");
+    }
+    if !q.sso_app_ids.is_empty() {
+        qb.push(" AND u.sso_app_ids ?| ")
+            .push_bind(q.sso_app_ids.clone())
+            .push("::text[]");
+    }
+    if !q.text.is_empty() {
+        let p = like_pattern(&q.text);
+        qb.push(" AND (");
+        for (i, column) in [
+            "u.id",
+            "u.name",
+            "u.given_name",
+            "u.middle_name",
+            "u.family_name",
+            "u.email",
+            "u.phone",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push(column)
+                .push(" ILIKE ")
+                .push_bind(p.clone())
+                .push(" ESCAPE '\\'");
+        }
+        qb.push(
+            " OR EXISTS (SELECT 1 FROM user_login_ids l WHERE l.user_pk = u.pk AND l.login_id ILIKE ",
+        )
+        .push_bind(p)
+        .push(" ESCAPE '\\'))");
+    }
+    if let Some(v) = q.verified_email {
+        qb.push(" AND u.verified_email = ").push_bind(v);
+    }
+    if let Some(v) = q.verified_phone {
+        qb.push(" AND u.verified_phone = ").push_bind(v);
+    }
+    if let Some(t) = q.from_created {
+        qb.push(" AND u.created_ms >= ").push_bind(t.0);
+    }
+    if let Some(t) = q.to_created {
+        qb.push(" AND u.created_ms <= ").push_bind(t.0);
+    }
+    if let Some(t) = q.from_modified {
+        qb.push(" AND u.modified_ms >= ").push_bind(t.0);
+    }
+    if let Some(t) = q.to_modified {
+        qb.push(" AND u.modified_ms <= ").push_bind(t.0);
+    }
+}
+
+fn sort_column(f: SortField) -> &'static str {
+    match f {
+        SortField::CreatedTime => "u.created_ms",
+        SortField::ModifiedTime => "u.modified_ms",
+        SortField::Name => "u.name",
+        SortField::GivenName => "u.given_name",
+        SortField::FamilyName => "u.family_name",
+        SortField::Email => "u.email",
+        SortField::Phone => "u.phone",
+        SortField::Status => "u.status",
+        SortField::UserId => "u.id",
+        SortField::LoginId => {
+            "(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk AND l.position = 0)"
+        }
+    }
+}
+
+pub(crate) async fn search(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    q: &UserQuery,
+) -> Result<(Vec<User>, u64), Error> {
+    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
+    push_filters(&mut count, project, q);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(internal("count search results"))?;
+
+    let mut page = QueryBuilder::<Postgres>::new(format!("SELECT {USER_COLUMNS} FROM users u"));
+    push_filters(&mut page, project, q);
+    page.push(" ORDER BY ");
+    for (field, desc) in &q.sort {
+        page.push(sort_column(*field)).push(if *desc {
+            " DESC NULLS LAST, "
+        } else {
+            " ASC NULLS FIRST, "
+        });
+    }
+    page.push("u.created_ms ASC, u.pk ASC LIMIT ")
+        .push_bind(i64::from(q.limit))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    let rows = page
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal("search users"))?;
+    let users = rows
+        .iter()
+        .map(decode_user)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((users, u64::try_from(total).unwrap_or(0)))
+}

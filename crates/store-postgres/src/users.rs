@@ -1,0 +1,224 @@
+//! Users: the one query that reads a user whole, and the user endpoints outside batches.
+//!
+//! A user lives in `users` plus four join tables (login IDs, project roles, tenants,
+//! tenant roles), which refer to users, roles and tenants by their `pk`.
+//! [`USER_COLUMNS`] reads all of it in one statement, each list as an array, and every
+//! read (load, search, batch, copy) uses it. Batches are in [`crate::batch`].
+
+use async_trait::async_trait;
+use roster_domain::Error;
+use roster_domain::catalog::Catalog;
+use roster_domain::email::Email;
+use roster_domain::ids::{ProjectId, TenantId, UserId};
+use roster_domain::login_id::LoginId;
+use roster_domain::names::RoleName;
+use roster_domain::phone::Phone;
+use roster_domain::search::UserQuery;
+use roster_domain::status::UserStatus;
+use roster_domain::time::Millis;
+use roster_domain::user::{User, UserTenant};
+use roster_store::{UserSelector, UserStore, UserTx};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, Row};
+
+use crate::batch::PgUserTx;
+use crate::{PostgresStore, attributes, from_json, internal, lock_catalog_shared, roles, tenants};
+
+/// Every column of a user, lists as arrays (tenants as a JSON array of `[id, [roles]]`).
+/// Expects the `users` table aliased as `u`.
+pub(crate) const USER_COLUMNS: &str = "\
+    u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
+    u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
+    u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
+    ARRAY(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk ORDER BY l.position) \
+      AS login_ids, \
+    ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.pk = ur.role_pk \
+      WHERE ur.user_pk = u.pk ORDER BY ur.position) AS role_names, \
+    (SELECT coalesce(jsonb_agg(jsonb_build_array(t.id, ARRAY( \
+         SELECT r.name FROM user_tenant_roles utr JOIN roles r ON r.pk = utr.role_pk \
+         WHERE utr.user_pk = ut.user_pk AND utr.tenant_pk = ut.tenant_pk ORDER BY utr.position)) \
+       ORDER BY ut.position), '[]'::jsonb) \
+       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk) AS tenants";
+
+fn col<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
+    row: &'r PgRow,
+    name: &str,
+) -> Result<T, Error> {
+    row.try_get(name).map_err(internal("read a user column"))
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(row: &PgRow, name: &str) -> Result<T, Error> {
+    from_json(col::<Value>(row, name)?, name)
+}
+
+/// Turn a row selected with [`USER_COLUMNS`] into a [`User`].
+pub(crate) fn decode_user(row: &PgRow) -> Result<User, Error> {
+    let status: String = col(row, "status")?;
+    let login_ids: Vec<String> = col(row, "login_ids")?;
+    let role_names: Vec<String> = col(row, "role_names")?;
+    let tenants: Vec<(String, Vec<String>)> = json_col(row, "tenants")?;
+    Ok(User {
+        id: UserId::from_stored(col(row, "id")?),
+        login_ids: login_ids.into_iter().map(LoginId::from_stored).collect(),
+        name: col(row, "name")?,
+        given_name: col(row, "given_name")?,
+        middle_name: col(row, "middle_name")?,
+        family_name: col(row, "family_name")?,
+        email: col::<Option<String>>(row, "email")?.map(Email::from_stored),
+        phone: col::<Option<String>>(row, "phone")?.map(Phone::from_stored),
+        picture: col(row, "picture")?,
+        verified_email: col(row, "verified_email")?,
+        verified_phone: col(row, "verified_phone")?,
+        status: UserStatus::parse(&status).map_err(|e| {
+            tracing::error!(error = %e, "postgres: unknown stored status");
+            Error::internal()
+        })?,
+        test: col(row, "test")?,
+        scim: col(row, "scim")?,
+        has_password: col(row, "has_password")?,
+        role_names: role_names.into_iter().map(RoleName::from_stored).collect(),
+        tenants: tenants
+            .into_iter()
+            .map(|(t, roles)| UserTenant {
+                tenant_id: TenantId::from_stored(t),
+                role_names: roles.into_iter().map(RoleName::from_stored).collect(),
+            })
+            .collect(),
+        sso_app_ids: json_col(row, "sso_app_ids")?,
+        external_ids: json_col(row, "external_ids")?,
+        custom_attributes: json_col(row, "custom_attributes")?,
+        created: Millis(col(row, "created_ms")?),
+        modified: Millis(col(row, "modified_ms")?),
+        version: col(row, "version")?,
+    })
+}
+
+/// The project's roles, tenants and attribute definitions, on one connection.
+pub(crate) async fn load_catalog(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Catalog, Error> {
+    let roles = roles::load_roles(&mut *conn, project).await?;
+    let tenants = tenants::tenant_names(&mut *conn, project).await?;
+    let attributes = attributes::load_attributes(&mut *conn, project).await?;
+    Ok(Catalog::new(roles, tenants, attributes))
+}
+
+/// A user by a selector. `$1` is the project, `$2` the selector.
+const BY_LOGIN_OR_ID: &str = "WHERE u.project_id = $1 AND u.pk = coalesce( \
+     (SELECT user_pk FROM user_login_ids WHERE project_id = $1 AND login_id = $2), \
+     (SELECT pk FROM users WHERE project_id = $1 AND id = $2))";
+const BY_ID: &str = "WHERE u.project_id = $1 AND u.id = $2";
+
+fn selector_sql(selector: UserSelector<'_>) -> (&'static str, &str) {
+    match selector {
+        UserSelector::LoginOrUserId(s) => (BY_LOGIN_OR_ID, s),
+        UserSelector::UserId(s) => (BY_ID, s),
+    }
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>, Error> {
+        let mut tx = self.begin().await?;
+        lock_catalog_shared(&mut tx, project).await?;
+        Ok(Box::new(PgUserTx::new(tx, project.clone())))
+    }
+
+    async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        load_catalog(&mut conn, project).await
+    }
+
+    async fn load_user(
+        &self,
+        project: &ProjectId,
+        selector: UserSelector<'_>,
+    ) -> Result<Option<User>, Error> {
+        let (filter, value) = selector_sql(selector);
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u {filter}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal("load a user"))?;
+        row.as_ref().map(decode_user).transpose()
+    }
+
+    async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.project_id = $1 AND u.id = ANY($2) \
+             ORDER BY u.created_ms, u.pk"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal("load users"))?;
+        rows.iter().map(decode_user).collect()
+    }
+
+    async fn search_users(
+        &self,
+        project: &ProjectId,
+        query: &UserQuery,
+    ) -> Result<(Vec<User>, u64), Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(internal("acquire a connection"))?;
+        crate::search::search(&mut conn, project, query).await
+    }
+
+    async fn delete_user(
+        &self,
+        project: &ProjectId,
+        selector: UserSelector<'_>,
+    ) -> Result<bool, Error> {
+        let (filter, value) = selector_sql(selector);
+        let sql = format!("DELETE FROM users AS u {filter}");
+        in_write_tx!(self, "delete a user", |conn| async {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(project.as_str())
+                .bind(value)
+                .execute(conn)
+                .await
+                .map_err(crate::db_error("delete a user"))?;
+            Ok(done.rows_affected() > 0)
+        }
+        .await)
+    }
+
+    async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64, Error> {
+        in_write_tx!(self, "delete users", |conn| async {
+            let done = sqlx::query("DELETE FROM users WHERE project_id = $1 AND id = ANY($2)")
+                .bind(project.as_str())
+                .bind(ids)
+                .execute(conn)
+                .await
+                .map_err(crate::db_error("delete users"))?;
+            Ok(done.rows_affected())
+        }
+        .await)
+    }
+
+    async fn delete_test_users(&self, project: &ProjectId) -> Result<u64, Error> {
+        in_write_tx!(self, "delete test users", |conn| async {
+            let done = sqlx::query("DELETE FROM users WHERE project_id = $1 AND test")
+                .bind(project.as_str())
+                .execute(conn)
+                .await
+                .map_err(crate::db_error("delete test users"))?;
+            Ok(done.rows_affected())
+        }
+        .await)
+    }
+}
