@@ -105,12 +105,12 @@ pub fn handles(url: &str) -> bool {
 }
 
 /// The first schema of a `search_path` setting, quoted as an identifier, unless it is
-/// `$user` or `public`.
+/// `$user` or `public`. An unquoted name is folded to lower case, as PostgreSQL folds it.
 fn first_schema(search_path: &str) -> Option<String> {
     let first = search_path.split(',').next()?.trim();
     let name = match first.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
         Some(quoted) => quoted.replace("\"\"", "\""),
-        None => first.to_string(),
+        None => first.to_ascii_lowercase(),
     };
     if name.is_empty() || name == "$user" || name == "public" {
         return None;
@@ -302,6 +302,7 @@ mod tests {
     #[test]
     fn the_schema_to_create_is_the_first_of_the_search_path() {
         assert_eq!(first_schema("roster"), Some("\"roster\"".into()));
+        assert_eq!(first_schema("Roster_1"), Some("\"roster_1\"".into()));
         assert_eq!(
             first_schema("\"My \"\"x\"\"\", public"),
             Some("\"My \"\"x\"\"\"".into())

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{TestApp, urlencode};
+use crate::helpers::{Backend, TestApp, urlencode};
 
 const BODY_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/v1/mgmt/user/create"),
@@ -167,14 +167,13 @@ fn check(endpoint: &str, status: u16, answer: &Value) -> Result<(), TestCaseErro
     Ok(())
 }
 
-#[test]
-fn random_bodies_never_crash_the_server() {
+fn random_bodies_never_crash_the_server(backend: Backend) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let app = rt.block_on(async {
-        let app = TestApp::new().await;
+        let app = TestApp::on(backend).await;
         app.seed_catalog().await;
         app.create_user(json!({"loginId": "a@b.co", "userTenants": [{"tenantId": "t1"}]}))
             .await;
@@ -199,13 +198,12 @@ fn random_bodies_never_crash_the_server() {
         .unwrap();
 }
 
-#[test]
-fn random_query_strings_never_crash_the_server() {
+fn random_query_strings_never_crash_the_server(backend: Backend) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let app = rt.block_on(TestApp::new());
+    let app = rt.block_on(TestApp::on(backend));
     let mut runner = TestRunner::new(Config {
         cases: 200,
         ..Config::default()
@@ -240,4 +238,36 @@ fn random_query_strings_never_crash_the_server() {
             check(&uri, status.as_u16(), &answer)
         })
         .unwrap();
+}
+
+mod sqlite {
+    use super::*;
+
+    #[test]
+    fn random_bodies_never_crash_the_server() {
+        super::random_bodies_never_crash_the_server(Backend::Sqlite);
+    }
+
+    #[test]
+    fn random_query_strings_never_crash_the_server() {
+        super::random_query_strings_never_crash_the_server(Backend::Sqlite);
+    }
+}
+
+mod postgres {
+    use super::*;
+
+    #[test]
+    fn random_bodies_never_crash_the_server() {
+        if !crate::postgres::skip("random_bodies_never_crash_the_server") {
+            super::random_bodies_never_crash_the_server(Backend::Postgres);
+        }
+    }
+
+    #[test]
+    fn random_query_strings_never_crash_the_server() {
+        if !crate::postgres::skip("random_query_strings_never_crash_the_server") {
+            super::random_query_strings_never_crash_the_server(Backend::Postgres);
+        }
+    }
 }

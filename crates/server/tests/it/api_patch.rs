@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{Backend, TestApp, assert_error};
 
-async fn app_with_users() -> TestApp {
-    let app = TestApp::new().await;
+async fn app_with_users(backend: Backend) -> TestApp {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     app.create_user(
         json!({"loginId": "a@example.com", "name": "A", "customAttributes": {"age": 1}}),
@@ -16,9 +16,8 @@ async fn app_with_users() -> TestApp {
     app
 }
 
-#[tokio::test]
-async fn a_mixed_batch_reports_every_item() {
-    let app = app_with_users().await;
+async fn a_mixed_batch_reports_every_item(backend: Backend) {
+    let app = app_with_users(backend).await;
     app.clock.advance(60_000);
     let out = app
         .ok(
@@ -53,9 +52,8 @@ async fn a_mixed_batch_reports_every_item() {
     );
 }
 
-#[tokio::test]
-async fn the_same_user_twice_gets_both_patches_in_order() {
-    let app = app_with_users().await;
+async fn the_same_user_twice_gets_both_patches_in_order(backend: Backend) {
+    let app = app_with_users(backend).await;
     let out = app
         .ok(
             "PATCH",
@@ -85,9 +83,8 @@ async fn the_same_user_twice_gets_both_patches_in_order() {
     assert_eq!(out["patchedUsers"][3]["version"], 5);
 }
 
-#[tokio::test]
-async fn modified_time_and_version_move_on_every_change() {
-    let app = app_with_users().await;
+async fn modified_time_and_version_move_on_every_change(backend: Backend) {
+    let app = app_with_users(backend).await;
     let before = app.load("a@example.com").await.1["user"].clone();
     app.clock.advance(5_000);
     let same = app
@@ -127,9 +124,8 @@ async fn modified_time_and_version_move_on_every_change() {
     );
 }
 
-#[tokio::test]
-async fn the_single_patch_returns_the_error() {
-    let app = app_with_users().await;
+async fn the_single_patch_returns_the_error(backend: Backend) {
+    let app = app_with_users(backend).await;
     let e = assert_error(
         &app.call(
             "PATCH",
@@ -193,3 +189,10 @@ async fn the_single_patch_returns_the_error() {
         "failed patches change nothing"
     );
 }
+
+crate::each_backend!(
+    a_mixed_batch_reports_every_item,
+    the_same_user_twice_gets_both_patches_in_order,
+    modified_time_and_version_move_on_every_change,
+    the_single_patch_returns_the_error,
+);

@@ -5,20 +5,22 @@ use roster_api::Limits;
 use roster_domain::ErrorCode;
 use serde_json::json;
 
-use crate::helpers::{KEY, PROJECT, TestApp, assert_error};
+use crate::helpers::{Backend, KEY, PROJECT, TestApp, assert_error};
 
-#[tokio::test]
-async fn health_needs_no_key() {
-    let app = TestApp::new().await;
+async fn health_needs_no_key(backend: Backend) {
+    let app = TestApp::on(backend).await;
     let (s, body) = app.send_as(None, "GET", "/health/live", None).await;
     assert_eq!((s.as_u16(), body["status"].as_str()), (200, Some("ok")));
     let (s, body) = app.send_as(None, "GET", "/health/ready", None).await;
-    assert_eq!((s.as_u16(), body["store"].as_str()), (200, Some("sqlite")));
+    let store = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!((s.as_u16(), body["store"].as_str()), (200, Some(store)));
 }
 
-#[tokio::test]
-async fn every_bad_credential_is_the_same_401() {
-    let app = TestApp::new().await;
+async fn every_bad_credential_is_the_same_401(backend: Backend) {
+    let app = TestApp::on(backend).await;
     let other_key = format!("Bearer {PROJECT}:not-the-key");
     let unknown_project = format!("Bearer P2NoSuchProject0000000000000:{KEY}");
     let cases: [Option<&str>; 8] = [
@@ -53,9 +55,8 @@ async fn every_bad_credential_is_the_same_401() {
     assert_eq!((s.as_u16(), body), (200, json!({"rateLimitTier": "tier4"})));
 }
 
-#[tokio::test]
-async fn a_revoked_key_stops_working() {
-    let app = TestApp::new().await;
+async fn a_revoked_key_stops_working(backend: Backend) {
+    let app = TestApp::on(backend).await;
     assert_eq!(app.get("/v1/mgmt/license").await.0.as_u16(), 200);
     let project = roster_domain::ids::ProjectId::parse(PROJECT).unwrap();
     let keys = app.store.keys(&project).await.unwrap();
@@ -66,9 +67,8 @@ async fn a_revoked_key_stops_working() {
     assert_error(&app.get("/v1/mgmt/license").await, 401, "E990401");
 }
 
-#[tokio::test]
-async fn unknown_routes_and_methods_answer_json() {
-    let app = TestApp::new().await;
+async fn unknown_routes_and_methods_answer_json(backend: Backend) {
+    let app = TestApp::on(backend).await;
     assert_error(&app.get("/v1/mgmt/nothing").await, 404, "E990404");
     assert_error(
         &app.send("GET", "/v1/mgmt/user/create", None).await,
@@ -83,9 +83,8 @@ async fn unknown_routes_and_methods_answer_json() {
     );
 }
 
-#[tokio::test]
-async fn malformed_requests_are_400_and_name_the_field() {
-    let app = TestApp::new().await;
+async fn malformed_requests_are_400_and_name_the_field(backend: Backend) {
+    let app = TestApp::on(backend).await;
     let e = assert_error(
         &app.send(
             "POST",
@@ -144,9 +143,8 @@ async fn malformed_requests_are_400_and_name_the_field() {
     assert_error(&app.get("/v1/mgmt/user").await, 400, "E011002");
 }
 
-#[tokio::test]
-async fn inputs_are_read_the_way_descopes_gateway_reads_them() {
-    let app = TestApp::new().await;
+async fn inputs_are_read_the_way_descopes_gateway_reads_them(backend: Backend) {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     // Aliases, nulls and unknown fields.
     let user = app
@@ -229,12 +227,14 @@ async fn inputs_are_read_the_way_descopes_gateway_reads_them() {
     assert_eq!(app.ok("POST", "/v2/mgmt/user/search", go).await["total"], 1);
 }
 
-#[tokio::test]
-async fn body_and_batch_limits_are_enforced_and_change_nothing() {
-    let app = TestApp::with_limits(Limits {
-        max_body_bytes: 2_000,
-        max_batch_items: 3,
-    })
+async fn body_and_batch_limits_are_enforced_and_change_nothing(backend: Backend) {
+    let app = TestApp::with_limits(
+        backend,
+        Limits {
+            max_body_bytes: 2_000,
+            max_batch_items: 3,
+        },
+    )
     .await;
     app.create_user(json!({"loginId": "a"})).await;
     let big = json!({"users": [{"loginId": "a", "name": "x".repeat(3_000)}]}).to_string();
@@ -266,9 +266,8 @@ async fn body_and_batch_limits_are_enforced_and_change_nothing() {
     assert_eq!(ErrorCode::BodyTooLarge.status(), 413);
 }
 
-#[tokio::test]
-async fn whole_batch_errors_have_their_own_codes() {
-    let app = TestApp::new().await;
+async fn whole_batch_errors_have_their_own_codes(backend: Backend) {
+    let app = TestApp::on(backend).await;
     let path = "/v1/mgmt/user/patch/batch";
     assert_error(
         &app.send("PATCH", path, Some("{\"users\": [".into())).await,
@@ -319,3 +318,14 @@ fn the_error_page_lists_every_code() {
         assert!(page.contains(&row), "docs/errors.md lacks the row {row}");
     }
 }
+
+crate::each_backend!(
+    health_needs_no_key,
+    every_bad_credential_is_the_same_401,
+    a_revoked_key_stops_working,
+    unknown_routes_and_methods_answer_json,
+    malformed_requests_are_400_and_name_the_field,
+    inputs_are_read_the_way_descopes_gateway_reads_them,
+    body_and_batch_limits_are_enforced_and_change_nothing,
+    whole_batch_errors_have_their_own_codes,
+);

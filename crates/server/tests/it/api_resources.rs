@@ -3,11 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{Backend, TestApp, assert_error};
 
-#[tokio::test]
-async fn the_user_object_carries_every_field() {
-    let app = TestApp::new().await;
+async fn the_user_object_carries_every_field(backend: Backend) {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     let user = app
         .create_user(json!({
@@ -50,9 +49,8 @@ async fn the_user_object_carries_every_field() {
     assert!(e.contains("nobody"));
 }
 
-#[tokio::test]
-async fn create_batch_and_load_many() {
-    let app = TestApp::new().await;
+async fn create_batch_and_load_many(backend: Backend) {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     let out = app
         .ok(
@@ -117,9 +115,8 @@ async fn create_batch_and_load_many() {
     );
 }
 
-#[tokio::test]
-async fn search_and_delete() {
-    let app = TestApp::new().await;
+async fn search_and_delete(backend: Backend) {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     app.create_user(
         json!({"loginId": "a", "roleNames": ["admin"], "customAttributes": {"vip": true}}),
@@ -208,9 +205,8 @@ async fn search_and_delete() {
     );
 }
 
-#[tokio::test]
-async fn tenants_roles_permissions_attributes() {
-    let app = TestApp::new().await;
+async fn tenants_roles_permissions_attributes(backend: Backend) {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     let created = app
         .ok(
@@ -388,3 +384,10 @@ async fn tenants_roles_permissions_attributes() {
         .await;
     assert_eq!(left["total"], 3);
 }
+
+crate::each_backend!(
+    the_user_object_carries_every_field,
+    create_batch_and_load_many,
+    search_and_delete,
+    tenants_roles_permissions_attributes,
+);

@@ -1,6 +1,6 @@
 //! Runs `roster_store::conformance` on each backend: SQLite in memory and in a file
-//! always. (The PostgreSQL backend, when it comes, joins here, run when
-//! `ROSTER_TEST_POSTGRES_URL` is set.)
+//! always, PostgreSQL when `ROSTER_TEST_POSTGRES_URL` names a server (see
+//! [`crate::postgres`]), each check on a fresh schema.
 
 use std::sync::Arc;
 
@@ -36,6 +36,18 @@ macro_rules! sqlite_file_check {
     };
 }
 
+macro_rules! postgres_check {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            if crate::postgres::skip(stringify!($name)) {
+                return;
+            }
+            roster_store::conformance::$name(crate::postgres::fresh_store().await).await;
+        }
+    };
+}
+
 mod sqlite_memory {
     use super::*;
     roster_store::checks!(sqlite_memory_check);
@@ -44,4 +56,8 @@ mod sqlite_memory {
 mod sqlite_file {
     use super::*;
     roster_store::checks!(sqlite_file_check);
+}
+
+mod postgres {
+    roster_store::checks!(postgres_check);
 }

@@ -1,5 +1,9 @@
-//! An in-process Roster for API tests: the real router over a real in-memory SQLite
-//! store, with a hand-moved clock and seeded IDs, so responses are deterministic.
+//! An in-process Roster for API tests: the real router over a real store (SQLite in
+//! memory, or a fresh PostgreSQL schema), with a hand-moved clock and seeded IDs, so
+//! responses are deterministic and the same on both backends.
+//!
+//! A test written as `async fn name(backend: Backend)` runs on both backends when its
+//! module lists it in [`each_backend!`](crate::each_backend).
 
 use std::sync::Arc;
 
@@ -22,6 +26,51 @@ pub const START: Millis = Millis(1_764_115_200_000);
 pub const PROJECT: &str = "P2RosterTestProject000000001";
 pub const KEY: &str = "test-management-key";
 
+/// The store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A fresh, empty store of this backend.
+    pub async fn store(self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite => Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap()),
+            Backend::Postgres => crate::postgres::fresh_store().await,
+        }
+    }
+}
+
+/// Expand each `async fn name(backend: Backend)` of the calling module into two tests,
+/// `sqlite::name` and `postgres::name` (the latter skipped, saying so, when
+/// `ROSTER_TEST_POSTGRES_URL` is unset).
+#[macro_export]
+macro_rules! each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if $crate::postgres::skip(stringify!($name)) {
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 pub struct TestApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
@@ -30,13 +79,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn new() -> Self {
-        Self::with_limits(Limits::default()).await
+    /// An app on a fresh store of `backend`, with the default limits.
+    pub async fn on(backend: Backend) -> Self {
+        Self::with_limits(backend, Limits::default()).await
     }
 
-    pub async fn with_limits(limits: Limits) -> Self {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
-        Self::on_store(store, limits).await
+    pub async fn with_limits(backend: Backend, limits: Limits) -> Self {
+        Self::on_store(backend.store().await, limits).await
     }
 
     pub async fn on_store(store: Arc<dyn Store>, limits: Limits) -> Self {

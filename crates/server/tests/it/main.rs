@@ -1,6 +1,8 @@
 //! The one integration test binary (one binary links once; see kanidm's note on
 //! `tests/`). Modules:
-//! - `conformance`: the store conformance suite on every reachable backend.
+//! - `postgres`: the PostgreSQL server of `ROSTER_TEST_POSTGRES_URL`, a fresh schema per
+//!   test.
+//! - `conformance`: the store conformance suite on every backend.
 //! - `api_requests`: wire rules every endpoint shares (auth, errors, limits, JSON).
 //! - `api_resources`: users, tenants, roles, permissions, attributes, with snapshots.
 //! - `api_patch`: the patch endpoints.
@@ -17,3 +19,4 @@ mod binary;
 mod conformance;
 mod helpers;
 mod patch_model;
+mod postgres;

@@ -8,7 +8,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
 
 const LOGINS: [&str; 3] = ["u0", "u1", "u2"];
 
@@ -396,8 +396,8 @@ fn observed(u: &Value) -> MUser {
     }
 }
 
-async fn run(requests: Vec<Request>) -> Result<(), TestCaseError> {
-    let app = TestApp::new().await;
+async fn run(backend: Backend, requests: Vec<Request>) -> Result<(), TestCaseError> {
+    let app = TestApp::on(backend).await;
     app.seed_catalog().await;
     let mut users = Vec::new();
     for l in LOGINS {
@@ -512,8 +512,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn patches_match_the_reference_model(requests in prop::collection::vec(request(), 1..8)) {
+    fn patches_match_the_reference_model_on_sqlite(requests in prop::collection::vec(request(), 1..8)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(run(requests))?;
+        rt.block_on(run(Backend::Sqlite, requests))?;
+    }
+
+    #[test]
+    fn patches_match_the_reference_model_on_postgres(requests in prop::collection::vec(request(), 1..8)) {
+        if crate::postgres::server_url().is_some() {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(run(Backend::Postgres, requests))?;
+        }
     }
 }

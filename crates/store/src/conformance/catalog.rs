@@ -1,0 +1,466 @@
+//! Tenants, roles, permissions and custom attribute definitions.
+
+use super::*;
+
+pub async fn tenants(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let dup = store
+        .create_tenant(&p, &tenant_id("t1"), &tenant_spec("Other"), NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code, ErrorCode::AlreadyExists);
+    assert!(dup.message.starts_with("id:"), "{dup}");
+    let dup = store
+        .create_tenant(&p, &tenant_id("t3"), &tenant_spec("Tenant One"), NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code, ErrorCode::AlreadyExists);
+    assert!(dup.message.starts_with("name:"), "{dup}");
+    let mut child = tenant_spec("Child");
+    child.parent = Some(tenant_id("nope"));
+    let e = store
+        .create_tenant(&p, &tenant_id("c"), &child, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailure);
+    child.parent = Some(tenant_id("t1"));
+    child.custom_attributes = json!({"region": "eu"}).as_object().cloned().unwrap();
+    child.self_provisioning_domains = vec!["child.example".into()];
+    store
+        .create_tenant(&p, &tenant_id("c"), &child, NOW)
+        .await
+        .unwrap();
+    let t1 = store
+        .load_tenant(&p, &tenant_id("t1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t1.successors, vec![tenant_id("c")]);
+    let c = store
+        .load_tenant(&p, &tenant_id("c"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.spec.clone(), c.created), (child.clone(), NOW));
+
+    let mut renamed = tenant_spec("Tenant Uno");
+    renamed.disabled = true;
+    store
+        .update_tenant(&p, &tenant_id("t1"), &renamed)
+        .await
+        .unwrap();
+    let t1 = store
+        .load_tenant(&p, &tenant_id("t1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t1.spec.name.as_str(), t1.spec.disabled),
+        ("Tenant Uno", true)
+    );
+    let e = store
+        .update_tenant(&p, &tenant_id("zz"), &renamed)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TenantNotFound);
+    let e = store
+        .update_tenant(&p, &tenant_id("t2"), &renamed)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    assert_eq!(
+        store
+            .catalog(&p)
+            .await
+            .unwrap()
+            .tenant_name(&tenant_id("t1")),
+        "Tenant Uno"
+    );
+
+    // Deleting a tenant removes its memberships and its roles; cascade removes the
+    // users it leaves with no tenant.
+    create(
+        store,
+        &p,
+        "only-t1",
+        RawUserPatch {
+            user_tenants: Setting::Set(vec![RawTenantAssignment {
+                tenant_id: s("t1"),
+                role_names: list(&["editor"]),
+            }]),
+            ..Default::default()
+        },
+    )
+    .await;
+    create(
+        store,
+        &p,
+        "both",
+        RawUserPatch {
+            user_tenants: Setting::Set(vec![
+                RawTenantAssignment {
+                    tenant_id: s("t1"),
+                    role_names: list(&["editor"]),
+                },
+                RawTenantAssignment {
+                    tenant_id: s("t2"),
+                    role_names: Setting::NotSet,
+                },
+            ]),
+            ..Default::default()
+        },
+    )
+    .await;
+    store
+        .delete_tenant(&p, &tenant_id("t1"), false)
+        .await
+        .unwrap();
+    let only = must_load(store, &p, "only-t1").await;
+    assert!(only.tenants.is_empty());
+    let both = must_load(store, &p, "both").await;
+    assert_eq!(both.tenants.len(), 1);
+    assert!(
+        store
+            .all_roles(&p)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.name.as_str() != "editor")
+    );
+    assert_eq!(
+        store
+            .load_tenant(&p, &tenant_id("c"))
+            .await
+            .unwrap()
+            .unwrap()
+            .spec
+            .parent,
+        None
+    );
+    let e = store
+        .delete_tenant(&p, &tenant_id("t1"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TenantNotFound);
+
+    store
+        .delete_tenant(&p, &tenant_id("t2"), true)
+        .await
+        .unwrap();
+    assert!(
+        load(store, &p, "both").await.is_none(),
+        "cascade deletes users left without a tenant"
+    );
+    assert!(
+        load(store, &p, "only-t1").await.is_some(),
+        "cascade spares users of no tenant"
+    );
+    let all = store.all_tenants(&p).await.unwrap();
+    assert_eq!(all.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["c"]);
+}
+
+pub async fn roles(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let e = store
+        .create_roles(
+            &p,
+            &[(RoleId::generate(&ids()), role_spec("admin", None, &[]))],
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    // The same name is fine in a tenant; a batch is all or nothing.
+    let e = store
+        .create_roles(
+            &p,
+            &[
+                (
+                    RoleId::generate(&ids()),
+                    role_spec("admin", Some("t2"), &[]),
+                ),
+                (
+                    RoleId::generate(&ids()),
+                    role_spec("x", None, &["no.such.permission"]),
+                ),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailure);
+    assert!(
+        store
+            .all_roles(&p)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.tenant_id.is_none() || r.name.as_str() != "admin")
+    );
+    let e = store
+        .create_roles(
+            &p,
+            &[(RoleId::generate(&ids()), role_spec("r", Some("t9"), &[]))],
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailure);
+    store
+        .create_roles(
+            &p,
+            &[(
+                RoleId::generate(&ids()),
+                role_spec("admin", Some("t2"), &["users.read"]),
+            )],
+            NOW,
+        )
+        .await
+        .unwrap();
+
+    create(
+        store,
+        &p,
+        "u",
+        RawUserPatch {
+            role_names: list(&["admin", "viewer"]),
+            user_tenants: Setting::Set(vec![RawTenantAssignment {
+                tenant_id: s("t2"),
+                role_names: list(&["admin"]),
+            }]),
+            ..Default::default()
+        },
+    )
+    .await;
+    let catalog = store.catalog(&p).await.unwrap();
+    let u = must_load(store, &p, "u").await;
+    assert_eq!(
+        catalog.tenant_permissions_of(&tenant_id("t2"), &u.tenants[0].role_names),
+        ["users.read"],
+        "the tenant's own role wins"
+    );
+
+    store
+        .update_roles(
+            &p,
+            &[RoleUpdate {
+                target: RoleRef::Name {
+                    name: RoleName::parse("admin").unwrap(),
+                    tenant_id: None,
+                },
+                new_name: Some(RoleName::parse("superuser").unwrap()),
+                description: "renamed".into(),
+                permission_names: vec![perm("users.read"), perm("users.write")],
+                default: true,
+                private: false,
+            }],
+        )
+        .await
+        .unwrap();
+    let u = must_load(store, &p, "u").await;
+    assert_eq!(
+        u.role_names.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        ["superuser", "viewer"],
+        "renames are seen by users"
+    );
+    let roles = store.all_roles(&p).await.unwrap();
+    let su = roles
+        .iter()
+        .find(|r| r.name.as_str() == "superuser")
+        .unwrap();
+    assert_eq!(
+        (
+            su.description.as_str(),
+            su.default,
+            su.permission_names.len()
+        ),
+        ("renamed", true, 2)
+    );
+    let e = store
+        .update_roles(
+            &p,
+            &[RoleUpdate {
+                target: RoleRef::Id(RoleId::from_stored("ROLnone".into())),
+                new_name: None,
+                description: String::new(),
+                permission_names: vec![],
+                default: false,
+                private: false,
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::RoleNotFound);
+    let e = store
+        .update_roles(
+            &p,
+            &[RoleUpdate {
+                target: RoleRef::Id(su.id.clone()),
+                new_name: Some(RoleName::parse("viewer").unwrap()),
+                description: String::new(),
+                permission_names: vec![],
+                default: false,
+                private: false,
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+
+    store
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false)
+        .await
+        .unwrap();
+    let u = must_load(store, &p, "u").await;
+    assert_eq!(
+        u.role_names.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        ["viewer"],
+        "deleted roles leave users"
+    );
+    let e = store
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::RoleNotFound);
+    store
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], true)
+        .await
+        .unwrap();
+    store
+        .delete_roles(
+            &p,
+            &[RoleRef::Name {
+                name: RoleName::parse("admin").unwrap(),
+                tenant_id: Some(tenant_id("t2")),
+            }],
+            false,
+        )
+        .await
+        .unwrap();
+    let u = must_load(store, &p, "u").await;
+    assert!(u.tenants[0].role_names.is_empty());
+}
+
+pub async fn permissions(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let e = store
+        .create_permissions(
+            &p,
+            &[(
+                PermissionId::generate(&ids()),
+                perm("users.read"),
+                String::new(),
+            )],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    store
+        .update_permissions(
+            &p,
+            &[PermissionUpdate {
+                target: PermissionRef::Name(perm("users.read")),
+                new_name: Some(perm("users.view")),
+                description: String::new(),
+            }],
+        )
+        .await
+        .unwrap();
+    let all = store.all_permissions(&p).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|p| (p.name.as_str(), p.description.as_str()))
+            .collect::<Vec<_>>(),
+        [("users.view", ""), ("users.write", "")]
+    );
+    let viewer = store
+        .all_roles(&p)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.as_str() == "viewer")
+        .unwrap();
+    assert_eq!(
+        viewer.permission_names,
+        vec![perm("users.view")],
+        "renames are seen by roles"
+    );
+    let e = store
+        .update_permissions(
+            &p,
+            &[PermissionUpdate {
+                target: PermissionRef::Name(perm("users.view")),
+                new_name: Some(perm("users.write")),
+                description: String::new(),
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    store
+        .delete_permissions(&p, &[PermissionRef::Id(all[0].id.clone())], false)
+        .await
+        .unwrap();
+    let viewer = store
+        .all_roles(&p)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name.as_str() == "viewer")
+        .unwrap();
+    assert!(
+        viewer.permission_names.is_empty(),
+        "deleted permissions leave roles"
+    );
+    let e = store
+        .delete_permissions(&p, &[PermissionRef::Name(perm("users.view"))], false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PermissionNotFound);
+    store
+        .delete_permissions(&p, &[PermissionRef::Name(perm("users.view"))], true)
+        .await
+        .unwrap();
+}
+
+pub async fn attributes(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let defs = store.all_attributes(&p).await.unwrap();
+    assert_eq!(
+        defs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        ["age", "nick", "plan"],
+        "creation order"
+    );
+    assert_eq!(defs[2].options.len(), 2);
+    let e = store
+        .create_attributes(&p, &[attr("age", AttributeType::String, &[])])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AlreadyExists);
+    create(
+        store,
+        &p,
+        "u",
+        RawUserPatch {
+            custom_attributes: obj(json!({"age": 3, "nick": "n"})),
+            ..Default::default()
+        },
+    )
+    .await;
+    store
+        .delete_attributes(&p, &["age".into(), "never-defined".into()])
+        .await
+        .unwrap();
+    let u = must_load(store, &p, "u").await;
+    assert_eq!(
+        Value::Object(u.custom_attributes),
+        json!({"nick": "n"}),
+        "values of a deleted attribute go too"
+    );
+    let catalog = store.catalog(&p).await.unwrap();
+    assert!(catalog.attribute("age").is_none());
+}

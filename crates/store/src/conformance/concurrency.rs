@@ -1,0 +1,199 @@
+//! Large batches, and many writers at once: nothing is lost, no race is a failure.
+
+use super::*;
+
+pub async fn large_batches(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let n = 2_000;
+    let items: Vec<CreateItem> = (0..n)
+        .map(|i| {
+            new_user(
+                Box::leak(format!("bulk{i}@example.com").into_boxed_str()),
+                RawUserPatch {
+                    role_names: list(&["viewer"]),
+                    user_tenants: Setting::Set(vec![RawTenantAssignment {
+                        tenant_id: s("t1"),
+                        role_names: list(&["editor"]),
+                    }]),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let (out, _) = create_users(store, &p, &items, NOW).await.unwrap();
+    assert!(out.iter().all(|o| matches!(o, CreateOutcome::Created(_))));
+    let patches: Vec<PatchItem> = (0..n)
+        .map(|i| {
+            ready(
+                &format!("bulk{i}@example.com"),
+                RawUserPatch {
+                    name: s(&format!("Bulk {i}")),
+                    role_names: list(&["admin"]),
+                    custom_attributes: obj(json!({"age": i})),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let out = patch(store, &p, patches, Millis(NOW.0 + 1)).await;
+    assert!(out.iter().all(|o| matches!(o, PatchOutcome::Patched(_))));
+    let mut q = UserQuery::new();
+    q.role_names = vec!["admin".into()];
+    q.paginate(10, 0, 0);
+    let (_, total) = store.search_users(&p, &q).await.unwrap();
+    assert_eq!(total, n as u64);
+    let u = must_load(store, &p, "bulk1999@example.com").await;
+    assert_eq!(
+        (u.name.as_str(), u.version, u.tenants.len()),
+        ("Bulk 1999", 2, 1)
+    );
+    assert_eq!(u.custom_attributes.get("age"), Some(&json!(1999)));
+}
+
+pub async fn concurrent_batches_lose_nothing(store: Arc<dyn Store>) {
+    let p = fixture(&*store).await;
+    let users = 20;
+    let writers = 6;
+    let rounds = 5;
+    let items: Vec<CreateItem> = (0..users)
+        .map(|i| {
+            new_user(
+                Box::leak(format!("c{i}").into_boxed_str()),
+                RawUserPatch::default(),
+            )
+        })
+        .collect();
+    create_users(&*store, &p, &items, NOW).await.unwrap();
+    let attrs: Vec<AttributeDef> = (0..writers)
+        .map(|w| attr(&format!("w{w}"), AttributeType::Number, &[]))
+        .collect();
+    store.create_attributes(&p, &attrs).await.unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..rounds {
+                let items: Vec<PatchItem> = (0..users)
+                    .map(|i| {
+                        ready(
+                            &format!("c{i}"),
+                            RawUserPatch {
+                                custom_attributes: obj(json!({ format!("w{w}"): round })),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .collect();
+                let (out, _) = patch_users(&*store, &p, &items, NOW).await.unwrap();
+                assert!(out.iter().all(|o| matches!(o, PatchOutcome::Patched(_))));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for i in 0..users {
+        let u = must_load(&*store, &p, &format!("c{i}")).await;
+        for w in 0..writers {
+            assert_eq!(
+                u.custom_attributes.get(&format!("w{w}")),
+                Some(&json!(rounds - 1)),
+                "user c{i}, writer {w}"
+            );
+        }
+        assert_eq!(
+            u.version,
+            1 + i64::from(writers) * i64::from(rounds),
+            "every change moved the version"
+        );
+    }
+}
+
+/// Many create batches at once, each creating its own users and one login ID they all
+/// want: exactly one gets it, the others fail that item alone (already exists), and no
+/// batch fails whole.
+pub async fn racing_creates_fail_items_not_batches(store: Arc<dyn Store>) {
+    let p = fixture(&*store).await;
+    let writers = 8;
+    let start = Arc::new(tokio::sync::Barrier::new(writers));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        let p = p.clone();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let items = vec![
+                new_user(&format!("own{w}"), RawUserPatch::default()),
+                new_user("wanted", RawUserPatch::default()),
+            ];
+            create_users(&*store, &p, &items, NOW).await.unwrap().0
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        let out = t.await.unwrap();
+        assert!(matches!(out[0], CreateOutcome::Created(_)), "{out:?}");
+        match &out[1] {
+            CreateOutcome::Created(_) => winners += 1,
+            CreateOutcome::Failed { error, .. } => {
+                assert_eq!(error.code, ErrorCode::AlreadyExists, "{error}");
+            }
+        }
+    }
+    assert_eq!(winners, 1);
+    let (found, total) = search(&*store, &p, UserQuery::new()).await;
+    assert_eq!(total, writers as u64 + 1, "{found:?}");
+}
+
+/// Many batches at once, each giving a different user the same extra login ID: one
+/// wins, the others fail that item, and the login ID ends with exactly one owner.
+pub async fn racing_login_id_claims_fail_items_not_batches(store: Arc<dyn Store>) {
+    let p = fixture(&*store).await;
+    let writers = 8;
+    let items: Vec<CreateItem> = (0..writers)
+        .map(|w| new_user(&format!("claimer{w}"), RawUserPatch::default()))
+        .collect();
+    create_users(&*store, &p, &items, NOW).await.unwrap();
+    let start = Arc::new(tokio::sync::Barrier::new(writers));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        let p = p.clone();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let item = ready(
+                &format!("claimer{w}"),
+                RawUserPatch {
+                    additional_login_ids: list(&["contested"]),
+                    ..Default::default()
+                },
+            );
+            patch_users(&*store, &p, &[item], NOW).await.unwrap().0
+        }));
+    }
+    let mut winners = Vec::new();
+    for (w, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap().remove(0) {
+            PatchOutcome::Patched(_) => winners.push(w),
+            PatchOutcome::Failed { failure, .. } => {
+                assert_eq!(
+                    failure.error.code,
+                    ErrorCode::AlreadyExists,
+                    "{}",
+                    failure.error
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let owner = must_load(&*store, &p, "contested").await;
+    assert_eq!(
+        logins(&owner),
+        [format!("claimer{}", winners[0]).as_str(), "contested"]
+    );
+}

@@ -1,0 +1,206 @@
+//! Projects, management keys, and the wall between projects.
+
+use super::*;
+
+pub async fn projects_and_keys(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = ProjectId::generate(&ids());
+    let name = Label::parse("p").unwrap();
+    assert!(!store.project_exists(&p).await.unwrap());
+    store.create_project(&p, &name, NOW).await.unwrap();
+    assert!(store.has_projects().await.unwrap());
+    assert!(store.project_exists(&p).await.unwrap());
+    let dup = store.create_project(&p, &name, NOW).await.unwrap_err();
+    assert_eq!(dup.code, ErrorCode::AlreadyExists);
+    assert!(
+        !store.ensure_project(&p, &name, NOW).await.unwrap(),
+        "ensure is idempotent"
+    );
+
+    let key = ManagementKey::generate(&ids());
+    let stored = |k: &ManagementKey, expires: Option<Millis>| StoredKey {
+        id: KeyId::generate(&ids()),
+        name: "ci".into(),
+        hash: k.hash(),
+        created: NOW,
+        expires,
+        revoked: None,
+    };
+    assert!(store.add_key(&p, &stored(&key, None)).await.unwrap());
+    assert!(
+        !store.add_key(&p, &stored(&key, None)).await.unwrap(),
+        "same digest twice is a no-op"
+    );
+    assert!(authenticate(store, &p, &key, NOW).await.unwrap());
+    let wrong = ManagementKey::generate(&ids());
+    assert!(!authenticate(store, &p, &wrong, NOW).await.unwrap());
+
+    let other = ProjectId::generate(&ids());
+    store.create_project(&other, &name, NOW).await.unwrap();
+    assert!(
+        !authenticate(store, &other, &key, NOW).await.unwrap(),
+        "a key only opens its own project"
+    );
+    let ghost = ProjectId::generate(&ids());
+    assert!(!authenticate(store, &ghost, &key, NOW).await.unwrap());
+    let missing = store
+        .add_key(&ghost, &stored(&key, None))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, ErrorCode::ProjectNotFound);
+
+    let expiring = ManagementKey::generate(&ids());
+    store
+        .add_key(&p, &stored(&expiring, Some(Millis(NOW.0 + 10))))
+        .await
+        .unwrap();
+    assert!(authenticate(store, &p, &expiring, NOW).await.unwrap());
+    assert!(
+        !authenticate(store, &p, &expiring, Millis(NOW.0 + 10))
+            .await
+            .unwrap()
+    );
+
+    let keys = store.keys(&p).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    let first = keys.iter().find(|k| k.hash.matches(&key.hash())).unwrap();
+    assert!(store.revoke_key(&p, &first.id, NOW).await.unwrap());
+    assert!(
+        !authenticate(store, &p, &key, NOW).await.unwrap(),
+        "a revoked key is refused"
+    );
+    assert!(
+        authenticate(store, &p, &expiring, NOW).await.unwrap(),
+        "other keys still work"
+    );
+    assert!(
+        !store.revoke_key(&other, &first.id, NOW).await.unwrap(),
+        "keys are per project"
+    );
+}
+
+pub async fn projects_are_isolated(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p1 = fixture(store).await;
+    let p2 = fixture(store).await;
+    let u1 = create(
+        store,
+        &p1,
+        "same@example.com",
+        RawUserPatch {
+            name: s("one"),
+            ..Default::default()
+        },
+    )
+    .await;
+    let u2 = create(
+        store,
+        &p2,
+        "same@example.com",
+        RawUserPatch {
+            name: s("two"),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_ne!(u1.id, u2.id);
+    assert_eq!(must_load(store, &p1, "same@example.com").await.name, "one");
+    assert!(
+        load(store, &p2, u1.id.as_str()).await.is_none(),
+        "user IDs do not cross projects"
+    );
+    let out = patch(
+        store,
+        &p2,
+        vec![ready(
+            u1.id.as_str(),
+            RawUserPatch {
+                name: s("hijack"),
+                ..Default::default()
+            },
+        )],
+        NOW,
+    )
+    .await;
+    assert!(
+        matches!(&out[0], PatchOutcome::Failed { failure, .. } if failure.error.code == ErrorCode::UserNotFound)
+    );
+    assert!(
+        !store
+            .delete_user(&p2, UserSelector::UserId(u1.id.as_str()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.delete_users(&p2, &[u1.id.to_string()]).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.load_users(&p2, &[u1.id.to_string()]).await.unwrap(),
+        vec![]
+    );
+    let mut q = UserQuery::new();
+    q.user_ids = vec![u1.id.to_string()];
+    assert_eq!(search(store, &p2, q).await.1, 0);
+    store
+        .delete_tenant(&p2, &tenant_id("t1"), true)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .load_tenant(&p1, &tenant_id("t1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(must_load(store, &p1, "same@example.com").await, u1);
+}
+
+/// Several first starts at once (nodes starting together on one empty database): one
+/// project is created, never two. On a store that already has projects, none is.
+pub async fn first_start_happens_once(store: Arc<dyn Store>) {
+    let was_empty = !store.has_projects().await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let project = Project {
+                id: ProjectId::generate(&ids()),
+                name: Label::parse("first").unwrap(),
+                created: NOW,
+            };
+            let key = ManagementKey::generate(&ids());
+            let stored = StoredKey {
+                id: KeyId::generate(&ids()),
+                name: "first start".into(),
+                hash: key.hash(),
+                created: NOW,
+                expires: None,
+                revoked: None,
+            };
+            let made = store.create_first_project(&project, &stored).await.unwrap();
+            (made, project.id, key)
+        }));
+    }
+    let mut made = Vec::new();
+    for t in tasks {
+        let (created, project, key) = t.await.unwrap();
+        if created {
+            made.push((project, key));
+        } else {
+            assert!(
+                !store.project_exists(&project).await.unwrap(),
+                "a first start that lost created its project anyway"
+            );
+        }
+    }
+    assert_eq!(
+        made.len(),
+        usize::from(was_empty),
+        "one first project, or none"
+    );
+    for (project, key) in made {
+        assert!(authenticate(&*store, &project, &key, NOW).await.unwrap());
+    }
+    assert!(store.has_projects().await.unwrap());
+}
