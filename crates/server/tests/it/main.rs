@@ -8,7 +8,11 @@
 //! - `api_patch`: the patch endpoints.
 //! - `api_fuzz`: random bodies and query strings never yield a 500.
 //! - `patch_model`: property test of the patch rules against a reference model.
-//! - `binary`: the real `roster` binary over a real socket.
+//! - `copy`: `roster copy`'s flow between real stores, every datum compared.
+//! - `process`: a real `roster` process, and the concurrent-writers workload.
+//! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
+//!   `roster copy` of a store of 100,000 users both ways.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_fuzz;
@@ -17,6 +21,9 @@ mod api_requests;
 mod api_resources;
 mod binary;
 mod conformance;
+mod copy;
 mod helpers;
+mod nodes;
 mod patch_model;
 mod postgres;
+mod process;

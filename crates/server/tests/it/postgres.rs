@@ -47,6 +47,27 @@ fn with_database(url: &str, database: &str) -> String {
     out
 }
 
+/// The `host:port` of a URL (5432 when it names no port).
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// `url` with its `host:port` replaced.
+pub fn with_host_port(url: &str, host_port: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!("{scheme}://{}{host_port}{tail}", user.unwrap_or_default())
+}
+
 /// `url` with `search_path` set to `schema`.
 pub fn with_schema(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -123,6 +144,12 @@ fn urls_are_rewritten() {
         "postgres://u@h/x?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    assert_eq!(host_port("postgres://u@h:6000/x?a=b"), "h:6000");
+    assert_eq!(host_port("postgres://h/x"), "h:5432");
+    assert_eq!(
+        with_host_port("postgres://u@h:6000/x?a=b", "127.0.0.1:7"),
+        "postgres://u@127.0.0.1:7/x?a=b"
+    );
     assert_eq!(
         with_schema("postgres://h/x", "s"),
         "postgres://h/x?options=-csearch_path%3Ds"
