@@ -1,16 +1,27 @@
-"""Fixtures: a real `roster serve` on a temporary SQLite file, and fresh projects.
+"""Fixtures: a real Roster, and fresh projects.
 
-The server is the binary named by ROSTER_BIN (default: target/debug/roster of this
-repository). It starts with ROSTER_PROJECT_ID and ROSTER_MANAGEMENT_KEY set, as a team
-pointing its SDK at Roster would start it. Each test gets a project of its own, made
-with `roster project create` and `roster key create` against the same database while
-the server runs, so tests never see each other's users.
+ROSTER_COMPAT_BACKEND chooses the store:
+- `sqlite` (the default): one `roster serve` on a temporary SQLite file;
+- `postgres`: two `roster serve` nodes on one PostgreSQL database (a fresh schema of
+  the server ROSTER_TEST_POSTGRES_URL names, dropped afterwards), behind a round-robin
+  HTTP balancer, so that consecutive requests of a test go to different nodes.
+
+The binary is ROSTER_BIN (default: target/debug/roster of this repository). It starts
+with ROSTER_PROJECT_ID and ROSTER_MANAGEMENT_KEY set, as a team pointing its SDK at
+Roster would start it. Each test gets a project of its own, made with `roster project
+create` and `roster key create` against the same database while the server runs, so
+tests never see each other's users.
 """
 
+import http.client
+import http.server
+import itertools
 import os
+import secrets
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +66,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    tmp = tempfile.TemporaryDirectory()
+BACKEND = os.environ.get("ROSTER_COMPAT_BACKEND", "sqlite")
+
+
+def start_node(database_url):
+    """Start `roster serve` on a free port; return the process and its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite://{tmp.name}/roster.db"
     env = dict(os.environ, ROSTER_PROJECT_ID=BOOT_PROJECT, ROSTER_MANAGEMENT_KEY=BOOT_KEY)
     proc = subprocess.Popen(
         [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", database_url],
@@ -73,16 +85,99 @@ def server():
     while True:
         try:
             if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                break
+                return proc, url
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
             out, err = proc.communicate(timeout=5)
             raise RuntimeError(f"roster serve did not start:\n{out}\n{err}")
         time.sleep(0.05)
-    yield Server(url=url, database_url=database_url, project=BOOT_PROJECT, key=BOOT_KEY)
+
+
+def stop_node(proc):
     proc.terminate()
     proc.wait(timeout=10)
+
+
+class Balancer:
+    """A round-robin HTTP balancer: each request goes to the next node in turn."""
+
+    def __init__(self, node_urls):
+        nodes = itertools.cycle([u.removeprefix("http://") for u in node_urls])
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self):
+                with lock:
+                    node = next(nodes)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                conn = http.client.HTTPConnection(node, timeout=60)
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = forward
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def postgres_schema_url():
+    """A fresh schema (created by Roster when it starts) of ROSTER_TEST_POSTGRES_URL."""
+    base = os.environ.get("ROSTER_TEST_POSTGRES_URL")
+    if not base:
+        raise RuntimeError("ROSTER_COMPAT_BACKEND=postgres needs ROSTER_TEST_POSTGRES_URL")
+    schema = f"compat_python_{secrets.token_hex(6)}"
+    sep = "&" if "?" in base else "?"
+    return base, schema, f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(base, schema):
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def server():
+    if BACKEND == "postgres":
+        base, schema, database_url = postgres_schema_url()
+        nodes = [start_node(database_url) for _ in range(2)]
+        balancer = Balancer([url for _, url in nodes])
+        try:
+            yield Server(url=balancer.url, database_url=database_url, project=BOOT_PROJECT, key=BOOT_KEY)
+        finally:
+            balancer.close()
+            for proc, _ in nodes:
+                stop_node(proc)
+            drop_schema(base, schema)
+        return
+    tmp = tempfile.TemporaryDirectory()
+    proc, url = start_node(f"sqlite://{tmp.name}/roster.db")
+    yield Server(url=url, database_url=f"sqlite://{tmp.name}/roster.db", project=BOOT_PROJECT, key=BOOT_KEY)
+    stop_node(proc)
     tmp.cleanup()
 
 

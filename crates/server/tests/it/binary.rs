@@ -150,5 +150,9 @@ async fn concurrent_writers_lose_no_update() {
     let server = tokio::task::spawn_blocking(move || Server::start(&db, &boot))
         .await
         .unwrap();
-    writers_lose_no_update(&[server.url.clone()], "Bearer P2RosterConcurrency000000001:k").await;
+    writers_lose_no_update(
+        std::slice::from_ref(&server.url),
+        "Bearer P2RosterConcurrency000000001:k",
+    )
+    .await;
 }

@@ -81,8 +81,12 @@ async fn rich_store(backend: Backend) -> TestApp {
             "test": i % 7 == 0,
         }));
     }
-    app.ok("POST", "/v1/mgmt/user/create/batch", json!({"users": users}))
-        .await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/create/batch",
+        json!({"users": users}),
+    )
+    .await;
     app.ok(
         "PATCH",
         "/v1/mgmt/user/patch/batch",
@@ -133,7 +137,8 @@ async fn a_copy_holds_everything_and_answers_alike() {
         chain.insert(1, crate::postgres::fresh_store().await);
     }
     let want = snapshot(source.store.as_ref()).await;
-    let search = json!({"withTestUser": true, "sort": [{"field": "email", "desc": true}], "limit": 100});
+    let search =
+        json!({"withTestUser": true, "sort": [{"field": "email", "desc": true}], "limit": 100});
     let want_search = source
         .ok("POST", "/v2/mgmt/user/search", search.clone())
         .await;
@@ -143,12 +148,16 @@ async fn a_copy_holds_everything_and_answers_alike() {
             .await
             .unwrap();
         assert!(checks.iter().all(|c| c.source == c.target), "{checks:?}");
-        assert_eq!(checks.iter().find(|c| c.table == "users").unwrap().target, 30);
+        assert_eq!(
+            checks.iter().find(|c| c.table == "users").unwrap().target,
+            30
+        );
         assert_eq!(progress.users.last(), Some(&(30, 30)));
         assert_eq!(snapshot(pair[1].as_ref()).await, want, "{:?}", pair[1]);
         let copy = TestApp::on_store(pair[1].clone(), Default::default()).await;
         assert_eq!(
-            copy.ok("POST", "/v2/mgmt/user/search", search.clone()).await,
+            copy.ok("POST", "/v2/mgmt/user/search", search.clone())
+                .await,
             want_search
         );
         let (status, _) = copy.load("alias3").await;

@@ -33,7 +33,10 @@ use tokio::task::AbortHandle;
 use crate::postgres::{fresh_url, host_port, skip, with_host_port};
 use crate::process::{BIN, Server, banner_value, call, writers_lose_no_update};
 
-fn start(url: &str, env: &'static [(&'static str, &'static str)]) -> tokio::task::JoinHandle<Server> {
+fn start(
+    url: &str,
+    env: &'static [(&'static str, &'static str)],
+) -> tokio::task::JoinHandle<Server> {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || Server::start(&url, env))
 }
@@ -54,7 +57,13 @@ async fn two_nodes_share_one_database_and_lose_no_update() {
         .into_iter()
         .filter(|s| !s.stdout.is_empty())
         .collect();
-    assert_eq!(banners.len(), 1, "one first start: {:?} / {:?}", a.stdout, b.stdout);
+    assert_eq!(
+        banners.len(),
+        1,
+        "one first start: {:?} / {:?}",
+        a.stdout,
+        b.stdout
+    );
     let project = banner_value(&banners[0].stdout, "Project ID:");
     let key = banner_value(&banners[0].stdout, "Management key:");
     let auth = format!("Bearer {project}:{key}");
@@ -153,7 +162,10 @@ async fn readiness_follows_the_database() {
         json!({"loginId": "during@example.com"}),
     )
     .await;
-    assert_eq!(status, 500, "an API call fails plainly, never with 503: {body}");
+    assert_eq!(
+        status, 500,
+        "an API call fails plainly, never with 503: {body}"
+    );
     assert_eq!(body["errorCode"], "E990500");
 
     relay.restore().await;
@@ -308,7 +320,11 @@ async fn counts(store: &dyn Store) -> Vec<TableCount> {
 /// Search the copy through a real `roster serve` with the key that was copied.
 async fn users_through_a_server(url: &str) -> u64 {
     let server = start(url, &[]).await.unwrap();
-    assert!(server.stdout.is_empty(), "a copied store is not new: {}", server.stdout);
+    assert!(
+        server.stdout.is_empty(),
+        "a copied store is not new: {}",
+        server.stdout
+    );
     let auth = format!("Bearer {COPY_PROJECT}:{COPY_KEY}");
     let (status, body) = call(
         &server.url,
@@ -391,9 +407,18 @@ async fn copy_moves_100000_users_to_postgres_and_back() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stderr.contains("100000 of 100000 users copied (100%)"), "{stderr}");
-    assert!(!stderr.contains('\r'), "no progress bar off a terminal: {stderr:?}");
-    assert!(stdout.contains("Every table's row count matches"), "{stdout}");
+    assert!(
+        stderr.contains("100000 of 100000 users copied (100%)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\r'),
+        "no progress bar off a terminal: {stderr:?}"
+    );
+    assert!(
+        stdout.contains("Every table's row count matches"),
+        "{stdout}"
+    );
     let users_row = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("users "))

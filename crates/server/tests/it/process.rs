@@ -121,7 +121,6 @@ pub fn banner_value(banner: &str, label: &str) -> String {
         .unwrap_or_else(|| panic!("no {label} in {banner:?}"))
 }
 
-
 /// Several writers patch the same users at once over HTTP, through the given nodes in
 /// turn, each merging its own custom attribute key; every user must end with every
 /// writer's last value, and `version` must count every change.
