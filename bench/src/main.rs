@@ -1,16 +1,20 @@
-//! `roster-bench`: time the batch patch through HTTP against a real `roster serve`.
+//! `roster-bench`: time the batch patch through HTTP against a real `roster serve`, on
+//! SQLite and, when given a PostgreSQL server, on PostgreSQL in the same run.
 //!
-//! It starts the given `roster` binary on a fresh SQLite file, seeds a catalog and the
-//! users, then times, each several times and reporting the median:
+//! For each backend it starts the given `roster` binary on a fresh store (a SQLite file;
+//! a fresh schema of the PostgreSQL database), seeds a catalog and the users, then
+//! times, each several times and reporting the median:
 //! - one `patch/batch` of 1,000 and of 10,000 users;
 //! - the same 1,000 users patched one request at a time (the side-by-side baseline: what
 //!   a client without a batch endpoint pays);
 //! - restyling 100,000 users as ten batches of 10,000, sent one after another and by
 //!   four clients at once.
 //!
-//! Each patch sets a name, the project roles, a tenant with a role and two custom
-//! attributes, so every write path (the user row, both role tables, the tenant table,
-//! the attribute JSON) is exercised. Results go to standard output as Markdown.
+//! With PostgreSQL it also times `roster copy` of the SQLite store (every user) into an
+//! empty schema. Each patch sets a name, the project roles, a tenant with a role and two
+//! custom attributes, so every write path (the user row, both role tables, the tenant
+//! table, the attribute JSON) is exercised. Results go to standard output as Markdown;
+//! the schemas it made are dropped at the end.
 #![allow(
     clippy::print_stdout,
     clippy::disallowed_methods,
@@ -19,11 +23,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+use sqlx::{Connection, Executor, PgConnection};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -36,6 +41,10 @@ struct Args {
     /// Repetitions of each measurement (the median is reported).
     #[arg(long, default_value_t = 5)]
     repeat: usize,
+    /// A PostgreSQL database to measure too (the bench works in schemas of its own and
+    /// drops them afterwards), e.g. postgres://postgres@127.0.0.1:5432/test.
+    #[arg(long, env = "ROSTER_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
 }
 
 const PROJECT: &str = "P2RosterBenchmark00000000001";
@@ -44,7 +53,6 @@ const KEY: &str = "bench-key";
 struct Server {
     child: Child,
     url: String,
-    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -54,16 +62,14 @@ impl Drop for Server {
     }
 }
 
-fn start(bin: &str) -> anyhow::Result<Server> {
-    let dir = tempfile::tempdir()?;
-    let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
     let mut child = Command::new(bin)
         .args([
             "serve",
             "--listen",
             "127.0.0.1:0",
             "--database-url",
-            &db,
+            db,
             "--max-batch-items",
             "10000",
         ])
@@ -90,11 +96,7 @@ fn start(bin: &str) -> anyhow::Result<Server> {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Ok(Server {
-        child,
-        url,
-        _dir: dir,
-    })
+    Ok(Server { child, url })
 }
 
 struct Client {
@@ -173,10 +175,19 @@ fn fmt(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let server = start(&args.roster)?;
+/// What one backend measured.
+#[derive(Debug, Default)]
+struct Results {
+    seed: Duration,
+    batch_1k: Duration,
+    batch_10k: Duration,
+    single_1k: Duration,
+    restyle_sequential: Option<Duration>,
+    restyle_concurrent: Option<Duration>,
+}
+
+/// Seed a fresh store behind `server` and time everything on it.
+async fn measure(args: &Args, server: &Server) -> anyhow::Result<Results> {
     let client = Client {
         http: reqwest::Client::builder()
             .no_proxy()
@@ -217,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
             &json!({"attributes": [{"name": "theme", "type": "string"}, {"name": "score", "type": "number"}]}),
         )
         .await?;
+    let mut results = Results::default();
     let seeded = Instant::now();
     for chunk in (0..args.users).collect::<Vec<_>>().chunks(10_000) {
         let users: Vec<Value> = chunk
@@ -234,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
             bail!("seeding failed: {}", out["failedUsers"]);
         }
     }
-    let seed_time = seeded.elapsed();
+    results.seed = seeded.elapsed();
 
     let mut round = 0;
     let mut time_batch = async |size: usize, client: &Client| -> anyhow::Result<Duration> {
@@ -248,8 +260,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Ok(median(runs))
     };
-    let batch_1k = time_batch(1_000, &client).await?;
-    let batch_10k = time_batch(10_000, &client).await?;
+    results.batch_1k = time_batch(1_000, &client).await?;
+    results.batch_10k = time_batch(10_000, &client).await?;
 
     let mut single_runs = Vec::new();
     for _ in 0..args.repeat.min(3) {
@@ -266,10 +278,8 @@ async fn main() -> anyhow::Result<()> {
         }
         single_runs.push(t.elapsed());
     }
-    let single_1k = median(single_runs);
+    results.single_1k = median(single_runs);
 
-    let mut sequential = None;
-    let mut concurrent = None;
     if args.users >= 100_000 {
         round += 1;
         let t = Instant::now();
@@ -277,7 +287,7 @@ async fn main() -> anyhow::Result<()> {
             let items: Vec<Value> = chunk.iter().map(|&i| restyle(i, round)).collect();
             client.patch_batch(&items).await?;
         }
-        sequential = Some(t.elapsed());
+        results.restyle_sequential = Some(t.elapsed());
         round += 1;
         let t = Instant::now();
         let mut tasks = Vec::new();
@@ -301,51 +311,168 @@ async fn main() -> anyhow::Result<()> {
         for task in tasks {
             task.await??;
         }
-        concurrent = Some(t.elapsed());
+        results.restyle_concurrent = Some(t.elapsed());
+    }
+    Ok(results)
+}
+
+/// Schemas of one PostgreSQL database, made for this run and dropped at its end.
+struct Schemas {
+    base: String,
+    made: Vec<String>,
+}
+
+impl Schemas {
+    /// A URL for a fresh schema (Roster creates it when it starts).
+    fn fresh(&mut self, tag: &str) -> String {
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let schema = format!("roster_bench_{tag}_{stamp}");
+        self.made.push(schema.clone());
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-csearch_path%3D{schema}", self.base)
     }
 
-    println!(
-        "Roster batch patch over HTTP, SQLite file, {} users in the store (seeded in {}).",
-        args.users,
-        fmt(seed_time)
-    );
-    println!(
-        "Median of {} runs; each patch sets name, roles, a tenant role and two attributes.\n",
-        args.repeat
-    );
-    println!("| measurement | time | users/s |");
-    println!("|---|---|---|");
-    let rate = |n: usize, d: Duration| format!("{:.0}", n as f64 / d.as_secs_f64());
-    println!(
-        "| patch/batch, 1,000 users | {} | {} |",
-        fmt(batch_1k),
-        rate(1_000, batch_1k)
-    );
-    println!(
-        "| patch/batch, 10,000 users | {} | {} |",
-        fmt(batch_10k),
-        rate(10_000, batch_10k)
-    );
-    println!(
-        "| 1,000 single patch requests, one at a time | {} | {} |",
-        fmt(single_1k),
-        rate(1_000, single_1k)
-    );
-    if let (Some(s), Some(c)) = (sequential, concurrent) {
-        println!(
-            "| 100,000 users, 10 batches of 10,000, one client | {} | {} |",
-            fmt(s),
-            rate(100_000, s)
-        );
-        println!(
-            "| 100,000 users, 10 batches of 10,000, four clients | {} | {} |",
-            fmt(c),
-            rate(100_000, c)
-        );
+    async fn drop_all(&self) -> anyhow::Result<()> {
+        let mut conn = PgConnection::connect(&self.base).await?;
+        for s in &self.made {
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS \"{s}\" CASCADE"
+            )))
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn rate(n: usize, d: Duration) -> String {
+    format!("{:.0}", n as f64 / d.as_secs_f64())
+}
+
+fn print_results(args: &Args, sqlite: &Results, postgres: Option<&Results>) {
+    let both: Vec<&Results> = std::iter::once(sqlite).chain(postgres).collect();
+    let mut rows: Vec<(String, usize, Vec<Duration>)> = vec![
+        (
+            "patch/batch, 1,000 users".into(),
+            1_000,
+            both.iter().map(|r| r.batch_1k).collect(),
+        ),
+        (
+            "patch/batch, 10,000 users".into(),
+            10_000,
+            both.iter().map(|r| r.batch_10k).collect(),
+        ),
+        (
+            "1,000 single patch requests, one at a time".into(),
+            1_000,
+            both.iter().map(|r| r.single_1k).collect(),
+        ),
+    ];
+    if let Some(times) = both
+        .iter()
+        .map(|r| r.restyle_sequential)
+        .collect::<Option<Vec<_>>>()
+    {
+        rows.push((
+            "100,000 users, 10 batches of 10,000, one client".into(),
+            100_000,
+            times,
+        ));
+    }
+    if let Some(times) = both
+        .iter()
+        .map(|r| r.restyle_concurrent)
+        .collect::<Option<Vec<_>>>()
+    {
+        rows.push((
+            "100,000 users, 10 batches of 10,000, four clients".into(),
+            100_000,
+            times,
+        ));
     }
     println!(
-        "\nSide by side in this run: one batch of 1,000 is {:.1}x faster than 1,000 single patches.",
-        single_1k.as_secs_f64() / batch_1k.as_secs_f64()
+        "Roster batch patch over HTTP, {} users in each store; median of {} runs; each patch \
+         sets name, roles, a tenant role and two attributes.\n",
+        args.users, args.repeat
     );
-    Ok(())
+    if postgres.is_some() {
+        println!(
+            "| measurement | SQLite file | users/s | PostgreSQL | users/s | PostgreSQL / SQLite |"
+        );
+        println!("|---|---|---|---|---|---|");
+    } else {
+        println!("| measurement | SQLite file | users/s |");
+        println!("|---|---|---|");
+    }
+    for (name, n, times) in &rows {
+        let cells: Vec<String> = times
+            .iter()
+            .map(|t| format!("{} | {}", fmt(*t), rate(*n, *t)))
+            .collect();
+        let ratio = match times.as_slice() {
+            [s, p] => format!(" | {:.2}x the time", p.as_secs_f64() / s.as_secs_f64()),
+            _ => String::new(),
+        };
+        println!("| {name} | {}{ratio} |", cells.join(" | "));
+    }
+    for (label, r) in ["SQLite", "PostgreSQL"].iter().zip(&both) {
+        println!(
+            "\n{label}: seeding {} users through create/batch took {}; one batch of 1,000 is \
+             {:.1}x faster than 1,000 single patches.",
+            args.users,
+            fmt(r.seed),
+            r.single_1k.as_secs_f64() / r.batch_1k.as_secs_f64()
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let sqlite = {
+        let server = start(&args.roster, &sqlite_url)?;
+        measure(&args, &server).await?
+    };
+    let Some(base) = args.postgres.clone() else {
+        print_results(&args, &sqlite, None);
+        return Ok(());
+    };
+    let mut schemas = Schemas {
+        base,
+        made: Vec::new(),
+    };
+    let outcome = async {
+        let pg_url = schemas.fresh("serve");
+        let postgres = {
+            let server = start(&args.roster, &pg_url)?;
+            measure(&args, &server).await?
+        };
+        let copy_target = schemas.fresh("copy");
+        let t = Instant::now();
+        let out = Command::new(&args.roster)
+            .args(["copy", "--from", &sqlite_url, "--to", &copy_target])
+            .env("ROSTER_LOG", "warn")
+            .output()?;
+        let copy_time = t.elapsed();
+        if !out.status.success() {
+            bail!(
+                "roster copy failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        print_results(&args, &sqlite, Some(&postgres));
+        println!(
+            "\n`roster copy` of the SQLite store ({} users, every table checked) into an empty \
+             PostgreSQL schema: {}.",
+            args.users,
+            fmt(copy_time)
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    schemas.drop_all().await?;
+    outcome
 }

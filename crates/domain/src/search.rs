@@ -81,7 +81,8 @@ pub struct UserQuery {
     /// values when a list is given.
     pub custom_attributes: Vec<(String, Value)>,
     pub sso_app_ids: Vec<String>,
-    /// Case-insensitive substring of a login ID, the user ID, a name, email or phone.
+    /// A substring of a login ID, the user ID, a name, email or phone; ASCII letters
+    /// match in either case, other letters only as given.
     pub text: String,
     pub test_users: TestUsers,
     pub verified_email: Option<bool>,

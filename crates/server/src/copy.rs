@@ -36,8 +36,8 @@ struct Bar {
 impl Progress for Bar {
     fn step(&mut self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.println(format!("roster copy: {message}")),
-            None => eprintln!("roster copy: {message}"),
+            Some(bar) if !bar.is_finished() => bar.println(format!("roster copy: {message}")),
+            _ => eprintln!("roster copy: {message}"),
         }
     }
 
@@ -45,7 +45,7 @@ impl Progress for Bar {
         let bar = self.bar.get_or_insert_with(|| {
             let bar = ProgressBar::new(total);
             if let Ok(style) = ProgressStyle::with_template(
-                "users {bar:40} {pos}/{len} ({percent}%) {per_sec} eta {eta}",
+                "users {bar:40} {human_pos}/{human_len} ({percent}%), {elapsed} so far, eta {eta}",
             ) {
                 bar.set_style(style);
             }

@@ -16,14 +16,14 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::catalog::{Catalog, RoleEntry};
+use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, UserId};
-use roster_domain::names::RoleName;
 use roster_domain::patch::UserChange;
 use roster_domain::phone::Phone;
 use roster_domain::user::User;
 use roster_store::UserTx;
+use roster_store::sql::{key_of, role_key};
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::users::{USER_COLUMNS, decode_user, load_catalog};
@@ -301,30 +301,6 @@ async fn pks(
     Ok(rows.into_iter().collect())
 }
 
-fn pk_of(map: &HashMap<String, i64>, id: &str, what: &str) -> Result<i64, Error> {
-    map.get(id).copied().ok_or_else(|| {
-        tracing::error!(id, what, "postgres: a validated reference has no row");
-        Error::internal()
-    })
-}
-
-fn role_pk(
-    entry: Option<&RoleEntry>,
-    name: &RoleName,
-    roles: &HashMap<String, i64>,
-) -> Result<i64, Error> {
-    match entry {
-        Some(e) => pk_of(roles, e.id.as_str(), "role"),
-        None => {
-            tracing::error!(
-                role = name.as_str(),
-                "postgres: a validated role is missing from the catalog"
-            );
-            Err(Error::internal())
-        }
-    }
-}
-
 /// Delete the rows of `table` that belong to the users with these pks.
 async fn clear(conn: &mut PgConnection, table: &'static str, users: &[i64]) -> Result<(), Error> {
     if users.is_empty() {
@@ -361,7 +337,7 @@ pub(crate) async fn write_changes(
             created_ids.push(c.user.id.as_str());
             created.push(&c.user);
         } else {
-            existing_pks.push(pk_of(loaded, c.user.id.as_str(), "user")?);
+            existing_pks.push(key_of(loaded, c.user.id.as_str(), "user")?);
             existing.push(&c.user);
         }
     }
@@ -401,7 +377,7 @@ pub(crate) async fn write_changes(
     }
     let user_pk = |c: &UserChange| {
         let pks = if c.created { &created_pks } else { loaded };
-        pk_of(pks, c.user.id.as_str(), "user")
+        key_of(pks, c.user.id.as_str(), "user")
     };
     let old = |f: fn(&UserChange) -> bool| -> Result<Vec<i64>, Error> {
         changes
@@ -448,7 +424,7 @@ pub(crate) async fn write_changes(
             let pk = user_pk(c)?;
             for (r, i) in c.user.role_names.iter().zip(0i64..) {
                 users.push(pk);
-                role_pks.push(role_pk(catalog.project_role(r.as_str()), r, &roles)?);
+                role_pks.push(role_key(catalog.project_role(r.as_str()), r, &roles)?);
                 positions.push(i);
             }
         }
@@ -482,7 +458,7 @@ pub(crate) async fn write_changes(
         for c in changes.iter().filter(|c| c.tenants_changed) {
             let user = user_pk(c)?;
             for (t, i) in c.user.tenants.iter().zip(0i64..) {
-                let tenant = pk_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
+                let tenant = key_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
                 if c.memberships_changed {
                     t_users.push(user);
                     t_tenants.push(tenant);
@@ -491,7 +467,7 @@ pub(crate) async fn write_changes(
                 for (r, j) in t.role_names.iter().zip(0i64..) {
                     r_users.push(user);
                     r_tenants.push(tenant);
-                    r_roles.push(role_pk(
+                    r_roles.push(role_key(
                         catalog.tenant_role(t.tenant_id.as_str(), r.as_str()),
                         r,
                         &roles,

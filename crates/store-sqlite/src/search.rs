@@ -7,12 +7,12 @@
 use roster_domain::Error;
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
-use roster_domain::search::{SortField, TestUsers, UserQuery};
+use roster_domain::search::{TestUsers, UserQuery};
 use roster_domain::user::User;
 use serde_json::Value;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use roster_store::sql::like_pattern;
+use roster_store::sql::{TEXT_COLUMNS, like_pattern, sort_column};
 
 use crate::users::{USER_COLUMNS, decode_user};
 use crate::{internal, to_json};
@@ -131,18 +131,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
     if !q.text.is_empty() {
         let p = like_pattern(&q.text);
         qb.push(" AND (");
-        for (i, column) in [
-            "u.id",
-            "u.name",
-            "u.given_name",
-            "u.middle_name",
-            "u.family_name",
-            "u.email",
-            "u.phone",
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, column) in TEXT_COLUMNS.into_iter().enumerate() {
             if i > 0 {
                 qb.push(" OR ");
             }
@@ -172,23 +161,6 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
     }
     if let Some(t) = q.to_modified {
         qb.push(" AND u.modified_ms <= ").push_bind(t.0);
-    }
-}
-
-fn sort_column(f: SortField) -> &'static str {
-    match f {
-        SortField::CreatedTime => "u.created_ms",
-        SortField::ModifiedTime => "u.modified_ms",
-        SortField::Name => "u.name",
-        SortField::GivenName => "u.given_name",
-        SortField::FamilyName => "u.family_name",
-        SortField::Email => "u.email",
-        SortField::Phone => "u.phone",
-        SortField::Status => "u.status",
-        SortField::UserId => "u.id",
-        SortField::LoginId => {
-            "(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk AND l.position = 0)"
-        }
     }
 }
 

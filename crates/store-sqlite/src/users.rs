@@ -24,6 +24,7 @@ use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
+use roster_store::sql::{key_of, role_key};
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde_json::{Map, Value};
 use sqlx::query_builder::Separated;
@@ -383,30 +384,6 @@ async fn pks(
         .collect()
 }
 
-fn pk_of(map: &HashMap<String, i64>, id: &str, what: &str) -> Result<i64, Error> {
-    map.get(id).copied().ok_or_else(|| {
-        tracing::error!(id, what, "sqlite: a validated reference has no row");
-        Error::internal()
-    })
-}
-
-fn role_pk(
-    entry: Option<&roster_domain::catalog::RoleEntry>,
-    name: &RoleName,
-    roles: &HashMap<String, i64>,
-) -> Result<i64, Error> {
-    match entry {
-        Some(e) => pk_of(roles, e.id.as_str(), "role"),
-        None => {
-            tracing::error!(
-                role = name.as_str(),
-                "sqlite: a validated role is missing from the catalog"
-            );
-            Err(Error::internal())
-        }
-    }
-}
-
 /// Bind the 16 data columns a user row has between its keys and its times, in the
 /// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`).
 fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
@@ -446,7 +423,7 @@ pub(crate) async fn write_changes(
     let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
     let existing: Vec<(i64, &User)> = existing
         .into_iter()
-        .map(|c| Ok((pk_of(loaded, c.user.id.as_str(), "user")?, &c.user)))
+        .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &c.user)))
         .collect::<Result<_, Error>>()?;
     insert_chunked(
         conn,
@@ -488,7 +465,7 @@ pub(crate) async fn write_changes(
     let user_pk = |c: &UserChange| {
         let id = c.user.id.as_str();
         let pks = if c.created { &created_pks } else { loaded };
-        pk_of(pks, id, "user")
+        key_of(pks, id, "user")
     };
     let old = |f: fn(&UserChange) -> bool| -> Result<Vec<i64>, Error> {
         changes
@@ -540,7 +517,11 @@ pub(crate) async fn write_changes(
         for c in changes.iter().filter(|c| c.roles_changed) {
             let pk = user_pk(c)?;
             for (r, i) in c.user.role_names.iter().zip(0..) {
-                rows.push((pk, role_pk(catalog.project_role(r.as_str()), r, &roles)?, i));
+                rows.push((
+                    pk,
+                    role_key(catalog.project_role(r.as_str()), r, &roles)?,
+                    i,
+                ));
             }
         }
         insert_chunked(
@@ -574,12 +555,12 @@ pub(crate) async fn write_changes(
         for c in changes.iter().filter(|c| c.tenants_changed) {
             let user = user_pk(c)?;
             for (t, i) in c.user.tenants.iter().zip(0..) {
-                let tenant = pk_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
+                let tenant = key_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
                 if c.memberships_changed {
                     tenants.push((user, tenant, i));
                 }
                 for (r, j) in t.role_names.iter().zip(0..) {
-                    let role = role_pk(
+                    let role = role_key(
                         catalog.tenant_role(t.tenant_id.as_str(), r.as_str()),
                         r,
                         &roles,

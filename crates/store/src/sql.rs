@@ -1,4 +1,70 @@
-//! Small pieces of SQL text that every SQL backend builds the same way.
+//! What every SQL backend builds the same way: pieces of SQL text for user search, and
+//! the lookup of the integer keys a batch writes with.
+
+use std::collections::HashMap;
+
+use roster_domain::Error;
+use roster_domain::catalog::RoleEntry;
+use roster_domain::names::RoleName;
+use roster_domain::search::SortField;
+
+/// The columns of `users` (aliased `u`) that search `text` looks in, besides the
+/// user's login IDs.
+pub const TEXT_COLUMNS: [&str; 7] = [
+    "u.id",
+    "u.name",
+    "u.given_name",
+    "u.middle_name",
+    "u.family_name",
+    "u.email",
+    "u.phone",
+];
+
+/// The column or expression a sort field orders users (aliased `u`) by.
+pub fn sort_column(f: SortField) -> &'static str {
+    match f {
+        SortField::CreatedTime => "u.created_ms",
+        SortField::ModifiedTime => "u.modified_ms",
+        SortField::Name => "u.name",
+        SortField::GivenName => "u.given_name",
+        SortField::FamilyName => "u.family_name",
+        SortField::Email => "u.email",
+        SortField::Phone => "u.phone",
+        SortField::Status => "u.status",
+        SortField::UserId => "u.id",
+        SortField::LoginId => {
+            "(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk AND l.position = 0)"
+        }
+    }
+}
+
+/// The integer key of a row a batch validated, by its external ID. A missing one means
+/// the store changed under a transaction that should have prevented it: a bug, logged
+/// and reported as an internal error.
+pub fn key_of(keys: &HashMap<String, i64>, id: &str, what: &str) -> Result<i64, Error> {
+    keys.get(id).copied().ok_or_else(|| {
+        tracing::error!(id, what, "a validated reference has no row");
+        Error::internal()
+    })
+}
+
+/// The integer key of the role the catalog resolved `name` to.
+pub fn role_key(
+    entry: Option<&RoleEntry>,
+    name: &RoleName,
+    roles: &HashMap<String, i64>,
+) -> Result<i64, Error> {
+    match entry {
+        Some(e) => key_of(roles, e.id.as_str(), "role"),
+        None => {
+            tracing::error!(
+                role = name.as_str(),
+                "a validated role is missing from the catalog"
+            );
+            Err(Error::internal())
+        }
+    }
+}
 
 /// A `LIKE` pattern that matches `text` anywhere, with `%`, `_` and `\` escaped for
 /// `ESCAPE '\'`.
