@@ -33,12 +33,23 @@ use crate::{db_error, internal, to_json, unique_violation};
 /// runs again from the start.
 const LOCK_ROUNDS: usize = 8;
 
-/// The users the selectors `$2` name in project `$1`: owners of those login IDs, and
-/// users with those IDs.
-const TARGETS: &str = "( \
-    SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = $1 AND l.login_id = ANY($2) \
-    UNION \
-    SELECT x.pk FROM users x WHERE x.project_id = $1 AND x.id = ANY($2))";
+/// The pks of the users the selectors `$2` name in project `$1`: owners of those login
+/// IDs, and users with those IDs. Each selector drives its own index probes (`OFFSET 0`
+/// keeps PostgreSQL from turning them into a join over the whole table), so the cost
+/// follows the batch, not the project's size, whatever the planner's statistics say
+/// (there are none yet right after a bulk load).
+const TARGETS: &str = "WITH targets(pk) AS ( \
+      SELECT DISTINCT t.pk FROM (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS sel \
+      CROSS JOIN LATERAL ( \
+        SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = $1 AND l.login_id = sel.s \
+        UNION ALL \
+        SELECT x.pk FROM users x WHERE x.project_id = $1 AND x.id = sel.s \
+        OFFSET 0) AS t(pk)) ";
+
+/// Lock the users with the pks `$1` (sorted, so that batches lock in one order and
+/// queue instead of deadlocking); returns the pks of those that still exist.
+const LOCK: &str = "SELECT u.pk FROM unnest($1::bigint[]) AS k(pk) \
+    CROSS JOIN LATERAL (SELECT pk FROM users WHERE pk = k.pk FOR UPDATE) AS u";
 
 pub(crate) struct PgUserTx {
     tx: Transaction<'static, Postgres>,
@@ -65,29 +76,36 @@ impl std::fmt::Debug for PgUserTx {
     }
 }
 
+/// Lock the users with these pks; returns those that exist.
+async fn lock(conn: &mut PgConnection, mut pks: Vec<i64>) -> Result<Vec<i64>, Error> {
+    pks.sort_unstable();
+    sqlx::query_scalar(LOCK)
+        .bind(&pks)
+        .fetch_all(conn)
+        .await
+        .map_err(db_error("lock the users of a batch"))
+}
+
 /// Lock and load the users `selectors` name; returns them with their pks.
 async fn lock_and_load(
     conn: &mut PgConnection,
     project: &ProjectId,
     selectors: &[&str],
 ) -> Result<Vec<(i64, User)>, Error> {
-    let lock = format!(
-        "SELECT u.pk FROM users u WHERE u.pk IN {TARGETS} AND u.pk <> ALL($3) \
-         ORDER BY u.pk FOR UPDATE OF u"
+    let resolve = format!("{TARGETS} SELECT pk FROM targets");
+    let load = format!(
+        "{TARGETS} SELECT {USER_COLUMNS} FROM targets \
+         CROSS JOIN LATERAL (SELECT * FROM users WHERE pk = targets.pk OFFSET 0) AS u"
     );
-    let load = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.pk IN {TARGETS}");
-    let mut locked: Vec<i64> = Vec::new();
-    let mut held: HashSet<i64> = HashSet::new();
+    let targets: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(resolve))
+        .bind(project.as_str())
+        .bind(selectors)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error("find the users of a batch"))?;
+    let mut held: HashSet<i64> = lock(conn, targets).await?.into_iter().collect();
     for _ in 0..LOCK_ROUNDS {
-        let pks: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock.clone()))
-            .bind(project.as_str())
-            .bind(selectors)
-            .bind(&locked)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error("lock the users of a batch"))?;
-        held.extend(pks.iter().copied());
-        locked.extend(pks);
+        // Read with a snapshot taken after the locks were granted.
         let rows = sqlx::query(sqlx::AssertSqlSafe(load.clone()))
             .bind(project.as_str())
             .bind(selectors)
@@ -95,15 +113,19 @@ async fn lock_and_load(
             .await
             .map_err(db_error("load the users of a batch"))?;
         let mut users = Vec::with_capacity(rows.len());
-        let mut complete = true;
+        let mut missing = Vec::new();
         for row in &rows {
             let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
-            complete &= held.contains(&pk);
+            if !held.contains(&pk) {
+                missing.push(pk);
+            }
             users.push((pk, decode_user(row)?));
         }
-        if complete {
+        if missing.is_empty() {
             return Ok(users);
         }
+        // A selector moved to a user this batch has not locked: lock it, read again.
+        held.extend(lock(conn, missing).await?);
     }
     tracing::debug!("postgres: the users of a batch kept moving while it locked them");
     Err(Error::write_conflict())
@@ -132,9 +154,11 @@ impl UserTx for PgUserTx {
         let mut owners = Vec::new();
         if !login_ids.is_empty() {
             let rows = sqlx::query(
-                "SELECT l.login_id, u.id AS user_id FROM user_login_ids l \
-                 JOIN users u ON u.pk = l.user_pk \
-                 WHERE l.project_id = $1 AND l.login_id = ANY($2)",
+                "SELECT l.login_id, u.id AS user_id \
+                 FROM (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS wanted \
+                 CROSS JOIN LATERAL (SELECT login_id, user_pk FROM user_login_ids \
+                   WHERE project_id = $1 AND login_id = wanted.s OFFSET 0) AS l \
+                 CROSS JOIN LATERAL (SELECT id FROM users WHERE pk = l.user_pk OFFSET 0) AS u",
             )
             .bind(self.project.as_str())
             .bind(login_ids)

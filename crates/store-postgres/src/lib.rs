@@ -34,11 +34,12 @@ use roster_domain::ids::ProjectId;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-// Defined before the modules, which use it.
 /// Run `$body` in a write transaction of `$store` with the connection bound to `$conn`,
 /// and commit; when it deadlocks or fails to serialize with another writer, run it
 /// again, a bounded number of times. `$body` is an expression of type
-/// `Result<T, Error>`; `?` and `return` inside it end the attempt.
+/// `Result<T, Error>`; `?` and `return` inside it end the attempt. (A macro, not a
+/// function taking a closure, so that the futures stay `Send` for `async_trait`; it is
+/// defined before the `mod` lines because the modules use it.)
 macro_rules! in_write_tx {
     ($store:expr, $what:literal, |$conn:ident| $body:expr) => {{
         let mut attempt = 1u32;
@@ -122,7 +123,13 @@ impl PostgresStore {
     /// Connect to the database at `url` (`postgres://` or `postgresql://`) with a pool of
     /// at most `pool_size` connections, and migrate it.
     pub async fn open(url: &str, pool_size: u32) -> Result<Self, OpenError> {
-        let mut options = PgConnectOptions::from_str(url).map_err(OpenError::Url)?;
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(OpenError::Url)?
+            // Roster's statements are short; compiling them to machine code (PostgreSQL's
+            // JIT, on by default) costs far more than it saves: about a second for a
+            // 1,000-user batch whenever the planner overestimates its cost, as it does on
+            // freshly loaded tables.
+            .options([("jit", "off")]);
         if options.get_application_name().is_none() {
             options = options.application_name("roster");
         }

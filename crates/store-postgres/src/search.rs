@@ -34,30 +34,30 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
     if !q.login_ids.is_empty() {
         qb.push(" AND u.pk IN (SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = ")
             .push_bind(project_id())
-            .push(" AND l.login_id = ANY(")
+            .push(" AND l.login_id IN (SELECT unnest(")
             .push_bind(q.login_ids.clone())
-            .push("))");
+            .push("::text[])))");
     }
     if !q.user_ids.is_empty() {
-        qb.push(" AND u.id = ANY(")
+        qb.push(" AND u.id IN (SELECT unnest(")
             .push_bind(q.user_ids.clone())
-            .push(")");
+            .push("::text[]))");
     }
     if !q.emails.is_empty() {
-        qb.push(" AND u.email = ANY(")
+        qb.push(" AND u.email IN (SELECT unnest(")
             .push_bind(q.emails.clone())
-            .push(")");
+            .push("::text[]))");
     }
     if !q.phones.is_empty() {
-        qb.push(" AND u.phone = ANY(")
+        qb.push(" AND u.phone IN (SELECT unnest(")
             .push_bind(q.phones.clone())
-            .push(")");
+            .push("::text[]))");
     }
     if !q.statuses.is_empty() {
         let statuses: Vec<String> = q.statuses.iter().map(|s| s.as_str().to_string()).collect();
-        qb.push(" AND u.status = ANY(")
+        qb.push(" AND u.status IN (SELECT unnest(")
             .push_bind(statuses)
-            .push(")");
+            .push("::text[]))");
     }
     if !q.tenant_ids.is_empty() {
         qb.push(
@@ -65,9 +65,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
              ON t.pk = ut.tenant_pk WHERE t.project_id = ",
         )
         .push_bind(project_id())
-        .push(" AND t.id = ANY(")
+        .push(" AND t.id IN (SELECT unnest(")
         .push_bind(q.tenant_ids.clone())
-        .push("))");
+        .push("::text[])))");
     }
     if !q.role_names.is_empty() {
         qb.push(
@@ -75,16 +75,16 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
              WHERE r.project_id = ",
         )
         .push_bind(project_id())
-        .push(" AND r.name = ANY(")
+        .push(" AND r.name IN (SELECT unnest(")
         .push_bind(q.role_names.clone())
         .push(
-            ") UNION SELECT utr.user_pk FROM user_tenant_roles utr JOIN roles r \
+            "::text[])) UNION SELECT utr.user_pk FROM user_tenant_roles utr JOIN roles r \
              ON r.pk = utr.role_pk WHERE r.project_id = ",
         )
         .push_bind(project_id())
-        .push(" AND r.name = ANY(")
+        .push(" AND r.name IN (SELECT unnest(")
         .push_bind(q.role_names.clone())
-        .push("))");
+        .push("::text[])))");
     }
     for f in &q.tenant_roles {
         qb.push(
@@ -95,9 +95,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
         .push_bind(project_id())
         .push(" AND id = ")
         .push_bind(f.tenant_id.clone())
-        .push(") AND r.name = ANY(")
+        .push(") AND r.name IN (SELECT unnest(")
         .push_bind(f.role_names.clone())
-        .push("))");
+        .push("::text[])))");
         if f.all {
             let wanted = f
                 .role_names

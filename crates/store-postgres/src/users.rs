@@ -153,8 +153,8 @@ impl UserStore for PostgresStore {
 
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.project_id = $1 AND u.id = ANY($2) \
-             ORDER BY u.created_ms, u.pk"
+            "SELECT {USER_COLUMNS} FROM (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS wanted \
+             JOIN users u ON u.project_id = $1 AND u.id = wanted.s ORDER BY u.created_ms, u.pk"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())
@@ -198,8 +198,12 @@ impl UserStore for PostgresStore {
     }
 
     async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64, Error> {
-        in_write_tx!(self, "delete users", |conn| async {
-            let done = sqlx::query("DELETE FROM users WHERE project_id = $1 AND id = ANY($2)")
+        in_write_tx!(self, "delete users", |conn| {
+            async {
+            let done = sqlx::query(
+                "DELETE FROM users u USING (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS wanted \
+                 WHERE u.project_id = $1 AND u.id = wanted.s",
+            )
                 .bind(project.as_str())
                 .bind(ids)
                 .execute(conn)
@@ -207,7 +211,8 @@ impl UserStore for PostgresStore {
                 .map_err(crate::db_error("delete users"))?;
             Ok(done.rows_affected())
         }
-        .await)
+        .await
+        })
     }
 
     async fn delete_test_users(&self, project: &ProjectId) -> Result<u64, Error> {
