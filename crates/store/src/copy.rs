@@ -61,7 +61,8 @@ impl fmt::Display for CopyError {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
-                    write!(f, "{}: {} rows", t.table, t.rows)?;
+                    let plural = if t.rows == 1 { "" } else { "s" };
+                    write!(f, "{}: {} row{plural}", t.table, t.rows)?;
                 }
                 write!(
                     f,

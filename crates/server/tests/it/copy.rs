@@ -179,7 +179,7 @@ async fn a_target_that_is_not_empty_is_refused() {
     .await
     .unwrap_err();
     assert!(matches!(err, CopyError::TargetNotEmpty(_)), "{err}");
-    assert!(err.to_string().contains("projects: 1 rows"), "{err}");
+    assert!(err.to_string().contains("projects: 1 row,"), "{err}");
     assert_eq!(snapshot(target.store.as_ref()).await, before);
     assert!(
         target
