@@ -352,8 +352,8 @@ async fn users_through_a_server(url: &str) -> u64 {
 
 /// `roster copy` moves a store of 100,000 users from SQLite to PostgreSQL and back: an
 /// interrupted run leaves the target empty and a second run completes it; progress is
-/// reported in plain lines off a terminal; every table's counts match; the management
-/// key works on each copy; a target that is not empty is refused.
+/// reported in plain lines off a terminal and as a bar on one; every table's counts
+/// match; the management key works on each copy; a target that is not empty is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_moves_100000_users_to_postgres_and_back() {
     if skip("copy_moves_100000_users_to_postgres_and_back") {
@@ -441,13 +441,27 @@ async fn copy_moves_100000_users_to_postgres_and_back() {
     );
     assert_eq!(counts(&pg).await, counts(&sqlite).await);
 
-    // And back to a new SQLite file.
+    // And back to a new SQLite file, on a terminal this time (through `script`, which
+    // gives the command a pseudo-terminal): a progress bar is drawn.
     let back = format!("sqlite://{}", dir.path().join("back.db").display());
-    let out = roster_copy(&target, &back);
+    let on_a_terminal = Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{BIN}' copy --from '{target}' --to '{back}'"),
+            "/dev/null",
+        ])
+        .env("ROSTER_LOG", "warn")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&on_a_terminal.stdout);
+    assert!(on_a_terminal.status.success(), "{screen}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        screen.contains('\r') && screen.contains("100,000/100,000 (100%)"),
+        "a progress bar was drawn: {screen:?}"
+    );
+    assert!(
+        screen.contains("Every table's row count matches"),
+        "{screen}"
     );
     let returned = SqliteStore::open(&back).await.unwrap();
     assert_eq!(counts(&returned).await, counts(&sqlite).await);
