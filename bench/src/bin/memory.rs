@@ -95,7 +95,12 @@ impl Server {
         Ok(kib / 1024.0)
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> anyhow::Result<Value> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Value> {
         let resp = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(1800))
@@ -109,7 +114,10 @@ impl Server {
         let bytes = resp.bytes().await?;
         let value: Value = serde_json::from_slice(&bytes)?;
         if !status.is_success() {
-            bail!("{path}: {status} {}", &value.to_string()[..value.to_string().len().min(500)]);
+            bail!(
+                "{path}: {status} {}",
+                &value.to_string()[..value.to_string().len().min(500)]
+            );
         }
         Ok(value)
     }
@@ -128,8 +136,12 @@ fn text(prefix: &str, len: usize) -> String {
 /// each, names of 64 characters; two text attributes and a number.
 async fn large_catalog(s: &Server) -> anyhow::Result<()> {
     for r in 0..30 {
-        s.send(reqwest::Method::POST, "/v1/mgmt/role/create", &json!({"name": text(&format!("role{r:02}-"), 64)}))
-            .await?;
+        s.send(
+            reqwest::Method::POST,
+            "/v1/mgmt/role/create",
+            &json!({"name": text(&format!("role{r:02}-"), 64)}),
+        )
+        .await?;
     }
     for t in 0..10 {
         s.send(
@@ -192,13 +204,26 @@ fn restyle(i: usize, round: usize) -> Value {
 
 async fn ordinary_catalog(s: &Server) -> anyhow::Result<()> {
     for r in ["member", "reader", "viewer"] {
-        s.send(reqwest::Method::POST, "/v1/mgmt/role/create", &json!({"name": r})).await?;
+        s.send(
+            reqwest::Method::POST,
+            "/v1/mgmt/role/create",
+            &json!({"name": r}),
+        )
+        .await?;
     }
     for t in 0..10 {
-        s.send(reqwest::Method::POST, "/v1/mgmt/tenant/create", &json!({"id": format!("t{t}"), "name": format!("Tenant {t}")}))
-            .await?;
-        s.send(reqwest::Method::POST, "/v1/mgmt/role/create", &json!({"name": "editor", "tenantId": format!("t{t}")}))
-            .await?;
+        s.send(
+            reqwest::Method::POST,
+            "/v1/mgmt/tenant/create",
+            &json!({"id": format!("t{t}"), "name": format!("Tenant {t}")}),
+        )
+        .await?;
+        s.send(
+            reqwest::Method::POST,
+            "/v1/mgmt/role/create",
+            &json!({"name": "editor", "tenantId": format!("t{t}")}),
+        )
+        .await?;
     }
     s.send(
         reqwest::Method::POST,
@@ -211,14 +236,28 @@ async fn ordinary_catalog(s: &Server) -> anyhow::Result<()> {
 
 /// Run one batch on a fresh server process over `db`; its peak memory, time and
 /// answer size.
-async fn measure(bin: &str, db: &str, items: Vec<Value>) -> anyhow::Result<(f64, f64, Duration, usize)> {
+async fn measure(
+    bin: &str,
+    db: &str,
+    items: Vec<Value>,
+) -> anyhow::Result<(f64, f64, Duration, usize)> {
     let server = Server::start(bin, db)?;
     // Warm up: the first request after start loads the key and the catalog.
-    server.send(reqwest::Method::POST, "/v2/mgmt/user/search", &json!({"limit": 1})).await?;
+    server
+        .send(
+            reqwest::Method::POST,
+            "/v2/mgmt/user/search",
+            &json!({"limit": 1}),
+        )
+        .await?;
     let idle = server.peak_mib()?;
     let t = Instant::now();
     let out = server
-        .send(reqwest::Method::PATCH, "/v1/mgmt/user/patch/batch", &json!({"users": items}))
+        .send(
+            reqwest::Method::PATCH,
+            "/v1/mgmt/user/patch/batch",
+            &json!({"users": items}),
+        )
         .await?;
     let took = t.elapsed();
     let patched = out["patchedUsers"].as_array().map_or(0, Vec::len);
@@ -242,10 +281,20 @@ async fn main() -> anyhow::Result<()> {
         large_catalog(&s).await?;
         for chunk in (0..args.users).collect::<Vec<_>>().chunks(500) {
             let users: Vec<Value> = chunk.iter().map(|&i| large_user(i)).collect();
-            s.send(reqwest::Method::POST, "/v1/mgmt/user/create/batch", &json!({"users": users}))
-                .await?;
+            s.send(
+                reqwest::Method::POST,
+                "/v1/mgmt/user/create/batch",
+                &json!({"users": users}),
+            )
+            .await?;
         }
-        let one = s.send(reqwest::Method::GET, "/v1/mgmt/user?loginId=big0", &json!({})).await?;
+        let one = s
+            .send(
+                reqwest::Method::GET,
+                "/v1/mgmt/user?loginId=big0",
+                &json!({}),
+            )
+            .await?;
         println!(
             "A large user, as the API shows it: {} bytes of JSON.\n",
             one["user"].to_string().len()
@@ -260,8 +309,12 @@ async fn main() -> anyhow::Result<()> {
                 .iter()
                 .map(|&i| json!({"loginId": format!("user{i:06}@example.com"), "email": format!("user{i:06}@example.com")}))
                 .collect();
-            s.send(reqwest::Method::POST, "/v1/mgmt/user/create/batch", &json!({"users": users}))
-                .await?;
+            s.send(
+                reqwest::Method::POST,
+                "/v1/mgmt/user/create/batch",
+                &json!({"users": users}),
+            )
+            .await?;
         }
     }
 
@@ -270,7 +323,9 @@ async fn main() -> anyhow::Result<()> {
         (
             format!("(a) {n} items, {n} large users, one field changed each"),
             large_db.clone(),
-            (0..n).map(|i| json!({"loginId": format!("big{i}"), "givenName": format!("G{i}")})).collect::<Vec<_>>(),
+            (0..n)
+                .map(|i| json!({"loginId": format!("big{i}"), "givenName": format!("G{i}")}))
+                .collect::<Vec<_>>(),
         ),
         (
             format!("(a) {n} items naming one large user, nothing changed"),

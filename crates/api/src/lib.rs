@@ -35,6 +35,23 @@ pub struct Limits {
     pub max_batch_items: usize,
 }
 
+impl Limits {
+    /// A list of a request holds at most `max_batch_items` items (413 `E990414`
+    /// beyond): every batch endpoint has the same item limit as `patch/batch`.
+    pub fn check_items(&self, field: &str, len: usize) -> Result<(), roster_domain::Error> {
+        if len > self.max_batch_items {
+            return Err(roster_domain::Error::new(
+                roster_domain::ErrorCode::TooManyItems,
+                format!(
+                    "{field}: {len} items is more than the {} this server accepts in one batch (see --max-batch-items)",
+                    self.max_batch_items
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

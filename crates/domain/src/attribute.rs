@@ -18,6 +18,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::caps;
+use crate::error::FieldError;
 use crate::names::AttributeName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,20 +128,40 @@ pub struct AttributeDef {
 impl AttributeDef {
     /// Whether `value` fits this definition; the error says what was expected.
     pub fn check_value(&self, value: &Value) -> Result<(), String> {
-        let option_ok =
-            |s: &str| self.options.is_empty() || self.options.iter().any(|o| o.value == s);
+        self.check_value_with(value, |s| self.options.iter().any(|o| o.value == s))
+    }
+
+    /// [`check_value`](Self::check_value), with `is_option` telling whether a text is one
+    /// of the options (the catalog answers from a set, so a long multiselect costs one
+    /// lookup per value, not a scan of the options).
+    pub fn check_value_with(
+        &self,
+        value: &Value,
+        is_option: impl Fn(&str) -> bool,
+    ) -> Result<(), String> {
+        let option_ok = |s: &str| self.options.is_empty() || is_option(s);
         let options_list = || {
-            self.options
+            let shown: Vec<String> = self
+                .options
                 .iter()
+                .take(10)
                 .map(|o| format!("{:?}", o.value))
-                .collect::<Vec<_>>()
-                .join(", ")
+                .collect();
+            let more = self.options.len().saturating_sub(shown.len());
+            if more > 0 {
+                format!("{} and {more} more", shown.join(", "))
+            } else {
+                shown.join(", ")
+            }
         };
+        let text_cap =
+            |s: &str| caps::chars("", s, caps::ATTRIBUTE_TEXT_CHARS).map_err(|e| e.reason);
         match (self.kind, value) {
-            (AttributeType::String, Value::String(_)) => Ok(()),
+            (AttributeType::String, Value::String(s)) => text_cap(s),
             (AttributeType::Number, Value::Number(_)) => Ok(()),
             (AttributeType::Boolean, Value::Bool(_)) => Ok(()),
             (AttributeType::SingleSelect, Value::String(s)) => {
+                text_cap(s)?;
                 if option_ok(s) {
                     Ok(())
                 } else {
@@ -150,18 +172,22 @@ impl AttributeDef {
                 }
             }
             (AttributeType::MultiSelect, Value::Array(items)) => {
+                caps::items("", items.len(), caps::MULTISELECT_VALUES).map_err(|e| e.reason)?;
                 for item in items {
                     match item {
-                        Value::String(s) if option_ok(s) => {}
                         Value::String(s) => {
-                            return Err(format!(
-                                "{s:?} is not one of the options ({})",
-                                options_list()
-                            ));
+                            text_cap(s)?;
+                            if !option_ok(s) {
+                                return Err(format!(
+                                    "{s:?} is not one of the options ({})",
+                                    options_list()
+                                ));
+                            }
                         }
                         other => {
                             return Err(format!(
-                                "expected a list of strings (multiselect), found {other}"
+                                "expected a list of strings (multiselect), found {}",
+                                describe(other)
                             ));
                         }
                     }
@@ -169,7 +195,9 @@ impl AttributeDef {
                 Ok(())
             }
             (AttributeType::Date, Value::Number(n)) if n.is_i64() => Ok(()),
-            (AttributeType::Date, Value::String(s)) if is_iso_date(s) => Ok(()),
+            (AttributeType::Date, Value::String(s)) if s.len() <= DATE_CHARS && is_iso_date(s) => {
+                Ok(())
+            }
             (AttributeType::MonthDay, Value::String(s)) if is_month_day(s) => Ok(()),
             (kind, other) => Err(format!(
                 "expected {}, found {}",
@@ -178,7 +206,56 @@ impl AttributeDef {
             )),
         }
     }
+
+    /// The definition's own caps: display name, options, permission lists, and a
+    /// default value that fits. `field` is the definition's path (`attributes[0]`).
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        caps::chars(
+            &format!("{field}.displayName"),
+            &self.display_name,
+            caps::DESCRIPTION_CHARS,
+        )?;
+        caps::items(
+            &format!("{field}.options"),
+            self.options.len(),
+            caps::SELECT_OPTIONS,
+        )?;
+        for (j, o) in self.options.iter().enumerate() {
+            caps::chars(
+                &format!("{field}.options[{j}].value"),
+                &o.value,
+                caps::ITEM_CHARS,
+            )?;
+            caps::chars(
+                &format!("{field}.options[{j}].label"),
+                &o.label,
+                caps::ITEM_CHARS,
+            )?;
+        }
+        for (name, list) in [
+            ("viewPermissions", &self.view_permissions),
+            ("editPermissions", &self.edit_permissions),
+        ] {
+            caps::text_list(
+                &format!("{field}.{name}"),
+                list,
+                caps::ROLE_PERMISSIONS,
+                caps::ITEM_CHARS,
+            )?;
+        }
+        if !self.default_value.is_null() {
+            let options: std::collections::HashSet<&str> =
+                self.options.iter().map(|o| o.value.as_str()).collect();
+            self.check_value_with(&self.default_value, |s| options.contains(s))
+                .map_err(|reason| FieldError::new(format!("{field}.defaultValue"), reason))?;
+        }
+        Ok(())
+    }
 }
+
+/// The longest date string a date attribute takes (`2026-11-26T10:00:00.000000+14:00`
+/// and a little room).
+const DATE_CHARS: usize = 64;
 
 fn expected(kind: AttributeType) -> &'static str {
     match kind {

@@ -5,7 +5,9 @@
 //! role, tenant or attribute exists; showing a user asks it for `permissions` and
 //! `tenantName`. Stores use the role IDs it carries to write memberships.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
 
 use crate::attribute::AttributeDef;
 use crate::ids::{RoleId, TenantId};
@@ -30,6 +32,8 @@ pub struct Catalog {
     project_roles: HashMap<String, RoleEntry>,
     tenants: HashMap<String, TenantEntry>,
     attributes: HashMap<String, AttributeDef>,
+    /// The option values of each select attribute, for one lookup per value checked.
+    options: HashMap<String, HashSet<String>>,
 }
 
 impl Catalog {
@@ -60,6 +64,15 @@ impl Catalog {
                 .collect(),
             ..Default::default()
         };
+        catalog.options = catalog
+            .attributes
+            .iter()
+            .filter(|(_, d)| !d.options.is_empty())
+            .map(|(name, d)| {
+                let values = d.options.iter().map(|o| o.value.clone()).collect();
+                (name.clone(), values)
+            })
+            .collect();
         for role in roles {
             let entry = RoleEntry {
                 id: role.id,
@@ -98,6 +111,15 @@ impl Catalog {
 
     pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
         self.attributes.get(name)
+    }
+
+    /// Whether `value` fits `def`, an attribute of this catalog, looking options up in a
+    /// set.
+    pub fn check_attribute_value(&self, def: &AttributeDef, value: &Value) -> Result<(), String> {
+        match self.options.get(def.name.as_str()) {
+            Some(options) => def.check_value_with(value, |s| options.contains(s)),
+            None => def.check_value(value),
+        }
     }
 
     /// The permissions a user holds through its project-level roles, sorted, no repeats.

@@ -9,6 +9,7 @@
 //!
 //! Layout:
 //! - [`error`]: the error-code registry (code, HTTP status, description) and [`Error`].
+//! - [`caps`]: the caps on everything a client stores or asks for, in one table.
 //! - [`setting`]: [`Setting`], the three-state field (not set / reset / set).
 //! - [`ids`], [`login_id`], [`email`], [`phone`], [`names`]: parse-don't-validate newtypes.
 //! - [`status`], [`time`], [`keys`]: user status, injected clock, management-key secrets.
@@ -18,6 +19,7 @@
 //! - [`tenant`], [`role`], [`permission`], [`search`]: the other resources and queries.
 
 pub mod attribute;
+pub mod caps;
 pub mod catalog;
 pub mod create;
 pub mod email;

@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::caps;
 use crate::catalog::Catalog;
 use crate::email::Email;
 use crate::error::{Error, FieldError};
@@ -107,6 +108,15 @@ fn text(s: Setting<String>) -> Setting<String> {
     }
 }
 
+/// A text field with a cap on its length.
+fn capped_text(field: &str, s: Setting<String>, max: usize) -> Result<Setting<String>, FieldError> {
+    let s = text(s);
+    if let Setting::Set(v) = &s {
+        caps::chars(field, v, max)?;
+    }
+    Ok(s)
+}
+
 fn parse_text<T>(
     field: &str,
     s: Setting<String>,
@@ -115,12 +125,15 @@ fn parse_text<T>(
     text(s).try_map(|v| parse(&v).map_err(|reason| FieldError::new(field, reason)))
 }
 
-/// Parse each element, dropping repeats (the first occurrence keeps its place).
+/// Parse each element, dropping repeats (the first occurrence keeps its place). The list
+/// may hold at most `max` items, repeats included.
 fn parse_list<T: Eq + std::hash::Hash + Clone>(
     field: &str,
     items: Vec<String>,
+    max: usize,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, FieldError> {
+    caps::items(field, items.len(), max)?;
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -132,7 +145,9 @@ fn parse_list<T: Eq + std::hash::Hash + Clone>(
     Ok(out)
 }
 
-fn plain(s: &str) -> Result<String, String> {
+/// A short text item of a list (an SSO application ID).
+fn item(s: &str) -> Result<String, String> {
+    caps::chars("", s, caps::ITEM_CHARS).map_err(|e| e.reason)?;
     Ok(s.to_string())
 }
 
@@ -144,6 +159,7 @@ impl UserPatch {
         let user_tenants = match raw.user_tenants.null_as_not_set().into_set() {
             None => None,
             Some(list) => {
+                caps::items("userTenants", list.len(), caps::USER_TENANTS)?;
                 let mut seen = HashSet::new();
                 let mut out = Vec::with_capacity(list.len());
                 for (i, t) in list.into_iter().enumerate() {
@@ -164,6 +180,7 @@ impl UserPatch {
                     let role_names = parse_list(
                         &format!("userTenants[{i}].roleNames"),
                         roles,
+                        caps::TENANT_ROLES,
                         RoleName::parse,
                     )?;
                     out.push(TenantAssignment {
@@ -197,31 +214,38 @@ impl UserPatch {
             })
             .unwrap_or_default();
         Ok(UserPatch {
-            name: text(raw.name),
-            given_name: text(raw.given_name),
-            middle_name: text(raw.middle_name),
-            family_name: text(raw.family_name),
+            name: capped_text("name", raw.name, caps::NAME_CHARS)?,
+            given_name: capped_text("givenName", raw.given_name, caps::NAME_CHARS)?,
+            middle_name: capped_text("middleName", raw.middle_name, caps::NAME_CHARS)?,
+            family_name: capped_text("familyName", raw.family_name, caps::NAME_CHARS)?,
             email: parse_text("email", raw.email, Email::parse)?,
             phone: parse_text("phone", raw.phone, Phone::parse)?,
-            picture: text(raw.picture),
+            picture: capped_text("picture", raw.picture, caps::PICTURE_CHARS)?,
             verified_email: raw.verified_email.into_set(),
             verified_phone: raw.verified_phone.into_set(),
             status,
             role_names: raw
                 .role_names
                 .into_set()
-                .map(|l| parse_list("roleNames", l, RoleName::parse))
+                .map(|l| parse_list("roleNames", l, caps::USER_ROLES, RoleName::parse))
                 .transpose()?,
             user_tenants,
             sso_app_ids: raw
                 .sso_app_ids
                 .into_set()
-                .map(|l| parse_list("ssoAppIds", l, plain))
+                .map(|l| parse_list("ssoAppIds", l, caps::SSO_APPS, item))
                 .transpose()?,
             additional_login_ids: raw
                 .additional_login_ids
                 .into_set()
-                .map(|l| parse_list("additionalIdentifiers", l, LoginId::parse))
+                .map(|l| {
+                    parse_list(
+                        "additionalIdentifiers",
+                        l,
+                        caps::ADDITIONAL_LOGIN_IDS,
+                        LoginId::parse,
+                    )
+                })
                 .transpose()?,
             custom_attributes,
             scim: raw.scim.into_set(),
@@ -342,9 +366,13 @@ pub fn apply_patch(
         next.sso_app_ids = ids.clone();
     }
     if let Some(extra) = &patch.additional_login_ids {
-        let mut login_ids: Vec<LoginId> = next.login_ids.iter().take(1).cloned().collect();
+        // `extra` holds no repeats (parsing dropped them); only the first login ID, which
+        // stays, may be listed again.
+        let primary = next.login_ids.first().cloned();
+        let mut login_ids: Vec<LoginId> = primary.iter().cloned().collect();
+        login_ids.reserve(extra.len());
         for l in extra {
-            if login_ids.contains(l) {
+            if primary.as_ref() == Some(l) {
                 continue;
             }
             if let Some(owner) = owners.owner(l.as_str())
@@ -370,11 +398,25 @@ pub fn apply_patch(
                 next.custom_attributes.remove(key);
             }
             Setting::Set(v) => {
-                def.check_value(v)
+                catalog
+                    .check_attribute_value(def, v)
                     .map_err(|reason| FieldError::new(&field, reason))?;
                 next.custom_attributes.insert(key.clone(), v.clone());
             }
         }
+    }
+    let size = next.stored_bytes();
+    if size > caps::USER_BYTES && size > user.stored_bytes() {
+        return Err(FieldError::new(
+            "user",
+            format!(
+                "would hold {size} bytes, more than the {} a user may hold (names, picture, \
+                 email, phone, login IDs, roles, tenants, SSO applications and custom \
+                 attributes together)",
+                caps::USER_BYTES
+            ),
+        )
+        .into());
     }
     if !next.same_data(user) {
         next.version = user.version + 1;

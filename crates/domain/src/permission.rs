@@ -2,6 +2,8 @@
 //! project; renaming one is seen at once by every role that holds it, because roles
 //! refer to permissions by ID in storage.
 
+use crate::caps;
+use crate::error::FieldError;
 use crate::ids::PermissionId;
 use crate::names::PermissionName;
 
@@ -35,4 +37,9 @@ pub struct PermissionUpdate {
     pub target: PermissionRef,
     pub new_name: Option<PermissionName>,
     pub description: String,
+}
+
+/// A permission's description keeps its cap.
+pub fn check_description(description: &str) -> Result<(), FieldError> {
+    caps::chars("description", description, caps::DESCRIPTION_CHARS)
 }

@@ -4,6 +4,8 @@
 //! per project for project roles and per tenant for tenant roles; the database enforces
 //! both.
 
+use crate::caps;
+use crate::error::FieldError;
 use crate::ids::{RoleId, TenantId};
 use crate::names::{PermissionName, RoleName};
 use crate::time::Millis;
@@ -45,6 +47,18 @@ pub struct RoleSpec {
     pub private: bool,
 }
 
+/// The caps a role's description and permission list must keep.
+fn check_role(description: &str, permissions: &[PermissionName]) -> Result<(), FieldError> {
+    caps::chars("description", description, caps::DESCRIPTION_CHARS)?;
+    caps::items("permissionNames", permissions.len(), caps::ROLE_PERMISSIONS)
+}
+
+impl RoleSpec {
+    pub fn check(&self) -> Result<(), FieldError> {
+        check_role(&self.description, &self.permission_names)
+    }
+}
+
 /// How a request names an existing role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleRef {
@@ -80,6 +94,12 @@ pub struct RoleUpdate {
     pub permission_names: Vec<PermissionName>,
     pub default: bool,
     pub private: bool,
+}
+
+impl RoleUpdate {
+    pub fn check(&self) -> Result<(), FieldError> {
+        check_role(&self.description, &self.permission_names)
+    }
 }
 
 /// The filter of `POST /v1/mgmt/role/search`. Empty lists mean "no filter".

@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+use crate::caps;
+use crate::error::FieldError;
 use crate::status::UserStatus;
 use crate::time::Millis;
 
@@ -103,6 +105,40 @@ impl UserQuery {
             limit: DEFAULT_LIMIT,
             ..Default::default()
         }
+    }
+
+    /// The caps a search keeps: each list filter's values, the `customAttributes` keys
+    /// and their values, the tenant-role filters, the sort fields, and `text`.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let cap = caps::SEARCH_LIST_ITEMS;
+        for (field, len) in [
+            ("loginIds", self.login_ids.len()),
+            ("userIds", self.user_ids.len()),
+            ("emails", self.emails.len()),
+            ("phones", self.phones.len()),
+            ("statuses", self.statuses.len()),
+            ("tenantIds", self.tenant_ids.len()),
+            ("roleNames", self.role_names.len()),
+            ("ssoAppIds", self.sso_app_ids.len()),
+            ("customAttributes", self.custom_attributes.len()),
+            ("tenantRoleNames", self.tenant_roles.len()),
+            ("sort", self.sort.len()),
+        ] {
+            caps::items(field, len, cap)?;
+        }
+        for (key, value) in &self.custom_attributes {
+            if let Value::Array(values) = value {
+                caps::items(&format!("customAttributes.{key}"), values.len(), cap)?;
+            }
+        }
+        for f in &self.tenant_roles {
+            caps::items(
+                &format!("tenantRoleNames.{}", f.tenant_id),
+                f.role_names.len(),
+                cap,
+            )?;
+        }
+        caps::chars("text", &self.text, caps::SEARCH_TEXT_CHARS)
     }
 
     /// Set `limit` and the row offset from the request's `limit`, `page` and `offset`:

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::caps;
+use crate::error::FieldError;
 use crate::ids::TenantId;
 use crate::names::{Label, RoleName};
 use crate::time::Millis;
@@ -33,6 +35,46 @@ pub struct TenantSpec {
     pub parent: Option<TenantId>,
     pub role_inheritance: String,
     pub default_roles: Vec<RoleName>,
+}
+
+impl TenantSpec {
+    /// The caps a tenant keeps: its lists, their items, and its custom attributes.
+    pub fn check(&self) -> Result<(), FieldError> {
+        caps::text_list(
+            "selfProvisioningDomains",
+            &self.self_provisioning_domains,
+            caps::TENANT_LIST_ITEMS,
+            caps::ITEM_CHARS,
+        )?;
+        caps::text_list(
+            "enforceSSOExclusions",
+            &self.enforce_sso_exclusions,
+            caps::TENANT_LIST_ITEMS,
+            caps::ITEM_CHARS,
+        )?;
+        caps::text_list(
+            "federatedAppIds",
+            &self.federated_app_ids,
+            caps::SSO_APPS,
+            caps::ITEM_CHARS,
+        )?;
+        caps::items(
+            "defaultRoles",
+            self.default_roles.len(),
+            caps::TENANT_LIST_ITEMS,
+        )?;
+        let bytes = serde_json::to_string(&self.custom_attributes).map_or(0, |s| s.len());
+        if bytes > caps::TENANT_ATTRIBUTES_BYTES {
+            return Err(FieldError::new(
+                "customAttributes",
+                format!(
+                    "must take at most {} bytes as JSON, not {bytes}",
+                    caps::TENANT_ATTRIBUTES_BYTES
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The filter of `POST /v1/mgmt/tenant/search`. Empty lists mean "no filter"; custom

@@ -135,7 +135,71 @@ impl User {
             && *created == other.created
     }
 
+    /// What the user holds, in bytes: its text (ID, login IDs, names, email, phone,
+    /// picture, role and tenant names, SSO application and external IDs) and its custom
+    /// attributes as JSON. This is what [`caps::USER_BYTES`](crate::caps::USER_BYTES)
+    /// caps; bookkeeping (flags, times, version) is not counted.
+    pub fn stored_bytes(&self) -> usize {
+        let strings = |v: &[String]| v.iter().map(String::len).sum::<usize>();
+        self.id.as_str().len()
+            + self
+                .login_ids
+                .iter()
+                .map(|l| l.as_str().len())
+                .sum::<usize>()
+            + self.name.len()
+            + self.given_name.len()
+            + self.middle_name.len()
+            + self.family_name.len()
+            + self.email.as_ref().map_or(0, |e| e.as_str().len())
+            + self.phone.as_ref().map_or(0, |p| p.as_str().len())
+            + self.picture.len()
+            + self
+                .role_names
+                .iter()
+                .map(|r| r.as_str().len())
+                .sum::<usize>()
+            + self
+                .tenants
+                .iter()
+                .map(|t| {
+                    t.tenant_id.as_str().len()
+                        + t.role_names.iter().map(|r| r.as_str().len()).sum::<usize>()
+                })
+                .sum::<usize>()
+            + strings(&self.sso_app_ids)
+            + strings(&self.external_ids)
+            + self
+                .custom_attributes
+                .iter()
+                .map(|(k, v)| k.len() + json_len(v))
+                .sum::<usize>()
+    }
+
     pub fn primary_login_id(&self) -> Option<&LoginId> {
         self.login_ids.first()
+    }
+}
+
+/// The length of a JSON value's text, without building the text.
+fn json_len(v: &Value) -> usize {
+    match v {
+        Value::Null => 4,
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(|i| json_len(i) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 4 + json_len(v))
+                .sum::<usize>()
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! deletions are seen by every role at once). Each call is one transaction under the
 //! project's catalog lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -61,44 +61,50 @@ fn role_not_found(r: &RoleRef) -> Error {
     )
 }
 
-/// Map permission names to pks; a missing one is a validation error naming it.
-async fn permission_pks(
+/// `name -> pk` of every permission of a project, loaded once per transaction.
+pub(crate) async fn permission_map(
     conn: &mut PgConnection,
     project: &ProjectId,
-    names: &[PermissionName],
-) -> Result<Vec<i64>, Error> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<HashMap<String, i64>, Error> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT pk, name FROM permissions WHERE project_id = $1")
             .bind(project.as_str())
             .fetch_all(conn)
             .await
             .map_err(db_error("load permissions"))?;
-    let by_name: HashMap<String, i64> = rows.into_iter().map(|(pk, name)| (name, pk)).collect();
+    Ok(rows.into_iter().map(|(pk, name)| (name, pk)).collect())
+}
+
+/// Map permission names to pks, without repeats; a missing one is a validation error
+/// naming it.
+fn permission_pks(
+    by_name: &HashMap<String, i64>,
+    names: &[PermissionName],
+) -> Result<Vec<i64>, Error> {
+    let mut seen = HashSet::with_capacity(names.len());
     let mut out: Vec<i64> = Vec::with_capacity(names.len());
     for n in names {
-        let id = by_name.get(n.as_str()).ok_or_else(|| {
+        let pk = *by_name.get(n.as_str()).ok_or_else(|| {
             Error::from(FieldError::new(
                 "permissionNames",
                 format!("permission {:?} does not exist", n.as_str()),
             ))
         })?;
-        if !out.contains(id) {
-            out.push(*id);
+        if seen.insert(pk) {
+            out.push(pk);
         }
     }
     Ok(out)
 }
 
+/// Replace a role's permissions.
 async fn set_permissions(
     conn: &mut PgConnection,
-    project: &ProjectId,
+    permissions: &HashMap<String, i64>,
     role: i64,
     names: &[PermissionName],
 ) -> Result<(), Error> {
-    let pks = permission_pks(&mut *conn, project, names).await?;
+    let pks = permission_pks(permissions, names)?;
     sqlx::query("DELETE FROM role_permissions WHERE role_pk = $1")
         .bind(role)
         .execute(&mut *conn)
@@ -179,6 +185,7 @@ fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
 pub(crate) async fn insert_role(
     conn: &mut PgConnection,
     project: &ProjectId,
+    permissions: &HashMap<String, i64>,
     id: &RoleId,
     spec: &RoleSpec,
     created: Millis,
@@ -217,7 +224,7 @@ pub(crate) async fn insert_role(
             db_error("create role")(e)
         }
     })?;
-    set_permissions(conn, project, pk, &spec.permission_names).await
+    set_permissions(conn, permissions, pk, &spec.permission_names).await
 }
 
 #[async_trait]
@@ -230,8 +237,9 @@ impl RoleStore for PostgresStore {
     ) -> Result<(), Error> {
         in_write_tx!(self, "create roles", |conn| async {
             lock_catalog(conn, project).await?;
+            let permissions = permission_map(conn, project).await?;
             for (id, spec) in roles {
-                insert_role(conn, project, id, spec, now).await?;
+                insert_role(conn, project, &permissions, id, spec, now).await?;
             }
             Ok(())
         }
@@ -241,6 +249,7 @@ impl RoleStore for PostgresStore {
     async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
         in_write_tx!(self, "update roles", |conn| async {
             lock_catalog(conn, project).await?;
+            let permissions = permission_map(conn, project).await?;
             for u in updates {
                 let pk = find_role(conn, project, &u.target)
                     .await?
@@ -271,7 +280,7 @@ impl RoleStore for PostgresStore {
                         db_error("update role")(e)
                     }
                 })?;
-                set_permissions(conn, project, pk, &u.permission_names).await?;
+                set_permissions(conn, &permissions, pk, &u.permission_names).await?;
             }
             Ok(())
         }

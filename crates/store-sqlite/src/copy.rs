@@ -176,8 +176,17 @@ impl ImportTx for SqliteImport {
     }
 
     async fn roles(&mut self, project: &ProjectId, roles: &[Role]) -> Result<(), Error> {
+        let permissions = roles::permission_map(&mut self.tx, project).await?;
         for r in roles {
-            roles::insert_role(&mut self.tx, project, &r.id, &r.spec(), r.created).await?;
+            roles::insert_role(
+                &mut self.tx,
+                project,
+                &permissions,
+                &r.id,
+                &r.spec(),
+                r.created,
+            )
+            .await?;
         }
         Ok(())
     }

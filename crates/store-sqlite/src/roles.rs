@@ -1,7 +1,7 @@
 //! Roles and the permissions they grant (a join table, so permission renames and
 //! deletions are seen by every role at once). Each call is one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -63,48 +63,55 @@ fn role_not_found(r: &RoleRef) -> Error {
     )
 }
 
-/// Map permission names to pks; a missing one is a validation error naming it.
-async fn permission_pks(
+/// `name -> pk` of every permission of a project, loaded once per transaction.
+pub(crate) async fn permission_map(
     conn: &mut SqliteConnection,
     project: &ProjectId,
-    names: &[PermissionName],
-) -> Result<Vec<i64>, Error> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<HashMap<String, i64>, Error> {
     let rows = sqlx::query("SELECT pk, name FROM permissions WHERE project_id = ?1")
         .bind(project.as_str())
         .fetch_all(conn)
         .await
         .map_err(internal("load permissions"))?;
-    let mut by_name = HashMap::new();
+    let mut by_name = HashMap::with_capacity(rows.len());
     for r in rows {
         let pk: i64 = r.try_get("pk").map_err(internal("read a permission"))?;
         let name: String = r.try_get("name").map_err(internal("read a permission"))?;
         by_name.insert(name, pk);
     }
+    Ok(by_name)
+}
+
+/// Map permission names to pks, without repeats; a missing one is a validation error
+/// naming it.
+fn permission_pks(
+    by_name: &HashMap<String, i64>,
+    names: &[PermissionName],
+) -> Result<Vec<i64>, Error> {
+    let mut seen = HashSet::with_capacity(names.len());
     let mut out: Vec<i64> = Vec::with_capacity(names.len());
     for n in names {
-        let id = by_name.get(n.as_str()).ok_or_else(|| {
+        let pk = *by_name.get(n.as_str()).ok_or_else(|| {
             Error::from(FieldError::new(
                 "permissionNames",
                 format!("permission {:?} does not exist", n.as_str()),
             ))
         })?;
-        if !out.contains(id) {
-            out.push(*id);
+        if seen.insert(pk) {
+            out.push(pk);
         }
     }
     Ok(out)
 }
 
+/// Replace a role's permissions.
 async fn set_permissions(
     conn: &mut SqliteConnection,
-    project: &ProjectId,
+    permissions: &HashMap<String, i64>,
     role: i64,
     names: &[PermissionName],
 ) -> Result<(), Error> {
-    let pks = permission_pks(&mut *conn, project, names).await?;
+    let pks = permission_pks(permissions, names)?;
     sqlx::query("DELETE FROM role_permissions WHERE role_pk = ?1")
         .bind(role)
         .execute(&mut *conn)
@@ -186,6 +193,7 @@ fn duplicate_role(name: &RoleName, tenant: Option<&TenantId>) -> Error {
 pub(crate) async fn insert_role(
     conn: &mut SqliteConnection,
     project: &ProjectId,
+    permissions: &HashMap<String, i64>,
     id: &RoleId,
     spec: &RoleSpec,
     created: Millis,
@@ -225,7 +233,7 @@ pub(crate) async fn insert_role(
         }
     })?;
     let pk: i64 = row.try_get("pk").map_err(internal("read a role"))?;
-    set_permissions(conn, project, pk, &spec.permission_names).await
+    set_permissions(conn, permissions, pk, &spec.permission_names).await
 }
 
 #[async_trait]
@@ -237,14 +245,16 @@ impl RoleStore for SqliteStore {
         now: Millis,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let permissions = permission_map(&mut tx, project).await?;
         for (id, spec) in roles {
-            insert_role(&mut tx, project, id, spec, now).await?;
+            insert_role(&mut tx, project, &permissions, id, spec, now).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }
 
     async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let permissions = permission_map(&mut tx, project).await?;
         for u in updates {
             let pk = find_role(&mut tx, project, &u.target)
                 .await?
@@ -272,7 +282,7 @@ impl RoleStore for SqliteStore {
                     internal("update role")(e)
                 }
             })?;
-            set_permissions(&mut tx, project, pk, &u.permission_names).await?;
+            set_permissions(&mut tx, &permissions, pk, &u.permission_names).await?;
         }
         tx.commit().await.map_err(internal("commit"))
     }

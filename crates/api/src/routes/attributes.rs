@@ -40,11 +40,13 @@ async fn create(
     Body(body): Body<CreateAttributesBody>,
 ) -> ApiResult<Json<AttributesEnvelope>> {
     let defs = match body.attributes.set() {
-        Some(a) if !a.is_empty() => a
-            .iter()
-            .enumerate()
-            .map(|(i, a)| a.def(i))
-            .collect::<Result<Vec<_>, Error>>()?,
+        Some(a) if !a.is_empty() => {
+            state.limits().check_items("attributes", a.len())?;
+            a.iter()
+                .enumerate()
+                .map(|(i, a)| a.def(i))
+                .collect::<Result<Vec<_>, Error>>()?
+        }
         _ => return Err(Error::missing("attributes").into()),
     };
     state
@@ -63,9 +65,11 @@ async fn delete(
     if body.names.set().is_none() {
         return Err(Error::missing("names").into());
     }
+    let names = list(&body.names);
+    state.limits().check_items("names", names.len())?;
     state
         .store()
-        .delete_attributes(&caller.project, &list(&body.names))
+        .delete_attributes(&caller.project, &names)
         .await?;
     envelope(&state, &caller).await
 }

@@ -6,13 +6,13 @@ use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::ids::PermissionId;
 
-use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
 use crate::wire::common::Empty;
 use crate::wire::permission::{
     DeletePermissionsBody, PermissionBody, PermissionDto, PermissionsBody, PermissionsEnvelope,
 };
+use crate::{AppState, Limits};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,9 +25,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/mgmt/permission/all", get(all))
 }
 
-fn required(body: &PermissionsBody) -> Result<&[PermissionBody], Error> {
+fn required(body: &PermissionsBody, limits: Limits) -> Result<&[PermissionBody], Error> {
     match body.permissions.set() {
-        Some(p) if !p.is_empty() => Ok(p),
+        Some(p) if !p.is_empty() => {
+            limits.check_items("permissions", p.len())?;
+            Ok(p)
+        }
         _ => Err(Error::missing("permissions")),
     }
 }
@@ -53,7 +56,7 @@ async fn create_batch(
     caller: Caller,
     Body(body): Body<PermissionsBody>,
 ) -> ApiResult<Json<Empty>> {
-    let items = required(&body)?
+    let items = required(&body, state.limits())?
         .iter()
         .map(|p| {
             let (name, description) = p.new_permission()?;
@@ -86,7 +89,7 @@ async fn update_batch(
     caller: Caller,
     Body(body): Body<PermissionsBody>,
 ) -> ApiResult<Json<Empty>> {
-    let updates = required(&body)?
+    let updates = required(&body, state.limits())?
         .iter()
         .map(PermissionBody::update)
         .collect::<Result<Vec<_>, Error>>()?;
@@ -118,7 +121,7 @@ async fn delete_batch(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_permissions(&caller.project, &body.targets()?, true)
+        .delete_permissions(&caller.project, &body.targets(state.limits())?, true)
         .await?;
     Ok(Json(Empty {}))
 }

@@ -7,13 +7,13 @@ use roster_domain::Error;
 use roster_domain::ids::RoleId;
 use roster_domain::role::Role;
 
-use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
 use crate::wire::common::Empty;
 use crate::wire::role::{
     DeleteRolesBody, RoleBody, RoleDto, RoleSearchBody, RolesBody, RolesEnvelope,
 };
+use crate::{AppState, Limits};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,19 +27,25 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/mgmt/role/search", post(search))
 }
 
-fn required(body: &RolesBody) -> Result<Vec<&RoleBody>, Error> {
+fn required(body: &RolesBody, limits: Limits) -> Result<Vec<&RoleBody>, Error> {
     match body.roles.set() {
-        Some(roles) if !roles.is_empty() => Ok(roles.iter().collect()),
+        Some(roles) if !roles.is_empty() => {
+            limits.check_items("roles", roles.len())?;
+            Ok(roles.iter().collect())
+        }
         _ => Err(Error::missing("roles")),
     }
 }
 
 async fn created(state: &AppState, caller: &Caller, ids: &[RoleId]) -> Result<Vec<Role>, Error> {
-    let all = state.store().all_roles(&caller.project).await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| all.iter().find(|r| &r.id == id).cloned())
-        .collect())
+    let mut all: std::collections::HashMap<RoleId, Role> = state
+        .store()
+        .all_roles(&caller.project)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    Ok(ids.iter().filter_map(|id| all.remove(id)).collect())
 }
 
 /// `POST /v1/mgmt/role/create` → the role.
@@ -66,7 +72,7 @@ async fn create_batch(
     caller: Caller,
     Body(body): Body<RolesBody>,
 ) -> ApiResult<Json<RolesEnvelope>> {
-    let specs = required(&body)?
+    let specs = required(&body, state.limits())?
         .into_iter()
         .map(|r| Ok((RoleId::generate(state.ids()), r.spec()?)))
         .collect::<Result<Vec<_>, Error>>()?;
@@ -101,7 +107,7 @@ async fn update_batch(
     caller: Caller,
     Body(body): Body<RolesBody>,
 ) -> ApiResult<Json<RolesEnvelope>> {
-    let updates = required(&body)?
+    let updates = required(&body, state.limits())?
         .into_iter()
         .map(RoleBody::update)
         .collect::<Result<Vec<_>, Error>>()?;
@@ -137,7 +143,7 @@ async fn delete_batch(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_roles(&caller.project, &body.targets()?, true)
+        .delete_roles(&caller.project, &body.targets(state.limits())?, true)
         .await?;
     Ok(Json(Empty {}))
 }

@@ -11,23 +11,23 @@
 use axum::extract::State;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
+use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
 use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
-use roster_domain::{Error, ErrorCode};
 use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
 use crate::wire::user::{
     CreateBatchResponse, FailedUser, FailedUserDto, PatchBatchResponse, SelectorProbe, UserBody,
     UserDto, UserEnvelope,
 };
+use crate::{AppState, Limits};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,7 +43,7 @@ struct Envelope<'a> {
 }
 
 /// Split a batch body into its items, refusing the whole request when it cannot be one.
-fn batch_items(bytes: &[u8], max_items: usize) -> Result<Vec<&RawValue>, Error> {
+fn batch_items(bytes: &[u8], limits: Limits) -> Result<Vec<&RawValue>, Error> {
     let bytes = object_bytes(bytes)?;
     let envelope: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => Error::bad_request(format!("request body: {e}")),
@@ -55,15 +55,7 @@ fn batch_items(bytes: &[u8], max_items: usize) -> Result<Vec<&RawValue>, Error> 
         .ok_or_else(|| Error::missing("users"))?;
     let items: Vec<&RawValue> = serde_json::from_str(raw.get())
         .map_err(|_| Error::invalid("users: must be a list of users"))?;
-    if items.len() > max_items {
-        return Err(Error::new(
-            ErrorCode::TooManyItems,
-            format!(
-                "users: {} items is more than the {max_items} this server accepts in one batch (see --max-batch-items)",
-                items.len()
-            ),
-        ));
-    }
+    limits.check_items("users", items.len())?;
     Ok(items)
 }
 
@@ -125,7 +117,7 @@ async fn patch_batch(
     caller: Caller,
     RawBody(bytes): RawBody,
 ) -> ApiResult<Json<PatchBatchResponse>> {
-    let raw_items = batch_items(&bytes, state.limits().max_batch_items)?;
+    let raw_items = batch_items(&bytes, state.limits())?;
     let items: Vec<PatchItem> = raw_items.iter().map(|r| patch_item(r)).collect();
     drop(raw_items);
     let (outcomes, catalog) =
@@ -181,7 +173,7 @@ async fn create_batch(
     caller: Caller,
     RawBody(bytes): RawBody,
 ) -> ApiResult<Json<CreateBatchResponse>> {
-    let raw_items = batch_items(&bytes, state.limits().max_batch_items)?;
+    let raw_items = batch_items(&bytes, state.limits())?;
     let mut response = CreateBatchResponse::default();
     let mut items = Vec::with_capacity(raw_items.len());
     for (index, raw) in raw_items.iter().enumerate() {

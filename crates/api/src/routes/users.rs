@@ -115,6 +115,7 @@ async fn load_many(
     if ids.is_empty() {
         return Err(Error::missing("userIds").into());
     }
+    state.limits().check_items("userIds", ids.len())?;
     let include_invalid = body.include_invalid_users.set().copied().unwrap_or(false);
     let users = state.store().load_users(&caller.project, &ids).await?;
     let catalog = state.store().catalog(&caller.project).await?;
@@ -195,10 +196,9 @@ async fn delete_many(
     if body.user_ids.set().is_none() {
         return Err(Error::missing("userIds").into());
     }
-    state
-        .store()
-        .delete_users(&caller.project, &list(&body.user_ids))
-        .await?;
+    let ids = list(&body.user_ids);
+    state.limits().check_items("userIds", ids.len())?;
+    state.store().delete_users(&caller.project, &ids).await?;
     Ok(Json(Empty {}))
 }
 

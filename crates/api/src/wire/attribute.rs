@@ -81,10 +81,7 @@ impl AttributeBody {
             edit_permissions: list(&self.edit_permissions),
             required: flag(&self.required),
         };
-        if !def.default_value.is_null() {
-            def.check_value(&def.default_value)
-                .map_err(|r| FieldError::new(field("defaultValue"), r))?;
-        }
+        def.check(&format!("attributes[{i}]"))?;
         Ok(def)
     }
 }

@@ -3,9 +3,11 @@
 use roster_domain::error::FieldError;
 use roster_domain::ids::PermissionId;
 use roster_domain::names::PermissionName;
-use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
+use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate, check_description};
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
+
+use crate::Limits;
 
 use super::common::{given, list};
 
@@ -25,10 +27,9 @@ fn name(field: &str, s: &str) -> Result<PermissionName, Error> {
 impl PermissionBody {
     pub fn new_permission(&self) -> Result<(PermissionName, String), Error> {
         let n = given(&self.name).ok_or_else(|| Error::missing("name"))?;
-        Ok((
-            name("name", n)?,
-            given(&self.description).unwrap_or_default().to_string(),
-        ))
+        let description = given(&self.description).unwrap_or_default();
+        check_description(description)?;
+        Ok((name("name", n)?, description.to_string()))
     }
 
     pub fn target(&self) -> Result<PermissionRef, Error> {
@@ -45,7 +46,11 @@ impl PermissionBody {
             new_name: given(&self.new_name)
                 .map(|n| name("newName", n))
                 .transpose()?,
-            description: given(&self.description).unwrap_or_default().to_string(),
+            description: {
+                let d = given(&self.description).unwrap_or_default();
+                check_description(d)?;
+                d.to_string()
+            },
         })
     }
 }
@@ -65,7 +70,7 @@ pub struct DeletePermissionsBody {
 }
 
 impl DeletePermissionsBody {
-    pub fn targets(&self) -> Result<Vec<PermissionRef>, Error> {
+    pub fn targets(&self, limits: Limits) -> Result<Vec<PermissionRef>, Error> {
         let mut out: Vec<PermissionRef> = list(&self.ids)
             .into_iter()
             .map(|id| PermissionRef::Id(PermissionId::from_stored(id)))
@@ -73,6 +78,7 @@ impl DeletePermissionsBody {
         for (i, n) in list(&self.names).iter().enumerate() {
             out.push(PermissionRef::Name(name(&format!("names[{i}]"), n)?));
         }
+        limits.check_items("names and ids", out.len())?;
         if out.is_empty() {
             return Err(Error::missing("names or ids"));
         }

@@ -8,6 +8,8 @@ use roster_domain::role::{Role, RoleQuery, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
 
+use crate::Limits;
+
 use super::common::{flag, given, list};
 
 /// One role in `role/create`, `role/update`, `role/delete` and their batch forms.
@@ -48,14 +50,16 @@ fn role_name(field: &str, s: &str) -> Result<RoleName, Error> {
 impl RoleBody {
     pub fn spec(&self) -> Result<RoleSpec, Error> {
         let name = given(&self.name).ok_or_else(|| Error::missing("name"))?;
-        Ok(RoleSpec {
+        let spec = RoleSpec {
             name: role_name("name", name)?,
             description: given(&self.description).unwrap_or_default().to_string(),
             permission_names: permissions(&self.permission_names)?,
             tenant_id: tenant(&self.tenant_id)?,
             default: flag(&self.default),
             private: flag(&self.private),
-        })
+        };
+        spec.check()?;
+        Ok(spec)
     }
 
     /// Which role the request names: `id` when given, else `name` in `tenantId`'s scope.
@@ -71,7 +75,7 @@ impl RoleBody {
     }
 
     pub fn update(&self) -> Result<RoleUpdate, Error> {
-        Ok(RoleUpdate {
+        let update = RoleUpdate {
             target: self.target()?,
             new_name: given(&self.new_name)
                 .map(|n| role_name("newName", n))
@@ -80,7 +84,9 @@ impl RoleBody {
             permission_names: permissions(&self.permission_names)?,
             default: flag(&self.default),
             private: flag(&self.private),
-        })
+        };
+        update.check()?;
+        Ok(update)
     }
 }
 
@@ -101,7 +107,7 @@ pub struct DeleteRolesBody {
 }
 
 impl DeleteRolesBody {
-    pub fn targets(&self) -> Result<Vec<RoleRef>, Error> {
+    pub fn targets(&self, limits: Limits) -> Result<Vec<RoleRef>, Error> {
         let tenant_id = tenant(&self.tenant_id)?;
         let mut out: Vec<RoleRef> = list(&self.role_ids)
             .into_iter()
@@ -113,6 +119,7 @@ impl DeleteRolesBody {
                 tenant_id: tenant_id.clone(),
             });
         }
+        limits.check_items("roleNames and roleIds", out.len())?;
         if out.is_empty() {
             // Descope deletes every role when given no filter; Roster refuses instead.
             return Err(Error::missing("roleNames or roleIds"));

@@ -109,10 +109,10 @@ impl SearchBody {
             });
         }
         for (tenant_id, body) in self.tenant_role_ids.into_set().unwrap_or_default() {
-            let ids = list(&body.values);
+            let ids: std::collections::HashSet<String> = list(&body.values).into_iter().collect();
             let names = roles
                 .iter()
-                .filter(|r| ids.iter().any(|i| i == r.id.as_str()))
+                .filter(|r| ids.contains(r.id.as_str()))
                 .map(|r| r.name.as_str().to_string())
                 .collect();
             q.tenant_roles.push(TenantRoleFilter {
@@ -163,6 +163,7 @@ impl SearchBody {
             u32::try_from(page).unwrap_or(u32::MAX),
             offset,
         );
+        q.check()?;
         Ok(q)
     }
 }

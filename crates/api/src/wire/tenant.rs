@@ -49,7 +49,7 @@ impl TenantBody {
             )
             .into());
         }
-        Ok(TenantSpec {
+        let spec = TenantSpec {
             name: Label::parse(name).map_err(|r| FieldError::new("name", r))?,
             self_provisioning_domains: list(&self.self_provisioning_domains),
             custom_attributes: self.custom_attributes.set().cloned().unwrap_or_default(),
@@ -68,7 +68,9 @@ impl TenantBody {
                     RoleName::parse(r).map_err(|e| FieldError::new(format!("defaultRoles[{i}]"), e))
                 })
                 .collect::<Result<_, _>>()?,
-        })
+        };
+        spec.check()?;
+        Ok(spec)
     }
 }
 

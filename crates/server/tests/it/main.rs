@@ -6,6 +6,7 @@
 //! - `api_requests`: wire rules every endpoint shares (auth, errors, limits, JSON).
 //! - `api_resources`: users, tenants, roles, permissions, attributes, with snapshots.
 //! - `api_patch`: the patch endpoints.
+//! - `api_limits`: caps on what a client stores and item limits of batch endpoints.
 //! - `api_fuzz`: random bodies and query strings never yield a 500.
 //! - `patch_model`: property test of the patch rules against a reference model.
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
@@ -16,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_fuzz;
+mod api_limits;
 mod api_patch;
 mod api_requests;
 mod api_resources;
