@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod error;
 pub mod extract;
+pub mod offload;
 pub mod routes;
 pub mod wire;
 
@@ -102,6 +103,11 @@ impl AppState {
 
     pub fn ids(&self) -> &dyn IdGenerator {
         self.inner.ids.as_ref()
+    }
+
+    /// The ID source, to hand to work that runs off the async workers.
+    pub fn ids_arc(&self) -> Arc<dyn IdGenerator> {
+        self.inner.ids.clone()
     }
 
     pub fn limits(&self) -> Limits {

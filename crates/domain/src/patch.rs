@@ -25,6 +25,7 @@
 //! item can be taken by a later one. Stores then write [`Workspace::into_changes`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -429,7 +430,8 @@ pub fn apply_patch(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemFailure {
     pub error: Error,
-    pub user: Option<Box<User>>,
+    /// The user as it stands (shared with the batch: never a copy).
+    pub user: Option<Arc<User>>,
 }
 
 /// One item of a patch batch, as the HTTP layer read it.
@@ -454,8 +456,9 @@ pub enum PatchItem {
     reason = "most outcomes are Patched; boxing them would only add an allocation per item"
 )]
 pub enum PatchOutcome {
-    /// The user as it stands right after this item.
-    Patched(User),
+    /// The user as it stands right after this item (shared: an item that changed
+    /// nothing holds the same user as the item before it, not a copy).
+    Patched(Arc<User>),
     Failed {
         selector: String,
         failure: ItemFailure,
@@ -469,7 +472,7 @@ pub enum PatchOutcome {
 /// A user a batch changed, with which of its lists changed (stores rewrite only those).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserChange {
-    pub user: User,
+    pub user: Arc<User>,
     pub created: bool,
     pub login_ids_changed: bool,
     pub roles_changed: bool,
@@ -481,7 +484,7 @@ pub struct UserChange {
 
 impl UserChange {
     /// A user new to the store: every list of it is written.
-    pub fn created(user: User) -> Self {
+    pub fn created(user: Arc<User>) -> Self {
         UserChange {
             user,
             created: true,
@@ -493,19 +496,14 @@ impl UserChange {
     }
 }
 
-/// The lists of a user as loaded, to tell which ones a batch changed.
-#[derive(Debug)]
-struct LoadedLists {
-    login_ids: Vec<LoginId>,
-    role_names: Vec<RoleName>,
-    tenants: Vec<UserTenant>,
-}
-
 /// The users of one batch, loaded once, and everything known about login ID owners.
+/// Users are shared (`Arc`), so an item, an outcome and the loaded original hold the same
+/// user unless the item changed it.
 #[derive(Debug, Default)]
 pub struct Workspace {
-    users: HashMap<UserId, User>,
-    originals: HashMap<UserId, LoadedLists>,
+    users: HashMap<UserId, Arc<User>>,
+    /// The users as loaded, to tell which of their lists a batch changed.
+    originals: HashMap<UserId, Arc<User>>,
     owners: HashMap<String, UserId>,
     touched: Vec<UserId>,
     touched_set: HashSet<UserId>,
@@ -523,14 +521,8 @@ impl Workspace {
             for l in &u.login_ids {
                 ws.owners.insert(l.as_str().to_string(), u.id.clone());
             }
-            ws.originals.insert(
-                u.id.clone(),
-                LoadedLists {
-                    login_ids: u.login_ids.clone(),
-                    role_names: u.role_names.clone(),
-                    tenants: u.tenants.clone(),
-                },
-            );
+            let u = Arc::new(u);
+            ws.originals.insert(u.id.clone(), u.clone());
             ws.users.insert(u.id.clone(), u);
         }
         ws
@@ -538,7 +530,7 @@ impl Workspace {
 
     /// The user a selector names now: the owner of that login ID, else the user with
     /// that user ID.
-    pub fn resolve(&self, selector: &str) -> Option<&User> {
+    pub fn resolve(&self, selector: &str) -> Option<&Arc<User>> {
         self.owners
             .get(selector)
             .and_then(|id| self.users.get(id))
@@ -552,7 +544,7 @@ impl Workspace {
     }
 
     /// Make `after` the user's state; `old_logins` are the login IDs it had before.
-    fn commit(&mut self, old_logins: &[LoginId], after: User) {
+    fn commit(&mut self, old_logins: &[LoginId], after: Arc<User>) {
         for l in old_logins {
             if self.owners.get(l.as_str()) == Some(&after.id) {
                 self.owners.remove(l.as_str());
@@ -566,32 +558,31 @@ impl Workspace {
         self.touch(&id);
     }
 
-    /// Patch the user `selector` names. On success the user is changed here and a copy
-    /// is returned; on failure nothing changes.
+    /// Patch the user `selector` names. On success the user is changed here and
+    /// returned (the same user when nothing changed); on failure nothing changes.
     pub fn patch(
         &mut self,
         selector: &str,
         patch: &UserPatch,
         catalog: &Catalog,
         now: Millis,
-    ) -> Result<User, ItemFailure> {
-        let Some(user) = self.resolve(selector) else {
+    ) -> Result<Arc<User>, ItemFailure> {
+        let Some(user) = self.resolve(selector).cloned() else {
             return Err(ItemFailure {
                 error: Error::user_not_found(selector),
                 user: None,
             });
         };
-        match apply_patch(user, patch, catalog, &self.owners, now) {
-            Ok(next) => {
-                if next.version != user.version {
-                    let old_logins = user.login_ids.clone();
-                    self.commit(&old_logins, next.clone());
-                }
+        match apply_patch(&user, patch, catalog, &self.owners, now) {
+            Ok(next) if next.version != user.version => {
+                let next = Arc::new(next);
+                self.commit(&user.login_ids, next.clone());
                 Ok(next)
             }
+            Ok(_) => Ok(user),
             Err(error) => Err(ItemFailure {
                 error,
-                user: Some(Box::new(user.clone())),
+                user: Some(user),
             }),
         }
     }
@@ -603,7 +594,7 @@ impl Workspace {
         patch: &UserPatch,
         catalog: &Catalog,
         now: Millis,
-    ) -> Result<User, ItemFailure> {
+    ) -> Result<Arc<User>, ItemFailure> {
         let fail = |error: Error| ItemFailure { error, user: None };
         let Some(primary) = user.login_ids.first() else {
             return Err(fail(Error::missing("loginId")));
@@ -617,6 +608,7 @@ impl Workspace {
         let mut created = apply_patch(&user, patch, catalog, &self.owners, now).map_err(fail)?;
         created.version = 1;
         created.modified = now;
+        let created = Arc::new(created);
         self.commit(&[], created.clone());
         Ok(created)
     }
@@ -645,7 +637,7 @@ impl Workspace {
                     selector: selector.clone(),
                     failure: ItemFailure {
                         error: error.clone(),
-                        user: self.resolve(selector).cloned().map(Box::new),
+                        user: self.resolve(selector).cloned(),
                     },
                 },
                 PatchItem::Unaddressable { message } => PatchOutcome::Unaddressable {

@@ -208,7 +208,10 @@ impl ImportTx for SqliteImport {
             self.catalogs.insert(project.clone(), catalog);
         }
         let catalog = &self.catalogs[project];
-        let changes: Vec<UserChange> = users.iter().cloned().map(UserChange::created).collect();
+        let changes: Vec<UserChange> = users
+            .iter()
+            .map(|u| UserChange::created(std::sync::Arc::new(u.clone())))
+            .collect();
         write_changes(&mut self.tx, project, &changes, catalog, &HashMap::new()).await
     }
 

@@ -423,7 +423,7 @@ pub(crate) async fn write_changes(
     let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
     let existing: Vec<(i64, &User)> = existing
         .into_iter()
-        .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &c.user)))
+        .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
         .collect::<Result<_, Error>>()?;
     insert_chunked(
         conn,

@@ -13,6 +13,7 @@
 //! see the winner's changes on the next attempt (a login ID taken meanwhile fails its
 //! item instead of the batch).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_domain::Error;
@@ -32,6 +33,18 @@ use crate::{Result, UserStore};
 )]
 fn stopwatch() -> Instant {
     Instant::now()
+}
+
+/// Run the rules (CPU-heavy for a large batch) without holding an async worker: on a
+/// multi-threaded runtime the worker first hands its other tasks to another thread
+/// (`block_in_place`); on a single-threaded one (tests) the work runs in place.
+fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
 }
 
 /// Attempts a flow makes before it gives up on a run of write conflicts.
@@ -92,9 +105,11 @@ async fn patch_users_once(
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
     let loaded = started.elapsed();
-    let mut ws = Workspace::new(users, owners);
-    let outcomes = ws.apply_batch(items, &catalog, now);
-    let changes = ws.into_changes();
+    let (outcomes, changes) = cpu_bound(|| {
+        let mut ws = Workspace::new(users, owners);
+        let outcomes = ws.apply_batch(items, &catalog, now);
+        (outcomes, ws.into_changes())
+    });
     let applied = started.elapsed();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
@@ -135,7 +150,7 @@ pub enum CreateItem {
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant, reason = "nearly every outcome is Created")]
 pub enum CreateOutcome {
-    Created(User),
+    Created(Arc<User>),
     Failed {
         login_id: Option<String>,
         error: Error,
@@ -176,26 +191,29 @@ async fn create_users_once(
         .flat_map(|u| std::iter::once(u.login_id.as_str()).chain(u.patch.mentioned_login_ids()))
         .collect();
     let (users, owners) = tx.load_for_batch(&[], &login_ids).await?;
-    let mut ws = Workspace::new(users, owners);
-    let outcomes: Vec<CreateOutcome> = items
-        .iter()
-        .map(|item| match item {
-            CreateItem::Ready { id, user } => {
-                match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
-                    Ok(u) => CreateOutcome::Created(u),
-                    Err(f) => CreateOutcome::Failed {
-                        login_id: Some(user.login_id.as_str().to_string()),
-                        error: f.error,
-                    },
+    let (outcomes, changes) = cpu_bound(|| {
+        let mut ws = Workspace::new(users, owners);
+        let outcomes: Vec<CreateOutcome> = items
+            .iter()
+            .map(|item| match item {
+                CreateItem::Ready { id, user } => {
+                    match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
+                        Ok(u) => CreateOutcome::Created(u),
+                        Err(f) => CreateOutcome::Failed {
+                            login_id: Some(user.login_id.as_str().to_string()),
+                            error: f.error,
+                        },
+                    }
                 }
-            }
-            CreateItem::Invalid { login_id, error } => CreateOutcome::Failed {
-                login_id: login_id.clone(),
-                error: error.clone(),
-            },
-        })
-        .collect();
-    let changes = ws.into_changes();
+                CreateItem::Invalid { login_id, error } => CreateOutcome::Failed {
+                    login_id: login_id.clone(),
+                    error: error.clone(),
+                },
+            })
+            .collect();
+        let changes = ws.into_changes();
+        (outcomes, changes)
+    });
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
         tx.commit().await?;

@@ -9,24 +9,22 @@
 //! `failedUsers` with the stored user. The rest is the domain's and the store's.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
 use roster_domain::Error;
-use roster_domain::catalog::Catalog;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
 use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
-use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
+use roster_store::batch::{CreateItem, create_users, patch_users};
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
-use crate::wire::user::{
-    CreateBatchResponse, FailedUser, FailedUserDto, PatchBatchResponse, SelectorProbe, UserBody,
-    UserDto, UserEnvelope,
-};
+use crate::offload;
+use crate::wire::answers::{CreateBatchAnswer, PatchBatchAnswer};
+use crate::wire::user::{SelectorProbe, UserBody, UserDto, UserEnvelope};
 use crate::{AppState, Limits};
 
 pub fn routes() -> Router<AppState> {
@@ -94,52 +92,23 @@ fn patch_item(raw: &RawValue) -> PatchItem {
     }
 }
 
-fn failed(
-    failure: String,
-    user: Option<&roster_domain::user::User>,
-    login_id: Option<&str>,
-    catalog: &Catalog,
-) -> FailedUserDto {
-    FailedUserDto {
-        failure,
-        user: match user {
-            Some(u) => FailedUser::Stored(Box::new(UserDto::render(u, catalog))),
-            None => FailedUser::Named {
-                login_ids: login_id.map(|l| vec![l.to_string()]).unwrap_or_default(),
-            },
-        },
-    }
-}
-
-/// `PATCH /v1/mgmt/user/patch/batch`.
+/// `PATCH /v1/mgmt/user/patch/batch`. The body is read and the answer rendered off the
+/// async workers; the answer goes out as it is rendered.
 async fn patch_batch(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(bytes): RawBody,
-) -> ApiResult<Json<PatchBatchResponse>> {
-    let raw_items = batch_items(&bytes, state.limits())?;
-    let items: Vec<PatchItem> = raw_items.iter().map(|r| patch_item(r)).collect();
-    drop(raw_items);
+) -> ApiResult<Response> {
+    let limits = state.limits();
+    let items = offload::cpu(move || {
+        let raw_items = batch_items(&bytes, limits)?;
+        Ok(raw_items.iter().map(|r| patch_item(r)).collect::<Vec<_>>())
+    })
+    .await?;
     let (outcomes, catalog) =
         patch_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
-    let mut response = PatchBatchResponse::default();
-    for outcome in outcomes {
-        match outcome {
-            PatchOutcome::Patched(u) => response.patched_users.push(UserDto::render(&u, &catalog)),
-            PatchOutcome::Failed { selector, failure } => response.failed_users.push(failed(
-                failure.error.message,
-                failure.user.as_deref(),
-                Some(&selector),
-                &catalog,
-            )),
-            PatchOutcome::Unaddressable { index, message } => {
-                response
-                    .additional_errors
-                    .insert(format!("users[{index}]"), Value::String(message));
-            }
-        }
-    }
-    Ok(Json(response))
+    drop(items);
+    Ok(offload::json(PatchBatchAnswer { outcomes, catalog }))
 }
 
 /// `PATCH /v1/mgmt/user/patch`: one user; failures are the response's error (404
@@ -172,44 +141,37 @@ async fn create_batch(
     State(state): State<AppState>,
     caller: Caller,
     RawBody(bytes): RawBody,
-) -> ApiResult<Json<CreateBatchResponse>> {
-    let raw_items = batch_items(&bytes, state.limits())?;
-    let mut response = CreateBatchResponse::default();
-    let mut items = Vec::with_capacity(raw_items.len());
-    for (index, raw) in raw_items.iter().enumerate() {
-        match read_item(raw) {
-            (None, _) => {
-                response
-                    .additional_errors
-                    .insert(format!("users[{index}]"), Value::String(unaddressable(raw)));
-            }
-            (login_id, Err(error)) => items.push(CreateItem::Invalid { login_id, error }),
-            (login_id, Ok(body)) => {
-                items.push(match NewUser::parse(body.into_raw_new_user(false)) {
-                    Ok(user) => CreateItem::Ready {
-                        id: UserId::generate(state.ids()),
-                        user,
-                    },
-                    Err(error) => CreateItem::Invalid { login_id, error },
-                })
+) -> ApiResult<Response> {
+    let limits = state.limits();
+    let ids = state.ids_arc();
+    let (items, unaddressable) = offload::cpu(move || {
+        let raw_items = batch_items(&bytes, limits)?;
+        let mut unaddressable = Vec::new();
+        let mut items = Vec::with_capacity(raw_items.len());
+        for (index, raw) in raw_items.iter().enumerate() {
+            match read_item(raw) {
+                (None, _) => unaddressable.push((index, self::unaddressable(raw))),
+                (login_id, Err(error)) => items.push(CreateItem::Invalid { login_id, error }),
+                (login_id, Ok(body)) => {
+                    items.push(match NewUser::parse(body.into_raw_new_user(false)) {
+                        Ok(user) => CreateItem::Ready {
+                            id: UserId::generate(ids.as_ref()),
+                            user,
+                        },
+                        Err(error) => CreateItem::Invalid { login_id, error },
+                    })
+                }
             }
         }
-    }
-    drop(raw_items);
+        Ok((items, unaddressable))
+    })
+    .await?;
     let (outcomes, catalog) =
         create_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
-    for outcome in outcomes {
-        match outcome {
-            CreateOutcome::Created(u) => response.created_users.push(UserDto::render(&u, &catalog)),
-            CreateOutcome::Failed { login_id, error } => {
-                response.failed_users.push(failed(
-                    error.message,
-                    None,
-                    login_id.as_deref(),
-                    &catalog,
-                ));
-            }
-        }
-    }
-    Ok(Json(response))
+    drop(items);
+    Ok(offload::json(CreateBatchAnswer {
+        outcomes,
+        unaddressable,
+        catalog,
+    }))
 }

@@ -1,6 +1,7 @@
 //! Single-user endpoints: create, load, load many, search, delete.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use roster_domain::Error;
@@ -9,14 +10,15 @@ use roster_domain::ids::UserId;
 use roster_store::UserSelector;
 use roster_store::batch::{CreateItem, CreateOutcome, create_users};
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, QueryMap};
+use crate::wire::answers::UsersAnswer;
 use crate::wire::common::{Empty, given, list};
 use crate::wire::search::SearchBody;
 use crate::wire::user::{
-    DeleteUserBody, DeleteUsersBody, LoadUsersBody, UserBody, UserDto, UserEnvelope, UsersEnvelope,
+    DeleteUserBody, DeleteUsersBody, LoadUsersBody, UserBody, UserDto, UserEnvelope,
 };
+use crate::{AppState, offload};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -110,23 +112,20 @@ async fn load_many(
     State(state): State<AppState>,
     caller: Caller,
     Body(body): Body<LoadUsersBody>,
-) -> ApiResult<Json<UsersEnvelope>> {
+) -> ApiResult<Response> {
     let ids = list(&body.user_ids);
     if ids.is_empty() {
         return Err(Error::missing("userIds").into());
     }
     state.limits().check_items("userIds", ids.len())?;
     let include_invalid = body.include_invalid_users.set().copied().unwrap_or(false);
-    let users = state.store().load_users(&caller.project, &ids).await?;
+    let mut users = state.store().load_users(&caller.project, &ids).await?;
+    users.retain(|u| include_invalid || u.status.is_valid());
     let catalog = state.store().catalog(&caller.project).await?;
-    let users: Vec<UserDto> = users
-        .iter()
-        .filter(|u| include_invalid || u.status.is_valid())
-        .map(|u| UserDto::render(u, &catalog))
-        .collect();
-    Ok(Json(UsersEnvelope {
+    Ok(offload::json(UsersAnswer {
         total: users.len() as u64,
         users,
+        catalog,
     }))
 }
 
@@ -135,7 +134,7 @@ async fn run_search(
     caller: &Caller,
     body: SearchBody,
     test_only: bool,
-) -> ApiResult<Json<UsersEnvelope>> {
+) -> ApiResult<Response> {
     let roles = if body.tenant_role_ids.set().is_some() {
         state.store().all_roles(&caller.project).await?
     } else {
@@ -144,9 +143,10 @@ async fn run_search(
     let query = body.into_query(&roles, test_only)?;
     let (users, total) = state.store().search_users(&caller.project, &query).await?;
     let catalog = state.store().catalog(&caller.project).await?;
-    Ok(Json(UsersEnvelope {
-        users: users.iter().map(|u| UserDto::render(u, &catalog)).collect(),
+    Ok(offload::json(UsersAnswer {
+        users,
         total,
+        catalog,
     }))
 }
 
@@ -155,7 +155,7 @@ async fn search(
     State(state): State<AppState>,
     caller: Caller,
     Body(body): Body<SearchBody>,
-) -> ApiResult<Json<UsersEnvelope>> {
+) -> ApiResult<Response> {
     run_search(&state, &caller, body, false).await
 }
 
@@ -164,7 +164,7 @@ async fn search_test(
     State(state): State<AppState>,
     caller: Caller,
     Body(body): Body<SearchBody>,
-) -> ApiResult<Json<UsersEnvelope>> {
+) -> ApiResult<Response> {
     run_search(&state, &caller, body, true).await
 }
 

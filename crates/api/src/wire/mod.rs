@@ -7,6 +7,7 @@
 //! and ignore unknown fields. Outputs use the canonical names only and always carry
 //! every field.
 
+pub mod answers;
 pub mod attribute;
 pub mod common;
 pub mod permission;

@@ -258,13 +258,6 @@ pub struct UserEnvelope {
     pub user: UserDto,
 }
 
-/// `{"users": […], "total": n}`.
-#[derive(Debug, Serialize)]
-pub struct UsersEnvelope {
-    pub users: Vec<UserDto>,
-    pub total: u64,
-}
-
 /// The `user` of a failed batch item: the stored user, or only the login ID the request
 /// gave when no user was found or none was created.
 #[derive(Debug, Serialize)]
@@ -283,22 +276,24 @@ pub struct FailedUserDto {
     pub user: FailedUser,
 }
 
-/// The answer of `patch/batch`.
-#[derive(Debug, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct PatchBatchResponse {
-    pub patched_users: Vec<UserDto>,
-    pub failed_users: Vec<FailedUserDto>,
-    pub additional_errors: Map<String, Value>,
-}
-
-/// The answer of `create/batch`.
-#[derive(Debug, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateBatchResponse {
-    pub created_users: Vec<UserDto>,
-    pub failed_users: Vec<FailedUserDto>,
-    pub additional_errors: Map<String, Value>,
+impl FailedUserDto {
+    /// A failed item: why, and the user as stored, or else the login ID it named.
+    pub fn new(
+        failure: &str,
+        user: Option<&User>,
+        login_id: Option<&str>,
+        catalog: &Catalog,
+    ) -> Self {
+        FailedUserDto {
+            failure: failure.to_string(),
+            user: match user {
+                Some(u) => FailedUser::Stored(Box::new(UserDto::render(u, catalog))),
+                None => FailedUser::Named {
+                    login_ids: login_id.map(|l| vec![l.to_string()]).unwrap_or_default(),
+                },
+            },
+        }
+    }
 }
 
 /// `users/load`: `{userIds, includeInvalidUsers}`.

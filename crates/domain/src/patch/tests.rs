@@ -471,7 +471,7 @@ proptest! {
             let Ok(parsed) = parsed else { continue };
             match ws.patch("a", &parsed, &c, Millis(42)) {
                 Err(f) => {
-                    prop_assert_eq!(f.user.as_deref(), Some(&before));
+                    prop_assert_eq!(f.user.as_ref(), Some(&before));
                     prop_assert_eq!(ws.resolve("a"), Some(&before));
                 }
                 Ok(after) => {

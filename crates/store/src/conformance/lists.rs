@@ -36,7 +36,7 @@ pub async fn lists_round_trip(store: Arc<dyn Store>) {
         panic!("{:?}", out[0])
     };
     let u = must_load(store, &p, "u").await;
-    assert_eq!(&u, patched);
+    assert_eq!(&u, &**patched);
     let names = |v: &[RoleName]| v.iter().map(|r| r.as_str().to_string()).collect::<Vec<_>>();
     assert_eq!(names(&u.role_names), ["viewer", "admin"], "order is kept");
     assert_eq!(

@@ -233,7 +233,7 @@ async fn create(store: &dyn Store, project: &ProjectId, login: &str, fields: Raw
         .await
         .unwrap();
     match out.into_iter().next().unwrap() {
-        CreateOutcome::Created(u) => u,
+        CreateOutcome::Created(u) => (*u).clone(),
         CreateOutcome::Failed { error, .. } => panic!("creating {login} failed: {error}"),
     }
 }

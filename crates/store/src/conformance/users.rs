@@ -350,7 +350,7 @@ pub async fn patch_batches_apply_in_order(store: Arc<dyn Store>) {
     assert!(matches!(&out[5], PatchOutcome::Failed { failure, .. } if failure.user.is_some()));
 
     let stored = must_load(store, &p, "a").await;
-    assert_eq!(&stored, last, "what was returned is what was stored");
+    assert_eq!(&stored, &**last, "what was returned is what was stored");
     assert_eq!((stored.modified, stored.created), (later, NOW));
     let b = must_load(store, &p, "b").await;
     assert_eq!(

@@ -1,0 +1,98 @@
+//! CPU-heavy work kept off the async workers, and large answers written as they are
+//! rendered.
+//!
+//! The async workers (as many as there are cores) must stay free for what is quick:
+//! accepting connections, `/health/live`, loading a user. So the reading of a large
+//! batch body runs on the blocking pool ([`cpu`]), and so does the rendering of a large
+//! answer ([`json`]), which goes out in chunks as it is written: a batch of 10,000 large
+//! users is never held as one JSON text, and the first bytes leave before the last user
+//! is rendered.
+
+use std::io::{self, Write};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use roster_domain::Error;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+/// Bytes rendered before they are handed to the connection.
+const CHUNK: usize = 64 * 1024;
+/// Chunks waiting for a slow client before rendering pauses.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Run `work` on the blocking pool and wait for it.
+pub async fn cpu<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "CPU-bound work failed");
+        Error::internal()
+    })?
+}
+
+/// Writes into chunks and hands each full one to the response body.
+struct ChunkWriter {
+    buf: Vec<u8>,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+/// A 200 answer with `answer` as its JSON body, serialized on the blocking pool and
+/// sent in chunks as it is written.
+pub fn json<T: Serialize + Send + 'static>(answer: T) -> Response {
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx: tx.clone(),
+        };
+        let written = serde_json::to_writer(&mut out, &answer)
+            .map_err(io::Error::from)
+            .and_then(|()| out.flush());
+        if let Err(e) = written {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                tracing::error!(error = %e, "rendering an answer failed");
+            }
+            // Cut the body short, so that the client sees a broken answer, not a
+            // complete-looking one.
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let chunks =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from_stream(chunks),
+    )
+        .into_response()
+}

@@ -1,0 +1,147 @@
+//! The large answers (batch results and lists of users), rendered one user at a time as
+//! they are serialized: with [`crate::offload::json`], a batch of 10,000 users is never
+//! held as 10,000 rendered users, nor as one JSON text.
+
+use roster_domain::catalog::Catalog;
+use roster_domain::patch::PatchOutcome;
+use roster_domain::user::User;
+use roster_store::batch::CreateOutcome;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
+
+use super::user::{FailedUserDto, UserDto};
+
+/// Serializes as a JSON list of what `render` makes of each item it keeps, rendering
+/// each only as it is written.
+struct Rendered<'a, T, R>(&'a [T], R);
+
+impl<T, R, S> Serialize for Rendered<'_, T, R>
+where
+    R: Fn(&T) -> Option<S>,
+    S: Serialize,
+{
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for item in self.0 {
+            if let Some(v) = (self.1)(item) {
+                seq.serialize_element(&v)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `additionalErrors`: `users[<index>]` of each item that named no user, and why.
+struct AdditionalErrors<'a>(&'a [(usize, String)]);
+
+impl Serialize for AdditionalErrors<'_> {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (index, message) in self.0 {
+            map.serialize_entry(&format!("users[{index}]"), message)?;
+        }
+        map.end()
+    }
+}
+
+/// The answer of `patch/batch`: `{patchedUsers, failedUsers, additionalErrors}`, each
+/// list in request order.
+#[derive(Debug)]
+pub struct PatchBatchAnswer {
+    pub outcomes: Vec<PatchOutcome>,
+    pub catalog: Catalog,
+}
+
+impl Serialize for PatchBatchAnswer {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let catalog = &self.catalog;
+        let unaddressable: Vec<(usize, String)> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| match o {
+                PatchOutcome::Unaddressable { index, message } => Some((*index, message.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut st = serializer.serialize_struct("PatchBatchAnswer", 3)?;
+        st.serialize_field(
+            "patchedUsers",
+            &Rendered(&self.outcomes, |o: &PatchOutcome| match o {
+                PatchOutcome::Patched(u) => Some(UserDto::render(u, catalog)),
+                _ => None,
+            }),
+        )?;
+        st.serialize_field(
+            "failedUsers",
+            &Rendered(&self.outcomes, |o: &PatchOutcome| match o {
+                PatchOutcome::Failed { selector, failure } => Some(FailedUserDto::new(
+                    &failure.error.message,
+                    failure.user.as_deref(),
+                    Some(selector),
+                    catalog,
+                )),
+                _ => None,
+            }),
+        )?;
+        st.serialize_field("additionalErrors", &AdditionalErrors(&unaddressable))?;
+        st.end()
+    }
+}
+
+/// The answer of `create/batch`: `{createdUsers, failedUsers, additionalErrors}`.
+#[derive(Debug)]
+pub struct CreateBatchAnswer {
+    pub outcomes: Vec<CreateOutcome>,
+    /// Items that named no login ID: their index, and why.
+    pub unaddressable: Vec<(usize, String)>,
+    pub catalog: Catalog,
+}
+
+impl Serialize for CreateBatchAnswer {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let catalog = &self.catalog;
+        let mut st = serializer.serialize_struct("CreateBatchAnswer", 3)?;
+        st.serialize_field(
+            "createdUsers",
+            &Rendered(&self.outcomes, |o: &CreateOutcome| match o {
+                CreateOutcome::Created(u) => Some(UserDto::render(u, catalog)),
+                CreateOutcome::Failed { .. } => None,
+            }),
+        )?;
+        st.serialize_field(
+            "failedUsers",
+            &Rendered(&self.outcomes, |o: &CreateOutcome| match o {
+                CreateOutcome::Failed { login_id, error } => Some(FailedUserDto::new(
+                    &error.message,
+                    None,
+                    login_id.as_deref(),
+                    catalog,
+                )),
+                CreateOutcome::Created(_) => None,
+            }),
+        )?;
+        st.serialize_field("additionalErrors", &AdditionalErrors(&self.unaddressable))?;
+        st.end()
+    }
+}
+
+/// `{"users": […], "total": n}` of search and `users/load`.
+#[derive(Debug)]
+pub struct UsersAnswer {
+    pub users: Vec<User>,
+    pub total: u64,
+    pub catalog: Catalog,
+}
+
+impl Serialize for UsersAnswer {
+    fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let catalog = &self.catalog;
+        let mut st = serializer.serialize_struct("UsersAnswer", 2)?;
+        st.serialize_field(
+            "users",
+            &Rendered(&self.users, |u: &User| Some(UserDto::render(u, catalog))),
+        )?;
+        st.serialize_field("total", &self.total)?;
+        st.end()
+    }
+}
