@@ -12,17 +12,20 @@
 //! [`ApiError`]: error::ApiError
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use roster_domain::ids::IdGenerator;
 use roster_domain::time::{Clock, Millis};
 use roster_store::Store;
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod error;
 pub mod extract;
+mod guard;
 pub mod offload;
 pub mod routes;
 pub mod wire;
@@ -34,6 +37,12 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Most items accepted in one batch request (default 10,000).
     pub max_batch_items: usize,
+    /// Most API requests handled at once (health checks aside); one more is answered
+    /// 429 at once (default 512).
+    pub max_in_flight: usize,
+    /// Longest a request may take, body reading included; beyond, it is answered 504
+    /// and its work is dropped, its transaction rolled back (default 60 s).
+    pub request_timeout: Duration,
 }
 
 impl Limits {
@@ -58,6 +67,8 @@ impl Default for Limits {
         Self {
             max_body_bytes: 32 * 1024 * 1024,
             max_batch_items: 10_000,
+            max_in_flight: 512,
+            request_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -74,6 +85,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     limits: Limits,
+    /// One permit per request in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -89,6 +102,7 @@ impl AppState {
                 clock,
                 ids,
                 limits,
+                in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             }),
         }
     }
@@ -115,15 +129,27 @@ impl AppState {
     }
 }
 
-/// The whole API: every route, the body limit, request tracing, and JSON answers for
-/// unknown routes, wrong methods and panics.
+/// The whole API: every route, the body limit, the limits on requests in flight and on
+/// their time, request tracing, and JSON answers for unknown routes, wrong methods and
+/// panics.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits().max_body_bytes;
     routes::routes()
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::bounded,
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+impl AppState {
+    /// A permit for one more request in flight, if there is room.
+    pub(crate) fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner.in_flight.clone().try_acquire_owned().ok()
+    }
 }

@@ -77,6 +77,9 @@ error_codes! {
     PermissionNotFound => ("E993404", 404, "Permission not found");
     /// No project has the given ID (command line only: the API answers 401).
     ProjectNotFound => ("E994404", 404, "Project not found");
+    /// The request took longer than the server allows (`--request-timeout`, or the
+    /// search deadline); nothing of it was kept.
+    RequestTimeout => ("E990504", 504, "Request took too long");
     /// Concurrent writers (on this node or another sharing the database) kept
     /// conflicting on the same rows, and the bounded retries ran out. Nothing was
     /// changed; the request can be sent again.

@@ -67,6 +67,26 @@ pub struct ServeArgs {
     /// Most items accepted in one batch request.
     #[arg(long, env = "ROSTER_MAX_BATCH_ITEMS", default_value_t = 10_000)]
     pub max_batch_items: usize,
+    /// Seconds a client has to send a request's head; also how long a kept-alive
+    /// connection may sit idle between requests.
+    #[arg(long, env = "ROSTER_HEADER_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a request may take, body included; beyond, it is answered 504.
+    #[arg(long, env = "ROSTER_REQUEST_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub request_timeout: u64,
+    /// Connections served at once; beyond, requests are answered 429 at once.
+    #[arg(long, env = "ROSTER_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// API requests handled at once (health checks aside); beyond, 429 at once.
+    #[arg(long, env = "ROSTER_MAX_REQUESTS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_requests: u64,
+    /// Seconds a shutdown waits for requests in flight.
+    #[arg(long, env = "ROSTER_SHUTDOWN_TIMEOUT", default_value_t = 20)]
+    pub shutdown_timeout: u64,
     /// With ROSTER_MANAGEMENT_KEY: make sure this project exists at start-up.
     #[arg(long, env = "ROSTER_PROJECT_ID", hide = true)]
     pub project_id: Option<String>,
@@ -130,6 +150,15 @@ mod tests {
         assert_eq!(args.max_batch_items, 10_000);
         assert_eq!(args.max_body_bytes, 33_554_432);
         assert_eq!(args.pool_size, 10);
+        assert_eq!(
+            (
+                args.header_timeout,
+                args.request_timeout,
+                args.shutdown_timeout
+            ),
+            (10, 60, 20)
+        );
+        assert_eq!((args.max_connections, args.max_requests), (4096, 512));
     }
 
     #[test]

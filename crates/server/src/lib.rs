@@ -5,10 +5,13 @@
 //! - [`startup`]: opening the store a URL names (SQLite or PostgreSQL), the first-start and
 //!   `ROSTER_PROJECT_ID`/`ROSTER_MANAGEMENT_KEY` bootstrap, and serving on a bound
 //!   listener until a shutdown signal.
+//! - [`serve`]: the accept loop: connection limit, header and idle timeouts, shutdown
+//!   deadline.
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`telemetry`]: logging to standard error.
 
 pub mod cli;
 pub mod copy;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;

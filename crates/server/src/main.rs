@@ -1,6 +1,7 @@
 //! `roster`: parse the command line and hand over to the library.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -10,7 +11,8 @@ use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
 use roster_domain::time::{Clock, SystemClock};
 use roster_server::cli::{Cli, Command, KeyCommand, ProjectCommand, ServeArgs};
-use roster_server::startup::{Bootstrap, bootstrap, open_store, redact, serve, shutdown_signal};
+use roster_server::serve::{ConnectionLimits, open_file_limit, serve};
+use roster_server::startup::{Bootstrap, bootstrap, open_store, redact, shutdown_signal};
 use roster_server::telemetry;
 use roster_store::StoredKey;
 
@@ -80,6 +82,24 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_batch_items: args.max_batch_items,
+        max_in_flight: usize::try_from(args.max_requests).unwrap_or(usize::MAX),
+        request_timeout: Duration::from_secs(args.request_timeout),
+    };
+    let mut max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    if let Some(files) = open_file_limit()
+        && files < max_connections
+    {
+        tracing::warn!(
+            max_connections,
+            open_file_limit = files + 64,
+            "--max-connections is above what the open-file limit allows; serving at most {files}"
+        );
+        max_connections = files.max(1);
+    }
+    let connections = ConnectionLimits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections,
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
     };
     let state = AppState::new(
         store.clone(),
@@ -92,5 +112,5 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         database = %redact(&args.database.database_url),
         "roster listening on http://{addr}"
     );
-    serve(listener, state, shutdown_signal()).await
+    serve(listener, state, connections, shutdown_signal()).await
 }

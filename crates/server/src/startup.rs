@@ -1,11 +1,9 @@
 //! Start-up: open the store a URL names, make sure a project and a key exist, serve.
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use roster_api::AppState;
+use anyhow::bail;
 use roster_domain::ids::{IdGenerator, KeyId, ProjectId};
 use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
@@ -13,7 +11,6 @@ use roster_domain::time::Clock;
 use roster_store::{Project, Store, StoredKey};
 use roster_store_postgres::PostgresStore;
 use roster_store_sqlite::SqliteStore;
-use tokio::net::TcpListener;
 
 /// Open (and migrate) the store a database URL names; `pool_size` is the most
 /// connections a PostgreSQL store opens (SQLite has its own fixed layout).
@@ -143,19 +140,6 @@ pub async fn bootstrap(
     )?;
     out.flush()?;
     Ok(())
-}
-
-/// Serve the API on an already bound listener until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let app = roster_api::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
 }
 
 /// Completes on SIGINT or SIGTERM.

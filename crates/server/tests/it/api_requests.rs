@@ -233,6 +233,7 @@ async fn body_and_batch_limits_are_enforced_and_change_nothing(backend: Backend)
         Limits {
             max_body_bytes: 2_000,
             max_batch_items: 3,
+            ..Limits::default()
         },
     )
     .await;

@@ -12,6 +12,7 @@
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
 //! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
 //!   `roster copy` of a store of 100,000 users both ways.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -25,6 +26,7 @@ mod binary;
 mod conformance;
 mod copy;
 mod helpers;
+mod hostile;
 mod nodes;
 mod patch_model;
 mod postgres;

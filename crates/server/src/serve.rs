@@ -1,0 +1,149 @@
+//! Serving HTTP on a bound listener: the accept loop, the connection limit, the header
+//! and idle timeouts, and a shutdown that waits for requests in flight only up to a
+//! deadline.
+//!
+//! Each connection is served by hyper with a header timeout: a client that has not sent
+//! a whole request head within it (a half-sent request, or an idle keep-alive connection
+//! between requests) is disconnected. At most `max_connections` connections are served
+//! at once; one more is still accepted, but every request on it is answered at once with
+//! 429 `E130429` and the connection is closed, so that an overloaded server says so
+//! instead of leaving clients hanging in the accept queue. Request limits (in flight,
+//! time) are layers of the router (`roster_api`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, Response};
+use axum::response::IntoResponse;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use roster_api::AppState;
+use roster_api::error::ApiError;
+use roster_domain::{Error, ErrorCode};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+/// How connections are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request head must arrive within this, and so must the next one on a kept-alive
+    /// connection.
+    pub header_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The most connections this process can serve: the open-file limit, minus room for
+/// the database and logs. `None` when it cannot be read (not Linux).
+pub fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line.split_whitespace().nth(3)?;
+    soft.parse::<usize>().ok().map(|n| n.saturating_sub(64))
+}
+
+/// The answer to every request on a connection beyond the limit.
+fn over_capacity(max: usize) -> Response<Body> {
+    let mut resp = ApiError(Error::new(
+        ErrorCode::RateLimited,
+        format!("the server is serving its maximum of {max} connections; try again shortly (see --max-connections)"),
+    ))
+    .into_response();
+    resp.headers_mut()
+        .insert("connection", axum::http::HeaderValue::from_static("close"));
+    resp
+}
+
+/// Serve `state`'s API on an already bound listener until `shutdown` completes, then
+/// wait for the requests in flight, at most `limits.shutdown_timeout`.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app: Router = roster_api::router(state);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let io = TokioIo::new(stream);
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                let app = app.clone();
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let mut req = req.map(Body::new);
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    app.clone().oneshot(req)
+                });
+                let conn = graceful.watch(builder.serve_connection(io, service));
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                let max = limits.max_connections;
+                let service = TowerToHyperService::new(tower::service_fn(
+                    move |_req: Request<Incoming>| async move {
+                        Ok::<_, Infallible>(over_capacity(max))
+                    },
+                ));
+                let conn = builder.serve_connection(io, service);
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_timeout) => {
+            tracing::warn!(
+                "requests were still running {} s after the shutdown signal; stopping anyway",
+                limits.shutdown_timeout.as_secs()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The real binary against clients that misbehave: half-sent requests, idle connections,
+//! floods of connections, more requests than it takes at once, requests that never
+//! finish, and a shutdown while requests are in flight. Each limit answers fast with a
+//! Descope-shaped error or closes the connection; none hangs the server for others.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "these tests time a real server from outside; no rule of Roster reads this clock"
+)]
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::process::{Server, call};
+
+const BOOT: &[(&str, &str)] = &[
+    ("ROSTER_PROJECT_ID", "P2RosterHostileClients000001"),
+    ("ROSTER_MANAGEMENT_KEY", "hostile-key"),
+];
+const AUTH: &str = "Bearer P2RosterHostileClients000001:hostile-key";
+
+async fn start(env: &[(&'static str, &'static str)]) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let env: Vec<(&'static str, &'static str)> = BOOT.iter().chain(env).copied().collect();
+    let server = tokio::task::spawn_blocking(move || Server::start(&db, &env))
+        .await
+        .unwrap();
+    (server, dir)
+}
+
+fn addr(server: &Server) -> String {
+    server.url.trim_start_matches("http://").to_string()
+}
+
+/// Read until the peer closes the connection or `limit` passes; what was read, and
+/// whether the peer closed it.
+async fn read_until_closed(conn: &mut TcpStream, limit: Duration) -> (String, bool) {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + limit;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&out).into(), true),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => return (String::from_utf8_lossy(&out).into(), false),
+        }
+    }
+}
+
+/// The JSON body of a raw HTTP/1.1 answer.
+fn body_of(answer: &str) -> Value {
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_and_idle_connections_are_closed() {
+    let (server, _dir) = start(&[("ROSTER_HEADER_TIMEOUT", "1")]).await;
+    // Half a request head, then nothing: closed after the header timeout.
+    let mut half = TcpStream::connect(addr(&server)).await.unwrap();
+    half.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_until_closed(&mut half, Duration::from_secs(5)).await;
+    assert!(closed, "a half-sent request is closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A whole request is answered; the kept-alive connection is closed once idle.
+    let mut idle = TcpStream::connect(addr(&server)).await.unwrap();
+    idle.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed, "an idle kept-alive connection is closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_connections_does_not_stop_others() {
+    let (server, _dir) = start(&[]).await;
+    let mut flood = Vec::new();
+    for _ in 0..3_000 {
+        let mut c = TcpStream::connect(addr(&server)).await.unwrap();
+        c.write_all(b"POST /v1/mgmt/user/create HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        flood.push(c);
+    }
+    let started = Instant::now();
+    let live = crate::process::client()
+        .get(format!("{}/health/live", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let (status, body) = call(
+        &server.url,
+        AUTH,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/create",
+        json!({"loginId": "during-the-flood"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    drop(flood);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_limits_requests_get_a_fast_error() {
+    let (server, _dir) = start(&[
+        ("ROSTER_MAX_CONNECTIONS", "8"),
+        ("ROSTER_MAX_REQUESTS", "2"),
+    ])
+    .await;
+    // Two requests in flight, each waiting for the rest of its body.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(addr(&server)).await.unwrap();
+        c.write_all(
+            format!(
+                "POST /v1/mgmt/user/create HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"loginId\""
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (status, body) = call(
+        &server.url,
+        AUTH,
+        reqwest::Method::POST,
+        "/v2/mgmt/user/search",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (429, Some("E130429")),
+        "{body}"
+    );
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("--max-requests"),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let live = crate::process::client()
+        .get(format!("{}/health/live", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200, "health checks are not counted");
+
+    // Connections: eight are served (two above, and six more idle ones); the ninth is
+    // answered at once and closed.
+    for _ in 0..6 {
+        let mut c = TcpStream::connect(addr(&server)).await.unwrap();
+        c.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ninth = TcpStream::connect(addr(&server)).await.unwrap();
+    ninth
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut ninth, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert_eq!(body_of(&answer)["errorCode"], "E130429");
+    assert!(closed);
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_takes_too_long_is_cut_off() {
+    let (server, _dir) = start(&[("ROSTER_REQUEST_TIMEOUT", "1")]).await;
+    let mut slow = TcpStream::connect(addr(&server)).await.unwrap();
+    slow.write_all(
+        format!(
+            "POST /v1/mgmt/user/create HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"loginId\""
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let (answer, _) = read_until_closed(&mut slow, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert_eq!(body_of(&answer)["errorCode"], "E990504");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_requests_only_up_to_a_deadline() {
+    let (server, _dir) = start(&[("ROSTER_SHUTDOWN_TIMEOUT", "1")]).await;
+    let mut stuck = TcpStream::connect(addr(&server)).await.unwrap();
+    stuck
+        .write_all(
+            format!(
+                "POST /v1/mgmt/user/create HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+}
