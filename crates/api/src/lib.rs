@@ -43,6 +43,9 @@ pub struct Limits {
     /// Longest a request may take, body reading included; beyond, it is answered 504
     /// and its work is dropped, its transaction rolled back (default 60 s).
     pub request_timeout: Duration,
+    /// Longest a user search may run in the database; beyond, it is stopped and
+    /// answered 504 (default 10 s).
+    pub search_timeout: Duration,
 }
 
 impl Limits {
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_batch_items: 10_000,
             max_in_flight: 512,
             request_timeout: Duration::from_secs(60),
+            search_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Roster's PostgreSQL backend: the store for several stateless Roster nodes sharing one
 //! database behind a load balancer.
 //!
-//! Connections: one pool per node (`--pool-size`, default [`DEFAULT_POOL_SIZE`]).
+//! Connections: one pool per node (`--pool-size`, default [`DEFAULT_POOL_SIZE`]), and
+//! [`AUTH_CONNECTIONS`] more kept for checking management keys, so that authentication
+//! never waits behind searches and batches.
 //! Transactions run at `READ COMMITTED`, and correctness between nodes comes from
 //! locks, never from a node's memory:
 //! - A user batch locks the users it targets (`SELECT … FOR UPDATE`, in key order)
@@ -98,7 +100,13 @@ pub enum OpenError {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Connections for authentication alone, so that checking a key never waits behind
+    /// searches and batches.
+    auth: PgPool,
 }
+
+/// Connections each node keeps for authentication, besides `--pool-size`.
+pub const AUTH_CONNECTIONS: u32 = 2;
 
 /// Whether a database URL is one this backend opens.
 pub fn handles(url: &str) -> bool {
@@ -137,8 +145,13 @@ impl PostgresStore {
             .max_connections(pool_size.max(1))
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        let auth = PgPoolOptions::new()
+            .max_connections(AUTH_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
         let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
             .fetch_one(&pool)
             .await?;
@@ -148,7 +161,7 @@ impl PostgresStore {
             migrator.create_schema(schema);
         }
         migrator.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, auth })
     }
 
     /// Start a transaction.

@@ -213,7 +213,7 @@ impl ProjectStore for PostgresStore {
 
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
         let mut conn = self
-            .pool
+            .auth
             .acquire()
             .await
             .map_err(internal("acquire a connection"))?;

@@ -6,15 +6,17 @@
 //! columns compare and sort by bytes (the "C" collation), `ILIKE` folds ASCII letters
 //! only, and missing values (`NULL`) sort first, as SQLite sorts them.
 
+use std::time::Duration;
+
 use roster_domain::Error;
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
 use roster_domain::search::{TestUsers, UserQuery};
 use roster_domain::user::User;
 use serde_json::Value;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
-use roster_store::sql::{TEXT_COLUMNS, like_pattern, sort_column};
+use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
 
 use crate::users::{USER_COLUMNS, decode_user};
 use crate::{internal, to_json};
@@ -177,10 +179,47 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
     }
 }
 
+/// A failed search statement: cancelled at the deadline (`57014`), or anything else.
+fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| {
+        if crate::sqlstate(&e).as_deref() == Some("57014") {
+            search_took_too_long(timeout)
+        } else {
+            internal(what)(e)
+        }
+    }
+}
+
+/// Run a search in a read-only transaction whose statements PostgreSQL cancels once
+/// `timeout` has passed (`statement_timeout`).
 pub(crate) async fn search(
     conn: &mut PgConnection,
     project: &ProjectId,
     q: &UserQuery,
+    timeout: Duration,
+) -> Result<(Vec<User>, u64), Error> {
+    let mut tx = conn
+        .begin_with("BEGIN READ ONLY")
+        .await
+        .map_err(internal("begin a search"))?;
+    let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
+    // A number this code formats, not input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = {millis}"
+    )))
+    .execute(&mut *tx)
+    .await
+    .map_err(internal("set the search deadline"))?;
+    let found = run(&mut tx, project, q, timeout).await?;
+    tx.commit().await.map_err(internal("end a search"))?;
+    Ok(found)
+}
+
+async fn run(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    q: &UserQuery,
+    timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
     let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
     push_filters(&mut count, project, q);
@@ -188,7 +227,7 @@ pub(crate) async fn search(
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
-        .map_err(internal("count search results"))?;
+        .map_err(search_error(timeout, "count search results"))?;
 
     let mut page = QueryBuilder::<Postgres>::new(format!("SELECT {USER_COLUMNS} FROM users u"));
     push_filters(&mut page, project, q);
@@ -208,7 +247,7 @@ pub(crate) async fn search(
         .build()
         .fetch_all(&mut *conn)
         .await
-        .map_err(internal("search users"))?;
+        .map_err(search_error(timeout, "search users"))?;
     let users = rows
         .iter()
         .map(decode_user)

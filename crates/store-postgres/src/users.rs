@@ -5,6 +5,8 @@
 //! [`USER_COLUMNS`] reads all of it in one statement, each list as an array, and every
 //! read (load, search, batch, copy) uses it. Batches are in [`crate::batch`].
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
@@ -169,13 +171,14 @@ impl UserStore for PostgresStore {
         &self,
         project: &ProjectId,
         query: &UserQuery,
+        timeout: Duration,
     ) -> Result<(Vec<User>, u64), Error> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .map_err(internal("acquire a connection"))?;
-        crate::search::search(&mut conn, project, query).await
+        crate::search::search(&mut conn, project, query, timeout).await
     }
 
     async fn delete_user(

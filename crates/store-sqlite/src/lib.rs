@@ -2,8 +2,9 @@
 //!
 //! Connections: the file is opened in WAL mode with foreign keys on, `synchronous=FULL`
 //! (a commit that was acknowledged survives a power cut) and a busy timeout. There is one
-//! writer connection and a small pool of read-only connections, so reads never wait for
-//! a batch and writes never interleave. Write transactions start with `BEGIN IMMEDIATE`,
+//! writer connection, a small pool of read-only connections, so reads never wait for a
+//! batch and writes never interleave, and two more read-only connections for checking
+//! management keys alone, so authentication never waits behind searches. Write transactions start with `BEGIN IMMEDIATE`,
 //! which takes the write lock at once: another process on the same file (`roster key
 //! create` while `roster serve` runs) waits instead of failing half-way. An in-memory
 //! database (`sqlite::memory:`) has a single connection that does both.
@@ -31,6 +32,9 @@ mod search;
 mod tenants;
 mod users;
 
+/// Read-only connections kept for authentication.
+const AUTH_CONNECTIONS: u32 = 2;
+
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -46,6 +50,9 @@ pub enum OpenError {
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Read-only connections for authentication alone, so that checking a key never
+    /// waits behind searches.
+    auth: SqlitePool,
 }
 
 /// Whether a database URL is one this backend opens.
@@ -82,7 +89,8 @@ impl SqliteStore {
             sqlx::migrate!("./migrations").run(&pool).await?;
             return Ok(Self {
                 writer: pool.clone(),
-                reader: pool,
+                reader: pool.clone(),
+                auth: pool,
             });
         }
         let writer = single(1)
@@ -92,12 +100,22 @@ impl SqliteStore {
         let readers = u32::try_from(std::thread::available_parallelism().map_or(4, |n| n.get()))
             .unwrap_or(4)
             .clamp(2, 8);
+        let read_only = base.read_only(true);
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(300))
-            .connect_with(base.read_only(true))
+            .connect_with(read_only.clone())
             .await?;
-        Ok(Self { writer, reader })
+        let auth = SqlitePoolOptions::new()
+            .max_connections(AUTH_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(read_only)
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            auth,
+        })
     }
 
     /// Start a write transaction that holds the write lock from its first statement.

@@ -202,10 +202,10 @@ impl ProjectStore for SqliteStore {
 
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
         let mut conn = self
-            .reader
+            .auth
             .acquire()
             .await
-            .map_err(internal("acquire a reader"))?;
+            .map_err(internal("acquire an authentication reader"))?;
         load_keys(&mut conn, project).await
     }
 

@@ -4,6 +4,8 @@
 //! with `json_each`, so the statement's shape depends only on which filters are present.
 //! Sort columns come from a fixed list, never from the request's text.
 
+use std::time::{Duration, Instant};
+
 use roster_domain::Error;
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
@@ -12,7 +14,7 @@ use roster_domain::user::User;
 use serde_json::Value;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use roster_store::sql::{TEXT_COLUMNS, like_pattern, sort_column};
+use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
 
 use crate::users::{USER_COLUMNS, decode_user};
 use crate::{internal, to_json};
@@ -164,10 +166,61 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
     }
 }
 
+/// Operations SQLite runs between two looks at the deadline.
+const PROGRESS_OPS: i32 = 1_000;
+
+/// The instant a search started `timeout` from now must end by.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a deadline for a query, not a rule: the clock is read only to stop work"
+)]
+fn deadline(timeout: Duration) -> Instant {
+    Instant::now() + timeout
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a deadline for a query, not a rule: the clock is read only to stop work"
+)]
+fn before(deadline: Instant) -> bool {
+    Instant::now() < deadline
+}
+
+/// A failed search statement: SQLite interrupted by the deadline, or anything else.
+fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("9") => {
+            search_took_too_long(timeout)
+        }
+        _ => internal(what)(e),
+    }
+}
+
+/// Run a search, stopping it (SQLite's progress handler) once `timeout` has passed.
 pub(crate) async fn search(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     q: &UserQuery,
+    timeout: Duration,
+) -> Result<(Vec<User>, u64), Error> {
+    let until = deadline(timeout);
+    conn.lock_handle()
+        .await
+        .map_err(internal("lock a reader"))?
+        .set_progress_handler(PROGRESS_OPS, move || before(until));
+    let result = run(conn, project, q, timeout).await;
+    // The connection goes back to the pool: it must not keep the deadline.
+    if let Ok(mut handle) = conn.lock_handle().await {
+        handle.remove_progress_handler();
+    }
+    result
+}
+
+async fn run(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    q: &UserQuery,
+    timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
     let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
     push_filters(&mut count, project, q);
@@ -175,7 +228,7 @@ pub(crate) async fn search(
         .build()
         .fetch_one(&mut *conn)
         .await
-        .map_err(internal("count search results"))?
+        .map_err(search_error(timeout, "count search results"))?
         .try_get("n")
         .map_err(internal("read count"))?;
 
@@ -194,7 +247,7 @@ pub(crate) async fn search(
         .build()
         .fetch_all(&mut *conn)
         .await
-        .map_err(internal("search users"))?;
+        .map_err(search_error(timeout, "search users"))?;
     let users = rows
         .iter()
         .map(decode_user)

@@ -10,6 +10,7 @@
 //! round trip's.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -182,13 +183,14 @@ impl UserStore for SqliteStore {
         &self,
         project: &ProjectId,
         query: &UserQuery,
+        timeout: Duration,
     ) -> Result<(Vec<User>, u64), Error> {
         let mut conn = self
             .reader
             .acquire()
             .await
             .map_err(internal("acquire a reader"))?;
-        crate::search::search(&mut conn, project, query).await
+        crate::search::search(&mut conn, project, query, timeout).await
     }
 
     async fn delete_user(

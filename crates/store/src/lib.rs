@@ -14,6 +14,8 @@
 //! [`Error::write_conflict`] (the flows run it again), and anything unexpected to
 //! [`Error::internal`], after logging the cause.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::attribute::AttributeDef;
@@ -107,11 +109,14 @@ pub trait UserStore: Send + Sync {
     ) -> Result<Option<User>>;
     /// Users by user ID, in no particular order; unknown IDs are skipped.
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>>;
-    /// One page of users matching the query, and how many match in all.
+    /// One page of users matching the query, and how many match in all. A search that
+    /// runs longer than `timeout` is stopped and fails with
+    /// [`ErrorCode::RequestTimeout`](roster_domain::ErrorCode::RequestTimeout).
     async fn search_users(
         &self,
         project: &ProjectId,
         query: &UserQuery,
+        timeout: Duration,
     ) -> Result<(Vec<User>, u64)>;
     /// Delete one user; `false` if there was none.
     async fn delete_user(&self, project: &ProjectId, selector: UserSelector<'_>) -> Result<bool>;

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 
-use roster_domain::Error;
+use std::time::Duration;
+
 use roster_domain::catalog::RoleEntry;
 use roster_domain::names::RoleName;
 use roster_domain::search::SortField;
+use roster_domain::{Error, ErrorCode};
 
 /// The columns of `users` (aliased `u`) that search `text` looks in, besides the
 /// user's login IDs.
@@ -64,6 +66,17 @@ pub fn role_key(
             Err(Error::internal())
         }
     }
+}
+
+/// The error of a search stopped at its deadline.
+pub fn search_took_too_long(timeout: Duration) -> Error {
+    Error::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "search: took longer than the {} s a search may take; narrow it (more filters, a smaller page)",
+            timeout.as_secs_f64()
+        ),
+    )
 }
 
 /// A `LIKE` pattern that matches `text` anywhere, with `%`, `_` and `\` escaped for

@@ -141,7 +141,10 @@ async fn run_search(
         Vec::new()
     };
     let query = body.into_query(&roles, test_only)?;
-    let (users, total) = state.store().search_users(&caller.project, &query).await?;
+    let (users, total) = state
+        .store()
+        .search_users(&caller.project, &query, state.limits().search_timeout)
+        .await?;
     let catalog = state.store().catalog(&caller.project).await?;
     Ok(offload::json(UsersAnswer {
         users,

@@ -323,4 +323,95 @@ crate::each_backend!(
     the_catalog_has_caps,
     searches_have_caps,
     every_batch_endpoint_has_an_item_limit,
+    searches_are_cut_off_at_their_deadline,
 );
+
+/// Create `n` users through `create/batch`, 5,000 at a time.
+async fn many_users(app: &TestApp, n: usize) {
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5_000) {
+        let users: Vec<Value> = chunk
+            .iter()
+            .map(|i| json!({"loginId": format!("user{i:06}@example.com"), "name": format!("User {i}")}))
+            .collect();
+        app.ok(
+            "POST",
+            "/v1/mgmt/user/create/batch",
+            json!({"users": users}),
+        )
+        .await;
+    }
+}
+
+/// A search that runs past its deadline is stopped and answered 504; the next one runs
+/// normally (the deadline does not stay on the connection).
+async fn searches_are_cut_off_at_their_deadline(backend: Backend) {
+    let slow = TestApp::with_limits(
+        backend,
+        Limits {
+            search_timeout: std::time::Duration::from_millis(1),
+            ..Limits::default()
+        },
+    )
+    .await;
+    many_users(&slow, 5_000).await;
+    let heavy =
+        json!({"text": "user", "sort": [{"field": "loginId", "desc": true}], "limit": 1000});
+    let resp = slow
+        .call("POST", "/v2/mgmt/user/search", heavy.clone())
+        .await;
+    let message = assert_error(&resp, 504, "E990504");
+    assert!(
+        message.starts_with("search: took longer than the 0.001 s"),
+        "{message}"
+    );
+    let (status, _) = slow
+        .call("POST", "/v1/mgmt/user/create", json!({"loginId": "after"}))
+        .await;
+    assert_eq!(status, 200, "the store works after a stopped search");
+    let (status, body) = slow.load("after").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Checking a key never waits behind searches: with every read connection busy with
+/// slow searches, a call that needs only authentication answers at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the test times the server from outside; no rule reads this clock"
+)]
+async fn authentication_does_not_wait_behind_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let store: std::sync::Arc<dyn roster_store::Store> =
+        std::sync::Arc::new(roster_store_sqlite::SqliteStore::open(&url).await.unwrap());
+    let app = std::sync::Arc::new(TestApp::on_store(store, Limits::default()).await);
+    many_users(&app, 20_000).await;
+    let heavy =
+        json!({"text": "user", "sort": [{"field": "loginId", "desc": true}], "limit": 1000});
+    let started = std::time::Instant::now();
+    let (status, _) = app
+        .call("POST", "/v2/mgmt/user/search", heavy.clone())
+        .await;
+    assert_eq!(status, 200);
+    let one_search = started.elapsed();
+    let mut searches = Vec::new();
+    for _ in 0..8 {
+        let app = app.clone();
+        let heavy = heavy.clone();
+        searches.push(tokio::spawn(async move {
+            app.call("POST", "/v2/mgmt/user/search", heavy).await.0
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let started = std::time::Instant::now();
+    let (status, body) = app.get("/v1/mgmt/license").await;
+    let licence = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    for s in searches {
+        assert_eq!(s.await.unwrap(), 200);
+    }
+    assert!(
+        licence < one_search,
+        "authenticating took {licence:?} while searches queued; one search alone takes {one_search:?}"
+    );
+}

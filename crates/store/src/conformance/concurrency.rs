@@ -41,7 +41,7 @@ pub async fn large_batches(store: Arc<dyn Store>) {
     let mut q = UserQuery::new();
     q.role_names = vec!["admin".into()];
     q.paginate(10, 0, 0);
-    let (_, total) = store.search_users(&p, &q).await.unwrap();
+    let (_, total) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
     assert_eq!(total, n as u64);
     let u = must_load(store, &p, "bulk1999@example.com").await;
     assert_eq!(

@@ -78,6 +78,9 @@ macro_rules! checks {
 
 const NOW: Millis = Millis(1_764_000_000_000);
 
+/// Long enough for any search of the suite.
+const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn ids() -> RandomIds {
     RandomIds
 }
@@ -272,7 +275,10 @@ fn logins(u: &User) -> Vec<&str> {
 }
 
 async fn search(store: &dyn Store, project: &ProjectId, q: UserQuery) -> (Vec<String>, u64) {
-    let (users, total) = store.search_users(project, &q).await.unwrap();
+    let (users, total) = store
+        .search_users(project, &q, SEARCH_TIMEOUT)
+        .await
+        .unwrap();
     let mut names: Vec<String> = users.iter().map(|u| logins(u)[0].to_string()).collect();
     names.sort();
     (names, total)

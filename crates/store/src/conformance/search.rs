@@ -220,7 +220,7 @@ pub async fn search_pages_and_sorts(store: Arc<dyn Store>) {
     for page in 0..3 {
         let mut q = UserQuery::new();
         q.paginate(10, page, 0);
-        let (users, total) = store.search_users(&p, &q).await.unwrap();
+        let (users, total) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
         assert_eq!(total, 25, "total counts every match, not the page");
         assert_eq!(users.len(), if page < 2 { 10 } else { 5 });
         for u in users {
@@ -231,7 +231,7 @@ pub async fn search_pages_and_sorts(store: Arc<dyn Store>) {
     let mut q = UserQuery::new();
     q.sort = vec![(roster_domain::search::SortField::LoginId, true)];
     q.paginate(3, 0, 0);
-    let (users, _) = store.search_users(&p, &q).await.unwrap();
+    let (users, _) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
     assert_eq!(
         users.iter().map(|u| logins(u)[0]).collect::<Vec<_>>(),
         ["user24", "user23", "user22"]
@@ -239,7 +239,7 @@ pub async fn search_pages_and_sorts(store: Arc<dyn Store>) {
     let mut q = UserQuery::new();
     q.paginate(2, 0, 4);
     q.sort = vec![(roster_domain::search::SortField::LoginId, false)];
-    let (users, _) = store.search_users(&p, &q).await.unwrap();
+    let (users, _) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
     assert_eq!(
         users.iter().map(|u| logins(u)[0]).collect::<Vec<_>>(),
         ["user04", "user05"],
@@ -290,7 +290,7 @@ pub async fn search_reads_alike_everywhere(store: Arc<dyn Store>) {
     let sorted = async |field, desc| {
         let mut q = UserQuery::new();
         q.sort = vec![(field, desc)];
-        let (users, _) = store.search_users(&p, &q).await.unwrap();
+        let (users, _) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
         users
             .iter()
             .map(|u| logins(u)[0].to_string())
