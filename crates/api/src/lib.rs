@@ -19,6 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use roster_domain::ids::IdGenerator;
 use roster_domain::time::{Clock, Millis};
 use roster_store::Store;
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -91,6 +92,8 @@ struct Inner {
     limits: Limits,
     /// One permit per request in flight.
     in_flight: Arc<Semaphore>,
+    /// Where heavy work runs (see [`offload`]), when the server set such a runtime up.
+    heavy: Option<Handle>,
 }
 
 impl AppState {
@@ -107,8 +110,33 @@ impl AppState {
                 ids,
                 limits,
                 in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+                heavy: None,
             }),
         }
+    }
+
+    /// The same state, with heavy work (large bodies, large batches, large answers) run
+    /// on `heavy`, a runtime whose threads yield to the ones answering requests.
+    pub fn with_heavy_runtime(self, heavy: Handle) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            store: shared.store.clone(),
+            clock: shared.clock.clone(),
+            ids: shared.ids.clone(),
+            limits: shared.limits,
+            in_flight: shared.in_flight.clone(),
+            heavy: shared.heavy.clone(),
+        });
+        Self {
+            inner: Arc::new(Inner {
+                heavy: Some(heavy),
+                ..inner
+            }),
+        }
+    }
+
+    /// The runtime for heavy work: the server's low-priority one, else the current one.
+    pub fn heavy(&self) -> Handle {
+        self.inner.heavy.clone().unwrap_or_else(Handle::current)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -2,12 +2,14 @@
 //! rendered.
 //!
 //! The async workers (as many as there are cores) must stay free for what is quick:
-//! accepting connections, `/health/live`, loading a user. So the reading of a large
-//! batch body runs on the blocking pool ([`cpu`]), and so does the rendering of a large
-//! answer ([`json`]), which goes out in chunks as it is written: a batch of 10,000 large
-//! users is never held as one JSON text, and the first bytes leave before the last user
-//! is rendered.
+//! accepting connections, `/health/live`, loading a user. So heavy work runs on the
+//! runtime [`AppState::heavy`] gives, whose threads the server starts at a lower
+//! priority (they get the CPU when quick work does not need it): the reading of a
+//! large batch body ([`cpu`]), a large batch's transaction ([`run`]), and the rendering
+//! of a large answer ([`json`]), which goes out in chunks as it is written, so that a
+//! batch of 10,000 large users is never held as one JSON text.
 
+use std::future::Future;
 use std::io::{self, Write};
 
 use axum::body::{Body, Bytes};
@@ -17,17 +19,44 @@ use roster_domain::Error;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::AppState;
+
 /// Bytes rendered before they are handed to the connection.
 const CHUNK: usize = 64 * 1024;
 /// Chunks waiting for a slow client before rendering pauses.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// Run `work` on the blocking pool and wait for it.
+/// Bytes of a request body from which it is read off the async workers.
+const LARGE_BODY_BYTES: usize = 64 * 1024;
+
+/// Run `work`, which reads a request body of `bytes` bytes: on the blocking pool when
+/// the body is large, in place otherwise.
 pub async fn cpu<T: Send + 'static>(
+    state: &AppState,
+    bytes: usize,
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| {
+    if bytes < LARGE_BODY_BYTES {
+        return work();
+    }
+    state.heavy().spawn_blocking(work).await.map_err(|e| {
         tracing::error!(error = %e, "CPU-bound work failed");
+        Error::internal()
+    })?
+}
+
+/// Run a large batch's work (`items` items) on the heavy runtime; a small one runs in
+/// place.
+pub async fn run<T: Send + 'static>(
+    state: &AppState,
+    items: usize,
+    work: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    if items < LARGE_ANSWER_ITEMS {
+        return work.await;
+    }
+    state.heavy().spawn(work).await.map_err(|e| {
+        tracing::error!(error = %e, "a batch's work failed");
         Error::internal()
     })?
 }
@@ -64,11 +93,19 @@ impl Write for ChunkWriter {
     }
 }
 
-/// A 200 answer with `answer` as its JSON body, serialized on the blocking pool and
-/// sent in chunks as it is written.
-pub fn json<T: Serialize + Send + 'static>(answer: T) -> Response {
+/// Items from which an answer is rendered off the async workers; a smaller one is
+/// quicker to render in place than to hand over.
+const LARGE_ANSWER_ITEMS: usize = 100;
+
+/// A 200 answer with `answer` as its JSON body. An answer of `items` users or more is
+/// serialized on the blocking pool and sent in chunks as it is written; a smaller one
+/// is rendered in place.
+pub fn json<T: Serialize + Send + 'static>(state: &AppState, answer: T, items: usize) -> Response {
+    if items < LARGE_ANSWER_ITEMS {
+        return axum::Json(answer).into_response();
+    }
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
-    tokio::task::spawn_blocking(move || {
+    state.heavy().spawn_blocking(move || {
         let mut out = ChunkWriter {
             buf: Vec::with_capacity(CHUNK),
             tx: tx.clone(),

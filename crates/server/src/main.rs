@@ -11,7 +11,7 @@ use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
 use roster_domain::time::{Clock, SystemClock};
 use roster_server::cli::{Cli, Command, KeyCommand, ProjectCommand, ServeArgs};
-use roster_server::serve::{ConnectionLimits, open_file_limit, serve};
+use roster_server::serve::{ConnectionLimits, heavy_runtime, open_file_limit, serve};
 use roster_server::startup::{Bootstrap, bootstrap, open_store, redact, shutdown_signal};
 use roster_server::telemetry;
 use roster_store::StoredKey;
@@ -102,16 +102,20 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections,
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
     };
+    let heavy = heavy_runtime()?;
     let state = AppState::new(
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         limits,
-    );
+    )
+    .with_heavy_runtime(heavy.handle().clone());
     tracing::info!(
         store = store.backend(),
         database = %redact(&args.database.database_url),
         "roster listening on http://{addr}"
     );
-    serve(listener, state, connections, shutdown_signal()).await
+    let served = serve(listener, state, connections, shutdown_signal()).await;
+    heavy.shutdown_background();
+    served
 }

@@ -54,6 +54,36 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// The runtime for heavy work (large bodies, batches and answers): as many threads as
+/// cores, each lowered to a background priority (`SCHED_BATCH`, nice 9), so that the
+/// threads answering requests always get the CPU first and heavy work takes what is
+/// left. Where the priority cannot be lowered, the threads run as they are.
+pub fn heavy_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("roster-heavy")
+        .on_thread_start(|| {
+            let background = ThreadPriorityValue::try_from(23u8).map(ThreadPriority::Crossplatform);
+            if let Ok(priority) = background
+                && let Err(e) = set_thread_priority_and_policy(
+                    thread_native_id(),
+                    priority,
+                    ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+                )
+            {
+                tracing::debug!(error = ?e, "cannot lower a heavy-work thread's priority");
+            }
+        })
+        .enable_all()
+        .build()?;
+    Ok(runtime)
+}
+
 /// The most connections this process can serve: the open-file limit, minus room for
 /// the database and logs. `None` when it cannot be read (not Linux).
 pub fn open_file_limit() -> Option<usize> {

@@ -13,6 +13,7 @@
 //! see the winner's changes on the next attempt (a login ID taken meanwhile fails its
 //! item instead of the batch).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,15 +36,23 @@ fn stopwatch() -> Instant {
     Instant::now()
 }
 
-/// Run the rules (CPU-heavy for a large batch) without holding an async worker: on a
-/// multi-threaded runtime the worker first hands its other tasks to another thread
-/// (`block_in_place`); on a single-threaded one (tests) the work runs in place.
-fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
+/// Items from which a batch runs on a thread of its own.
+const OWN_THREAD_ITEMS: usize = 64;
+
+/// Run a large batch's whole transaction (decoding thousands of rows, the rules,
+/// building the statements) without holding an async worker: on a multi-threaded
+/// runtime the worker hands its other tasks to another thread first
+/// (`block_in_place`) and drives the batch itself; small batches, and single-threaded
+/// runtimes (tests), run in place.
+async fn on_own_thread<T>(items: usize, work: impl Future<Output = T>) -> T {
     match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
+        Ok(h)
+            if items >= OWN_THREAD_ITEMS
+                && h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+        {
+            tokio::task::block_in_place(move || h.block_on(work))
         }
-        _ => work(),
+        _ => work.await,
     }
 }
 
@@ -84,13 +93,16 @@ pub async fn patch_users(
     items: &[PatchItem],
     now: Millis,
 ) -> Result<(Vec<PatchOutcome>, Catalog)> {
-    let mut attempt = 1;
-    loop {
-        let outcome = patch_users_once(store, project, items, now).await;
-        if !again("patch batch", &outcome, &mut attempt).await {
-            return outcome;
+    on_own_thread(items.len(), async {
+        let mut attempt = 1;
+        loop {
+            let outcome = patch_users_once(store, project, items, now).await;
+            if !again("patch batch", &outcome, &mut attempt).await {
+                return outcome;
+            }
         }
-    }
+    })
+    .await
 }
 
 async fn patch_users_once(
@@ -105,11 +117,9 @@ async fn patch_users_once(
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
     let loaded = started.elapsed();
-    let (outcomes, changes) = cpu_bound(|| {
-        let mut ws = Workspace::new(users, owners);
-        let outcomes = ws.apply_batch(items, &catalog, now);
-        (outcomes, ws.into_changes())
-    });
+    let mut ws = Workspace::new(users, owners);
+    let outcomes = ws.apply_batch(items, &catalog, now);
+    let changes = ws.into_changes();
     let applied = started.elapsed();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
@@ -165,13 +175,16 @@ pub async fn create_users(
     items: &[CreateItem],
     now: Millis,
 ) -> Result<(Vec<CreateOutcome>, Catalog)> {
-    let mut attempt = 1;
-    loop {
-        let outcome = create_users_once(store, project, items, now).await;
-        if !again("create batch", &outcome, &mut attempt).await {
-            return outcome;
+    on_own_thread(items.len(), async {
+        let mut attempt = 1;
+        loop {
+            let outcome = create_users_once(store, project, items, now).await;
+            if !again("create batch", &outcome, &mut attempt).await {
+                return outcome;
+            }
         }
-    }
+    })
+    .await
 }
 
 async fn create_users_once(
@@ -191,29 +204,26 @@ async fn create_users_once(
         .flat_map(|u| std::iter::once(u.login_id.as_str()).chain(u.patch.mentioned_login_ids()))
         .collect();
     let (users, owners) = tx.load_for_batch(&[], &login_ids).await?;
-    let (outcomes, changes) = cpu_bound(|| {
-        let mut ws = Workspace::new(users, owners);
-        let outcomes: Vec<CreateOutcome> = items
-            .iter()
-            .map(|item| match item {
-                CreateItem::Ready { id, user } => {
-                    match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
-                        Ok(u) => CreateOutcome::Created(u),
-                        Err(f) => CreateOutcome::Failed {
-                            login_id: Some(user.login_id.as_str().to_string()),
-                            error: f.error,
-                        },
-                    }
+    let mut ws = Workspace::new(users, owners);
+    let outcomes: Vec<CreateOutcome> = items
+        .iter()
+        .map(|item| match item {
+            CreateItem::Ready { id, user } => {
+                match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
+                    Ok(u) => CreateOutcome::Created(u),
+                    Err(f) => CreateOutcome::Failed {
+                        login_id: Some(user.login_id.as_str().to_string()),
+                        error: f.error,
+                    },
                 }
-                CreateItem::Invalid { login_id, error } => CreateOutcome::Failed {
-                    login_id: login_id.clone(),
-                    error: error.clone(),
-                },
-            })
-            .collect();
-        let changes = ws.into_changes();
-        (outcomes, changes)
-    });
+            }
+            CreateItem::Invalid { login_id, error } => CreateOutcome::Failed {
+                login_id: login_id.clone(),
+                error: error.clone(),
+            },
+        })
+        .collect();
+    let changes = ws.into_changes();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
         tx.commit().await?;

@@ -100,15 +100,22 @@ async fn patch_batch(
     RawBody(bytes): RawBody,
 ) -> ApiResult<Response> {
     let limits = state.limits();
-    let items = offload::cpu(move || {
+    let items = offload::cpu(&state, bytes.len(), move || {
         let raw_items = batch_items(&bytes, limits)?;
         Ok(raw_items.iter().map(|r| patch_item(r)).collect::<Vec<_>>())
     })
     .await?;
-    let (outcomes, catalog) =
-        patch_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
-    drop(items);
-    Ok(offload::json(PatchBatchAnswer { outcomes, catalog }))
+    let (store, project, now) = (state.store().clone(), caller.project, state.now());
+    let (outcomes, catalog) = offload::run(&state, items.len(), async move {
+        patch_users(store.as_ref(), &project, &items, now).await
+    })
+    .await?;
+    let items = outcomes.len();
+    Ok(offload::json(
+        &state,
+        PatchBatchAnswer { outcomes, catalog },
+        items,
+    ))
 }
 
 /// `PATCH /v1/mgmt/user/patch`: one user; failures are the response's error (404
@@ -144,7 +151,7 @@ async fn create_batch(
 ) -> ApiResult<Response> {
     let limits = state.limits();
     let ids = state.ids_arc();
-    let (items, unaddressable) = offload::cpu(move || {
+    let (items, unaddressable) = offload::cpu(&state, bytes.len(), move || {
         let raw_items = batch_items(&bytes, limits)?;
         let mut unaddressable = Vec::new();
         let mut items = Vec::with_capacity(raw_items.len());
@@ -166,12 +173,19 @@ async fn create_batch(
         Ok((items, unaddressable))
     })
     .await?;
-    let (outcomes, catalog) =
-        create_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
-    drop(items);
-    Ok(offload::json(CreateBatchAnswer {
-        outcomes,
-        unaddressable,
-        catalog,
-    }))
+    let (store, project, now) = (state.store().clone(), caller.project, state.now());
+    let (outcomes, catalog) = offload::run(&state, items.len(), async move {
+        create_users(store.as_ref(), &project, &items, now).await
+    })
+    .await?;
+    let items = outcomes.len();
+    Ok(offload::json(
+        &state,
+        CreateBatchAnswer {
+            outcomes,
+            unaddressable,
+            catalog,
+        },
+        items,
+    ))
 }

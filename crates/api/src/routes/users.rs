@@ -122,11 +122,16 @@ async fn load_many(
     let mut users = state.store().load_users(&caller.project, &ids).await?;
     users.retain(|u| include_invalid || u.status.is_valid());
     let catalog = state.store().catalog(&caller.project).await?;
-    Ok(offload::json(UsersAnswer {
-        total: users.len() as u64,
-        users,
-        catalog,
-    }))
+    let items = users.len();
+    Ok(offload::json(
+        &state,
+        UsersAnswer {
+            total: users.len() as u64,
+            users,
+            catalog,
+        },
+        items,
+    ))
 }
 
 async fn run_search(
@@ -146,11 +151,16 @@ async fn run_search(
         .search_users(&caller.project, &query, state.limits().search_timeout)
         .await?;
     let catalog = state.store().catalog(&caller.project).await?;
-    Ok(offload::json(UsersAnswer {
-        users,
-        total,
-        catalog,
-    }))
+    let items = users.len();
+    Ok(offload::json(
+        state,
+        UsersAnswer {
+            users,
+            total,
+            catalog,
+        },
+        items,
+    ))
 }
 
 /// `POST /v2/mgmt/user/search`.

@@ -239,3 +239,114 @@ async fn shutdown_waits_for_requests_only_up_to_a_deadline() {
         started.elapsed()
     );
 }
+
+/// While two batches of 10,000 users are being read, applied, written and answered,
+/// `/health/live`, loading a user and a small search answer within 50 ms: the heavy work
+/// runs off the async workers, and reads do not wait for the writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing: run alone, after the other tests (scripts/test does)"]
+async fn batches_do_not_hold_up_other_clients() {
+    let (server, _dir) = start(&[]).await;
+    let users = 10_000;
+    let create: Vec<Value> = (0..users)
+        .map(|i| json!({"loginId": format!("user{i:05}"), "email": format!("user{i:05}@example.com")}))
+        .collect();
+    let (status, _) = call(
+        &server.url,
+        AUTH,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/create/batch",
+        json!({"users": create}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut batches = Vec::new();
+    for round in 0..2 {
+        let url = server.url.clone();
+        batches.push(tokio::spawn(async move {
+            let items: Vec<Value> = (0..users)
+                .map(|i| json!({"loginId": format!("user{i:05}"), "name": format!("User {i} round {round}")}))
+                .collect();
+            // Read the answer as bytes and parse it off the test's own async workers,
+            // so that the client's work does not delay the reads being timed.
+            let resp = crate::process::client()
+                .patch(format!("{url}/v1/mgmt/user/patch/batch"))
+                .header("authorization", AUTH)
+                .json(&json!({"users": items}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let bytes = resp.bytes().await.unwrap();
+            tokio::task::spawn_blocking(move || {
+                let body: Value = serde_json::from_slice(&bytes).unwrap();
+                body["patchedUsers"].as_array().map_or(0, Vec::len)
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    // The reads are timed from a thread of their own with a bare-bones client, so that
+    // what is measured is the server, not this process's own work on the batches.
+    let address = addr(&server);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let requests = [
+                "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_string(),
+                format!(
+                    "GET /v1/mgmt/user?loginId=user00042 HTTP/1.1\r\nHost: x\r\n\
+                     Authorization: {AUTH}\r\nConnection: close\r\n\r\n"
+                ),
+                {
+                    let body = r#"{"emails":["user00042@example.com"],"limit":10}"#;
+                    format!(
+                        "POST /v2/mgmt/user/search HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\n\
+                         Content-Type: application/json\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                },
+            ];
+            let mut worst = [Duration::ZERO; 3];
+            let mut samples = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                for (i, request) in requests.iter().enumerate() {
+                    use std::io::{Read, Write};
+                    let t = Instant::now();
+                    let mut conn = std::net::TcpStream::connect(&address).unwrap();
+                    conn.write_all(request.as_bytes()).unwrap();
+                    let mut answer = Vec::new();
+                    conn.read_to_end(&mut answer).unwrap();
+                    worst[i] = worst[i].max(t.elapsed());
+                    assert!(
+                        answer.starts_with(b"HTTP/1.1 200"),
+                        "{}",
+                        String::from_utf8_lossy(&answer)
+                    );
+                }
+                samples += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (worst, samples)
+        }
+    });
+    for b in batches {
+        assert_eq!(b.await.unwrap(), users);
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (worst, samples) = tokio::task::spawn_blocking(move || reader.join().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        samples >= 5,
+        "the batches were over before the reads began ({samples})"
+    );
+    eprintln!("slowest answers during two 10,000-user batches (live, load, search): {worst:?}");
+    let limit = Duration::from_millis(50);
+    assert!(
+        worst.iter().all(|w| *w < limit),
+        "slowest answers during the batches (live, load, search) over {samples} rounds: {worst:?}"
+    );
+}

@@ -15,6 +15,10 @@
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
 //! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
 //!   `roster copy` of a store of 100,000 users both ways.
+//!
+//! Tests that time the server's answers under load are `#[ignore]`d here and run alone,
+//! after the others, by `scripts/test` (`cargo test --test it -- --ignored
+//! --test-threads=1`), so that no other test competes for the CPU.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_fuzz;
