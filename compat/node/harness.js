@@ -40,11 +40,11 @@ const PROJECT = 'P2RosterCompatNode0000000001';
 const KEY = 'compat-node-bootstrap-key';
 
 /** Start `roster serve` on a free port; resolves to { proc, url }. */
-async function startNode(databaseUrl) {
+async function startNode(databaseUrl, extraEnv = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', databaseUrl], {
-    env: { ...process.env, ROSTER_PROJECT_ID: PROJECT, ROSTER_MANAGEMENT_KEY: KEY },
+    env: { ...process.env, ROSTER_PROJECT_ID: PROJECT, ROSTER_MANAGEMENT_KEY: KEY, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -118,7 +118,8 @@ async function dropSchema(base, schema) {
   }
 }
 
-export async function startServer() {
+/** A Roster as ROSTER_COMPAT_BACKEND says; `extraEnv` goes to every node. */
+export async function startServer(extraEnv = {}) {
   let url;
   let databaseUrl;
   let stop;
@@ -126,7 +127,7 @@ export async function startServer() {
     const pgTarget = postgresSchemaUrl();
     databaseUrl = pgTarget.databaseUrl;
     const nodes = [];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(databaseUrl));
+    for (let i = 0; i < 2; i++) nodes.push(await startNode(databaseUrl, extraEnv));
     const balancer = await startBalancer(nodes.map((n) => n.url));
     url = balancer.url;
     stop = async () => {
@@ -137,7 +138,7 @@ export async function startServer() {
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'roster-node-'));
     databaseUrl = `sqlite://${join(dir, 'roster.db')}`;
-    const node = await startNode(databaseUrl);
+    const node = await startNode(databaseUrl, extraEnv);
     url = node.url;
     stop = async () => {
       await stopNode(node);

@@ -13,6 +13,7 @@ create` and `roster key create` against the same database while the server runs,
 tests never see each other's users.
 """
 
+import contextlib
 import http.client
 import http.server
 import itertools
@@ -69,11 +70,12 @@ def free_port():
 BACKEND = os.environ.get("ROSTER_COMPAT_BACKEND", "sqlite")
 
 
-def start_node(database_url):
+def start_node(database_url, extra_env=None):
     """Start `roster serve` on a free port; return the process and its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, ROSTER_PROJECT_ID=BOOT_PROJECT, ROSTER_MANAGEMENT_KEY=BOOT_KEY)
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", database_url],
         env=env,
@@ -160,11 +162,12 @@ def drop_schema(base, schema):
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def running_roster(extra_env=None):
+    """A Roster as ROSTER_COMPAT_BACKEND says (see the module's text), stopped after."""
     if BACKEND == "postgres":
         base, schema, database_url = postgres_schema_url()
-        nodes = [start_node(database_url) for _ in range(2)]
+        nodes = [start_node(database_url, extra_env) for _ in range(2)]
         balancer = Balancer([url for _, url in nodes])
         try:
             yield Server(url=balancer.url, database_url=database_url, project=BOOT_PROJECT, key=BOOT_KEY)
@@ -174,11 +177,19 @@ def server():
                 stop_node(proc)
             drop_schema(base, schema)
         return
-    tmp = tempfile.TemporaryDirectory()
-    proc, url = start_node(f"sqlite://{tmp.name}/roster.db")
-    yield Server(url=url, database_url=f"sqlite://{tmp.name}/roster.db", project=BOOT_PROJECT, key=BOOT_KEY)
-    stop_node(proc)
-    tmp.cleanup()
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = f"sqlite://{tmp}/roster.db"
+        proc, url = start_node(database_url, extra_env)
+        try:
+            yield Server(url=url, database_url=database_url, project=BOOT_PROJECT, key=BOOT_KEY)
+        finally:
+            stop_node(proc)
+
+
+@pytest.fixture(scope="session")
+def server():
+    with running_roster() as s:
+        yield s
 
 
 @dataclass

@@ -40,8 +40,9 @@ pub struct ErrorBody<'a> {
     pub message: &'a str,
 }
 
-/// Seconds a rate-limited caller should wait (sent as `Retry-After`).
-const RETRY_AFTER_SECS: &str = "60";
+/// Seconds a caller refused for lack of room (connections, requests in flight) should
+/// wait (sent as `Retry-After`); the project rate limit sends its window's own.
+const RETRY_AFTER_SECS: &str = "1";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

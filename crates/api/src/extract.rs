@@ -7,13 +7,16 @@
 //! may not hold the NUL character, in a body or a query string ([`QueryMap`]): no
 //! backend could store it alike (PostgreSQL refuses it), and no identity needs it.
 //! [`Caller`] checks `Authorization: Bearer <ProjectID>:<ManagementKey>`; every failure
-//! is the same 401, so that nothing tells an unknown project from a wrong key.
+//! is the same 401, so that nothing tells an unknown project from a wrong key, and
+//! repeated failures from one address are answered later and later. A request that
+//! gets in counts against its project's rate limit (see [`crate::rate`]).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -24,6 +27,7 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::guard::RateSlot;
 
 /// A JSON body, deserialized into `T`.
 #[derive(Debug)]
@@ -185,35 +189,68 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            unauthorized(
-                "missing Authorization header (expected \"Bearer <ProjectID>:<ManagementKey>\")",
-            )
-        })?;
-        let malformed = || {
-            unauthorized(
-                "malformed Authorization header (expected \"Bearer <ProjectID>:<ManagementKey>\")",
-            )
-        };
-        let value = header.to_str().map_err(|_| malformed())?;
-        let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(malformed());
-        }
-        let (project, key) = token.trim().split_once(':').ok_or_else(malformed)?;
-        let denied =
-            || unauthorized("the project ID and management key do not match an active key");
-        let project = ProjectId::parse(project).map_err(|_| denied())?;
-        let key = ManagementKey::parse(key).map_err(|_| denied())?;
-        let granted =
-            roster_store::auth::authenticate(state.store().as_ref(), &project, &key, state.now())
-                .await?;
-        if granted {
-            Ok(Caller { project })
-        } else {
-            Err(denied())
+        match check_key(parts, state).await {
+            Ok(project) => {
+                if let Some(limiter) = state.limiter() {
+                    let standing = limiter.admit(&project, state.now());
+                    if let Some(slot) = parts.extensions.get::<RateSlot>() {
+                        slot.set(standing);
+                    }
+                    if !standing.allowed {
+                        return Err(ApiError(Error::new(
+                            ErrorCode::RateLimited,
+                            format!(
+                                "this project made its {} requests of the window (see --rate-limit); \
+                                 try again in {} s",
+                                standing.limit, standing.reset_secs
+                            ),
+                        )));
+                    }
+                }
+                Ok(Caller { project })
+            }
+            Err(e) => {
+                // Repeated failures from one address are answered later and later;
+                // a valid key is never slowed.
+                let address = parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip());
+                let wait = state.auth_failures().failed(address, state.now());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e)
+            }
         }
     }
+}
+
+/// The project the request's management key opens, or why not.
+async fn check_key(parts: &Parts, state: &AppState) -> Result<ProjectId, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        unauthorized(
+            "missing Authorization header (expected \"Bearer <ProjectID>:<ManagementKey>\")",
+        )
+    })?;
+    let malformed = || {
+        unauthorized(
+            "malformed Authorization header (expected \"Bearer <ProjectID>:<ManagementKey>\")",
+        )
+    };
+    let value = header.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed());
+    }
+    let (project, key) = token.trim().split_once(':').ok_or_else(malformed)?;
+    let denied = || unauthorized("the project ID and management key do not match an active key");
+    let project = ProjectId::parse(project).map_err(|_| denied())?;
+    let key = ManagementKey::parse(key).map_err(|_| denied())?;
+    let granted =
+        roster_store::auth::authenticate(state.store().as_ref(), &project, &key, state.now())
+            .await?;
+    if granted { Ok(project) } else { Err(denied()) }
 }
 
 #[cfg(test)]

@@ -5,19 +5,71 @@
 //! `Retry-After`, which the SDKs understand as "back off": never queued, never hung.
 //! A request that takes longer than the request timeout is answered 504 `E990504`;
 //! its work is dropped (an open transaction rolls back).
+//!
+//! It also carries the project's rate-limit standing from the [`Caller`] extractor
+//! (which counts the request once the key is checked) to the answer's headers.
+//!
+//! [`Caller`]: crate::extract::Caller
+
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::RETRY_AFTER;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use roster_domain::{Error, ErrorCode};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::rate::Standing;
 
-pub(crate) async fn bounded(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Where the [`Caller`](crate::extract::Caller) extractor leaves the project's
+/// rate-limit standing for the answer's headers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RateSlot(pub Arc<Mutex<Option<Standing>>>);
+
+impl RateSlot {
+    pub(crate) fn set(&self, standing: Standing) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(standing);
+    }
+}
+
+fn header(v: u64) -> HeaderValue {
+    HeaderValue::from(v)
+}
+
+/// Add the rate-limit headers of `standing` to an answer.
+fn with_standing(mut resp: Response, standing: Standing) -> Response {
+    let h = resp.headers_mut();
+    h.insert("ratelimit-limit", header(u64::from(standing.limit)));
+    h.insert("ratelimit-remaining", header(u64::from(standing.remaining)));
+    h.insert("ratelimit-reset", header(standing.reset_secs));
+    if !standing.allowed {
+        h.insert(RETRY_AFTER, header(standing.reset_secs));
+    }
+    resp
+}
+
+pub(crate) async fn bounded(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if req.uri().path().starts_with("/health/") {
         return next.run(req).await;
     }
+    let slot = RateSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let resp = limited(&state, req, next).await;
+    let standing = *slot.0.lock().unwrap_or_else(|e| e.into_inner());
+    match standing {
+        Some(standing) => with_standing(resp, standing),
+        None => resp,
+    }
+}
+
+async fn limited(state: &AppState, req: Request, next: Next) -> Response {
     let limits = state.limits();
     let Some(_permit) = state.admit() else {
         return ApiError(Error::new(

@@ -28,6 +28,7 @@ pub mod error;
 pub mod extract;
 mod guard;
 pub mod offload;
+pub mod rate;
 pub mod routes;
 pub mod wire;
 
@@ -47,6 +48,8 @@ pub struct Limits {
     /// Longest a user search may run in the database; beyond, it is stopped and
     /// answered 504 (default 10 s).
     pub search_timeout: Duration,
+    /// Management requests each project may make per window (off by default).
+    pub rate_limit: Option<rate::RateLimit>,
 }
 
 impl Limits {
@@ -74,6 +77,7 @@ impl Default for Limits {
             max_in_flight: 512,
             request_timeout: Duration::from_secs(60),
             search_timeout: Duration::from_secs(10),
+            rate_limit: None,
         }
     }
 }
@@ -94,6 +98,10 @@ struct Inner {
     in_flight: Arc<Semaphore>,
     /// Where heavy work runs (see [`offload`]), when the server set such a runtime up.
     heavy: Option<Handle>,
+    /// The projects' request counts, when `--rate-limit` is on.
+    limiter: Option<Arc<rate::ProjectLimiter>>,
+    /// Failed authentications per client address.
+    auth_failures: Arc<rate::AuthFailures>,
 }
 
 impl AppState {
@@ -111,6 +119,10 @@ impl AppState {
                 limits,
                 in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
                 heavy: None,
+                limiter: limits
+                    .rate_limit
+                    .map(|l| Arc::new(rate::ProjectLimiter::new(l))),
+                auth_failures: Arc::default(),
             }),
         }
     }
@@ -125,6 +137,8 @@ impl AppState {
             limits: shared.limits,
             in_flight: shared.in_flight.clone(),
             heavy: shared.heavy.clone(),
+            limiter: shared.limiter.clone(),
+            auth_failures: shared.auth_failures.clone(),
         });
         Self {
             inner: Arc::new(Inner {
@@ -132,6 +146,15 @@ impl AppState {
                 ..inner
             }),
         }
+    }
+
+    /// The projects' request counts, when rate limiting is on.
+    pub fn limiter(&self) -> Option<&rate::ProjectLimiter> {
+        self.inner.limiter.as_deref()
+    }
+
+    pub fn auth_failures(&self) -> &rate::AuthFailures {
+        &self.inner.auth_failures
     }
 
     /// The runtime for heavy work: the server's low-priority one, else the current one.

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand};
+use roster_api::rate::RateLimit;
 
 /// Roster: a self-hosted user-management server that speaks Descope's Management API.
 #[derive(Debug, Parser)]
@@ -87,6 +88,10 @@ pub struct ServeArgs {
     /// Seconds a shutdown waits for requests in flight.
     #[arg(long, env = "ROSTER_SHUTDOWN_TIMEOUT", default_value_t = 20)]
     pub shutdown_timeout: u64,
+    /// Management requests each project may make per window, like Descope's limits:
+    /// `N/WINDOW` (`200/60s`, `100/1m`). Beyond, 429 with Retry-After. Off by default.
+    #[arg(long, env = "ROSTER_RATE_LIMIT", value_parser = RateLimit::parse)]
+    pub rate_limit: Option<RateLimit>,
     /// With ROSTER_MANAGEMENT_KEY: make sure this project exists at start-up.
     #[arg(long, env = "ROSTER_PROJECT_ID", hide = true)]
     pub project_id: Option<String>,
@@ -159,6 +164,14 @@ mod tests {
             (10, 60, 20)
         );
         assert_eq!((args.max_connections, args.max_requests), (4096, 512));
+        assert_eq!(args.rate_limit, None);
+        let limited = Cli::try_parse_from(["roster", "serve", "--rate-limit", "200/60s"]);
+        assert!(matches!(
+            limited,
+            Ok(Cli { command: Command::Serve(ServeArgs { rate_limit: Some(l), .. }) })
+                if l.requests == 200 && l.window.as_secs() == 60
+        ));
+        assert!(Cli::try_parse_from(["roster", "serve", "--rate-limit", "lots"]).is_err());
     }
 
     #[test]

@@ -84,6 +84,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         max_batch_items: args.max_batch_items,
         max_in_flight: usize::try_from(args.max_requests).unwrap_or(usize::MAX),
         request_timeout: Duration::from_secs(args.request_timeout),
+        rate_limit: args.rate_limit,
         ..Limits::default()
     };
     let mut max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);

@@ -416,3 +416,118 @@ async fn authentication_does_not_wait_behind_searches() {
         "authenticating took {licence:?} while searches queued; one search alone takes {one_search:?}"
     );
 }
+
+/// `--rate-limit`: a project's requests beyond its allowance get 429 `E130429` with
+/// `Retry-After` until its window ends; every counted answer says where the project
+/// stands; projects are counted apart; requests with a wrong key are not counted
+/// against the project, and repeated ones are slowed down, while a valid key is not.
+#[tokio::test]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the test times the answers from outside; no rule reads this clock"
+)]
+async fn projects_are_rate_limited_and_wrong_keys_slowed() {
+    let app = TestApp::with_limits(
+        Backend::Sqlite,
+        Limits {
+            rate_limit: Some(roster_api::rate::RateLimit::parse("3/60s").unwrap()),
+            ..Limits::default()
+        },
+    )
+    .await;
+    let wrong = format!("Bearer {}:not-the-key", crate::helpers::PROJECT);
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let resp = app
+            .send_as(Some(&wrong), "GET", "/v1/mgmt/license", None)
+            .await;
+        waits.push(started.elapsed());
+        assert_error(&resp, 401, "E990401");
+    }
+    assert!(
+        waits[..3]
+            .iter()
+            .all(|w| *w < std::time::Duration::from_millis(90)),
+        "{waits:?}"
+    );
+    assert!(
+        waits[3] >= std::time::Duration::from_millis(100),
+        "{waits:?}"
+    );
+    assert!(
+        waits[4] >= std::time::Duration::from_millis(200),
+        "{waits:?}"
+    );
+
+    let auth = app.auth.clone();
+    for remaining in ["2", "1", "0"] {
+        let started = std::time::Instant::now();
+        let (status, headers, _) = app
+            .send_full(Some(&auth), "GET", "/v1/mgmt/license", None)
+            .await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(90),
+            "a valid key is never slowed"
+        );
+        assert_eq!(status, 200);
+        assert_eq!(headers["ratelimit-limit"], "3");
+        assert_eq!(headers["ratelimit-remaining"], remaining);
+        assert_eq!(headers["ratelimit-reset"], "60");
+    }
+    app.clock.advance(15_000);
+    let (status, headers, body) = app
+        .send_full(
+            Some(&auth),
+            "POST",
+            "/v2/mgmt/user/search",
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["errorCode"].as_str()),
+        (429, Some("E130429")),
+        "{body}"
+    );
+    assert_eq!(headers["retry-after"], "45");
+    assert_eq!(headers["ratelimit-remaining"], "0");
+    let other = roster_domain::ids::ProjectId::parse("P2RosterOtherProject00000001").unwrap();
+    app.store
+        .create_project(
+            &other,
+            &roster_domain::names::Label::parse("other").unwrap(),
+            crate::helpers::START,
+        )
+        .await
+        .unwrap();
+    let key = roster_domain::keys::ManagementKey::parse("other-key").unwrap();
+    app.store
+        .add_key(
+            &other,
+            &roster_store::StoredKey {
+                id: roster_domain::ids::KeyId::from_stored("K1".into()),
+                name: "other".into(),
+                hash: key.hash(),
+                created: crate::helpers::START,
+                expires: None,
+                revoked: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (status, _) = app
+        .send_as(
+            Some("Bearer P2RosterOtherProject00000001:other-key"),
+            "GET",
+            "/v1/mgmt/license",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "another project has its own allowance");
+    app.clock.advance(45_000);
+    let (status, headers, _) = app
+        .send_full(Some(&auth), "GET", "/v1/mgmt/license", None)
+        .await;
+    assert_eq!(status, 200, "a new window");
+    assert_eq!(headers["ratelimit-remaining"], "2");
+}

@@ -135,6 +135,18 @@ impl TestApp {
         path: &str,
         body: Option<String>,
     ) -> (StatusCode, Value) {
+        let (status, _, value) = self.send_full(auth, method, path, body).await;
+        (status, value)
+    }
+
+    /// [`send_as`](Self::send_as), with the answer's headers.
+    pub async fn send_full(
+        &self,
+        auth: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(a) = auth {
             req = req.header("authorization", a);
@@ -147,10 +159,11 @@ impl TestApp {
             .unwrap();
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let value: Value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|e| panic!("{method} {path}: the body is not JSON ({e}): {bytes:?}"));
-        (status, value)
+        (status, headers, value)
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
