@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
@@ -106,21 +107,26 @@ async fn lock_and_load(
     let mut held: HashSet<i64> = lock(conn, targets).await?.into_iter().collect();
     for _ in 0..LOCK_ROUNDS {
         // Read with a snapshot taken after the locks were granted.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(load.clone()))
+        // Each row is decoded as it arrives, so that the raw rows of a large batch are
+        // never all held beside the users made of them.
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(load.clone()))
             .bind(project.as_str())
             .bind(selectors)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error("load the users of a batch"))?;
-        let mut users = Vec::with_capacity(rows.len());
+            .fetch(&mut *conn);
+        let mut users = Vec::with_capacity(selectors.len());
         let mut missing = Vec::new();
-        for row in &rows {
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(db_error("load the users of a batch"))?
+        {
             let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
             if !held.contains(&pk) {
                 missing.push(pk);
             }
-            users.push((pk, decode_user(row)?));
+            users.push((pk, decode_user(&row)?));
         }
+        drop(rows);
         if missing.is_empty() {
             return Ok(users);
         }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
@@ -619,17 +620,21 @@ impl UserTx for SqliteUserTx {
                 "{LOAD_FOR_BATCH} SELECT {USER_COLUMNS} FROM targets \
                  CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1"
             );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            // Each row is decoded as it arrives, so that the raw rows of a large batch
+            // are never all held beside the users made of them.
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(self.project.as_str())
                 .bind(to_json(&selectors))
-                .fetch_all(&mut *self.tx)
+                .fetch(&mut *self.tx);
+            users = Vec::with_capacity(selectors.len());
+            while let Some(row) = rows
+                .try_next()
                 .await
-                .map_err(internal("load the users of a batch"))?;
-            users = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let user = decode_user(row)?;
+                .map_err(internal("load the users of a batch"))?
+            {
+                let user = decode_user(&row)?;
                 self.loaded
-                    .insert(user.id.as_str().to_string(), col(row, "pk")?);
+                    .insert(user.id.as_str().to_string(), col(&row, "pk")?);
                 users.push(user);
             }
         }
