@@ -5,7 +5,7 @@
 //! role, tenant or attribute exists; showing a user asks it for `permissions` and
 //! `tenantName`. Stores use the role IDs it carries to write memberships.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -25,6 +25,26 @@ pub struct RoleEntry {
 pub struct TenantEntry {
     pub name: String,
     roles: HashMap<String, RoleEntry>,
+}
+
+/// The permissions of lists of roles already worked out, for showing many users that
+/// share their roles (a bulk change usually gives thousands of users the same ones):
+/// each distinct list costs its union once.
+#[derive(Debug, Default)]
+pub struct PermissionMemo {
+    project: HashMap<Vec<RoleName>, Vec<String>>,
+    tenant: HashMap<(TenantId, Vec<RoleName>), Vec<String>>,
+}
+
+/// The sorted union of the permissions of `roles`, each name copied once.
+fn union<'a>(roles: impl Iterator<Item = &'a RoleEntry>) -> Vec<String> {
+    let mut names: Vec<&str> = roles
+        .flat_map(|e| e.permissions.iter().map(PermissionName::as_str))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    names.sort_unstable();
+    names.into_iter().map(str::to_string).collect()
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,24 +144,48 @@ impl Catalog {
 
     /// The permissions a user holds through its project-level roles, sorted, no repeats.
     pub fn permissions_of(&self, roles: &[RoleName]) -> Vec<String> {
-        roles
-            .iter()
-            .filter_map(|r| self.project_roles.get(r.as_str()))
-            .flat_map(|e| e.permissions.iter().map(|p| p.as_str().to_string()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
+        union(
+            roles
+                .iter()
+                .filter_map(|r| self.project_roles.get(r.as_str())),
+        )
     }
 
     /// The permissions a user holds in one tenant, sorted, no repeats.
     pub fn tenant_permissions_of(&self, tenant_id: &TenantId, roles: &[RoleName]) -> Vec<String> {
-        roles
-            .iter()
-            .filter_map(|r| self.tenant_role(tenant_id.as_str(), r.as_str()))
-            .flat_map(|e| e.permissions.iter().map(|p| p.as_str().to_string()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
+        union(
+            roles
+                .iter()
+                .filter_map(|r| self.tenant_role(tenant_id.as_str(), r.as_str())),
+        )
+    }
+
+    /// [`permissions_of`](Self::permissions_of), worked out once per distinct list of
+    /// roles in `memo`.
+    pub fn permissions_memo(&self, roles: &[RoleName], memo: &mut PermissionMemo) -> Vec<String> {
+        if let Some(known) = memo.project.get(roles) {
+            return known.clone();
+        }
+        let found = self.permissions_of(roles);
+        memo.project.insert(roles.to_vec(), found.clone());
+        found
+    }
+
+    /// [`tenant_permissions_of`](Self::tenant_permissions_of), worked out once per
+    /// distinct tenant and list of roles in `memo`.
+    pub fn tenant_permissions_memo(
+        &self,
+        tenant_id: &TenantId,
+        roles: &[RoleName],
+        memo: &mut PermissionMemo,
+    ) -> Vec<String> {
+        let key = (tenant_id.clone(), roles.to_vec());
+        if let Some(known) = memo.tenant.get(&key) {
+            return known.clone();
+        }
+        let found = self.tenant_permissions_of(tenant_id, roles);
+        memo.tenant.insert(key, found.clone());
+        found
     }
 
     /// The tenant's name, or `""` for a tenant that no longer exists.

@@ -62,10 +62,26 @@ pub(crate) async fn load_attributes(
         .collect()
 }
 
-/// Insert a definition after the project's others.
+/// The position after the project's last definition: read once per transaction, then
+/// counted up for each definition inserted.
+pub(crate) async fn next_position(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<i64, Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = $1",
+    )
+    .bind(project.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(internal("find the last attribute definition"))
+}
+
+/// Insert a definition at `position`.
 pub(crate) async fn insert_attribute(
     conn: &mut PgConnection,
     project: &ProjectId,
+    position: i64,
     d: &AttributeDef,
 ) -> Result<(), Error> {
     let options: Vec<StoredOption> = d
@@ -79,8 +95,7 @@ pub(crate) async fn insert_attribute(
     sqlx::query(
         "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
            view_permissions, edit_permissions, required, position) \
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, \
-           (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = $1))",
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10)",
     )
     .bind(project.as_str())
     .bind(d.name.as_str())
@@ -91,6 +106,7 @@ pub(crate) async fn insert_attribute(
     .bind(to_json(&d.view_permissions))
     .bind(to_json(&d.edit_permissions))
     .bind(d.required)
+    .bind(position)
     .execute(conn)
     .await
     .map_err(|e| {
@@ -115,8 +131,10 @@ impl AttributeStore for PostgresStore {
     ) -> Result<(), Error> {
         in_write_tx!(self, "create attributes", |conn| async {
             lock_catalog(conn, project).await?;
+            let mut position = next_position(conn, project).await?;
             for d in defs {
-                insert_attribute(conn, project, d).await?;
+                insert_attribute(conn, project, position, d).await?;
+                position += 1;
             }
             Ok(())
         }

@@ -164,9 +164,18 @@ impl ImportTx for PgImport {
         project: &ProjectId,
         permissions: &[Permission],
     ) -> Result<(), Error> {
+        let mut position = permissions::next_position(&mut self.tx, project).await?;
         for p in permissions {
-            permissions::insert_permission(&mut self.tx, project, &p.id, &p.name, &p.description)
-                .await?;
+            permissions::insert_permission(
+                &mut self.tx,
+                project,
+                position,
+                &p.id,
+                &p.name,
+                &p.description,
+            )
+            .await?;
+            position += 1;
         }
         Ok(())
     }
@@ -199,8 +208,10 @@ impl ImportTx for PgImport {
         project: &ProjectId,
         defs: &[AttributeDef],
     ) -> Result<(), Error> {
+        let mut position = attributes::next_position(&mut self.tx, project).await?;
         for d in defs {
-            attributes::insert_attribute(&mut self.tx, project, d).await?;
+            attributes::insert_attribute(&mut self.tx, project, position, d).await?;
+            position += 1;
         }
         Ok(())
     }

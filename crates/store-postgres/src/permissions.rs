@@ -46,22 +46,39 @@ fn not_found(r: &PermissionRef) -> Error {
     )
 }
 
-/// Insert a permission after the project's others.
+/// The position after the project's last permission: read once per transaction, then
+/// counted up for each permission inserted.
+pub(crate) async fn next_position(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<i64, Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = $1",
+    )
+    .bind(project.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(internal("find the last permission"))
+}
+
+/// Insert a permission at `position`.
 pub(crate) async fn insert_permission(
     conn: &mut PgConnection,
     project: &ProjectId,
+    position: i64,
     id: &PermissionId,
     name: &PermissionName,
     description: &str,
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO permissions (project_id, id, name, description, position) \
-         VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = $1))",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(project.as_str())
     .bind(id.as_str())
     .bind(name.as_str())
     .bind(description)
+    .bind(position)
     .execute(conn)
     .await
     .map_err(|e| {
@@ -105,8 +122,10 @@ impl PermissionStore for PostgresStore {
     ) -> Result<(), Error> {
         in_write_tx!(self, "create permissions", |conn| async {
             lock_catalog(conn, project).await?;
+            let mut position = next_position(conn, project).await?;
             for (id, name, description) in permissions {
-                insert_permission(conn, project, id, name, description).await?;
+                insert_permission(conn, project, position, id, name, description).await?;
+                position += 1;
             }
             Ok(())
         }

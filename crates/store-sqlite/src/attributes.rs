@@ -64,10 +64,26 @@ pub(crate) async fn load_attributes(
         .collect()
 }
 
-/// Insert a definition after the project's others.
+/// The position after the project's last definition: read once per transaction, then
+/// counted up for each definition inserted.
+pub(crate) async fn next_position(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<i64, Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = ?1",
+    )
+    .bind(project.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(internal("find the last attribute definition"))
+}
+
+/// Insert a definition at `position`.
 pub(crate) async fn insert_attribute(
     conn: &mut SqliteConnection,
     project: &ProjectId,
+    position: i64,
     d: &AttributeDef,
 ) -> Result<(), Error> {
     let options: Vec<StoredOption> = d
@@ -81,8 +97,7 @@ pub(crate) async fn insert_attribute(
     sqlx::query(
         "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
            view_permissions, edit_permissions, required, position) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-           (SELECT coalesce(max(position), 0) + 1 FROM attribute_defs WHERE project_id = ?1))",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .bind(project.as_str())
     .bind(d.name.as_str())
@@ -93,6 +108,7 @@ pub(crate) async fn insert_attribute(
     .bind(to_json(&d.view_permissions))
     .bind(to_json(&d.edit_permissions))
     .bind(d.required)
+    .bind(position)
     .execute(conn)
     .await
     .map_err(|e| {
@@ -116,8 +132,10 @@ impl AttributeStore for SqliteStore {
         defs: &[AttributeDef],
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut position = next_position(&mut tx, project).await?;
         for d in defs {
-            insert_attribute(&mut tx, project, d).await?;
+            insert_attribute(&mut tx, project, position, d).await?;
+            position += 1;
         }
         tx.commit().await.map_err(internal("commit"))
     }

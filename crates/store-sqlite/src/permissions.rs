@@ -44,22 +44,39 @@ async fn find(
     .transpose()
 }
 
-/// Insert a permission after the project's others.
+/// The position after the project's last permission: read once per transaction, then
+/// counted up for each permission inserted.
+pub(crate) async fn next_position(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+) -> Result<i64, Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = ?1",
+    )
+    .bind(project.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(internal("find the last permission"))
+}
+
+/// Insert a permission at `position`.
 pub(crate) async fn insert_permission(
     conn: &mut SqliteConnection,
     project: &ProjectId,
+    position: i64,
     id: &PermissionId,
     name: &PermissionName,
     description: &str,
 ) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO permissions (project_id, id, name, description, position) \
-         VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM permissions WHERE project_id = ?1))",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .bind(project.as_str())
     .bind(id.as_str())
     .bind(name.as_str())
     .bind(description)
+    .bind(position)
     .execute(conn)
     .await
     .map_err(|e| {
@@ -116,8 +133,10 @@ impl PermissionStore for SqliteStore {
         permissions: &[(PermissionId, PermissionName, String)],
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut position = next_position(&mut tx, project).await?;
         for (id, name, description) in permissions {
-            insert_permission(&mut tx, project, id, name, description).await?;
+            insert_permission(&mut tx, project, position, id, name, description).await?;
+            position += 1;
         }
         tx.commit().await.map_err(internal("commit"))
     }

@@ -2,7 +2,9 @@
 //! they are serialized: with [`crate::offload::json`], a batch of 10,000 users is never
 //! held as 10,000 rendered users, nor as one JSON text.
 
-use roster_domain::catalog::Catalog;
+use std::cell::RefCell;
+
+use roster_domain::catalog::{Catalog, PermissionMemo};
 use roster_domain::patch::PatchOutcome;
 use roster_domain::user::User;
 use roster_store::batch::CreateOutcome;
@@ -55,6 +57,7 @@ pub struct PatchBatchAnswer {
 impl Serialize for PatchBatchAnswer {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         let catalog = &self.catalog;
+        let memo = RefCell::new(PermissionMemo::default());
         let unaddressable: Vec<(usize, String)> = self
             .outcomes
             .iter()
@@ -67,7 +70,9 @@ impl Serialize for PatchBatchAnswer {
         st.serialize_field(
             "patchedUsers",
             &Rendered(&self.outcomes, |o: &PatchOutcome| match o {
-                PatchOutcome::Patched(u) => Some(UserDto::render(u, catalog)),
+                PatchOutcome::Patched(u) => {
+                    Some(UserDto::render_with(u, catalog, &mut memo.borrow_mut()))
+                }
                 _ => None,
             }),
         )?;
@@ -100,11 +105,14 @@ pub struct CreateBatchAnswer {
 impl Serialize for CreateBatchAnswer {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         let catalog = &self.catalog;
+        let memo = RefCell::new(PermissionMemo::default());
         let mut st = serializer.serialize_struct("CreateBatchAnswer", 3)?;
         st.serialize_field(
             "createdUsers",
             &Rendered(&self.outcomes, |o: &CreateOutcome| match o {
-                CreateOutcome::Created(u) => Some(UserDto::render(u, catalog)),
+                CreateOutcome::Created(u) => {
+                    Some(UserDto::render_with(u, catalog, &mut memo.borrow_mut()))
+                }
                 CreateOutcome::Failed { .. } => None,
             }),
         )?;
@@ -136,10 +144,13 @@ pub struct UsersAnswer {
 impl Serialize for UsersAnswer {
     fn serialize<Z: Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
         let catalog = &self.catalog;
+        let memo = RefCell::new(PermissionMemo::default());
         let mut st = serializer.serialize_struct("UsersAnswer", 2)?;
         st.serialize_field(
             "users",
-            &Rendered(&self.users, |u: &User| Some(UserDto::render(u, catalog))),
+            &Rendered(&self.users, |u: &User| {
+                Some(UserDto::render_with(u, catalog, &mut memo.borrow_mut()))
+            }),
         )?;
         st.serialize_field("total", &self.total)?;
         st.end()

@@ -2,7 +2,7 @@
 //! object every user endpoint answers with.
 
 use roster_domain::Setting;
-use roster_domain::catalog::Catalog;
+use roster_domain::catalog::{Catalog, PermissionMemo};
 use roster_domain::create::RawNewUser;
 use roster_domain::patch::{RawTenantAssignment, RawUserPatch};
 use roster_domain::user::User;
@@ -190,6 +190,12 @@ impl UserDto {
     /// permissions from the catalog. Sign-in factors are always `false`: Roster does not
     /// authenticate users.
     pub fn render(u: &User, catalog: &Catalog) -> Self {
+        Self::render_with(u, catalog, &mut PermissionMemo::default())
+    }
+
+    /// [`render`](Self::render), reusing the permissions `memo` already worked out for
+    /// the same roles (many users of one answer usually share them).
+    pub fn render_with(u: &User, catalog: &Catalog, memo: &mut PermissionMemo) -> Self {
         UserDto {
             login_ids: u.login_ids.iter().map(|l| l.as_str().to_string()).collect(),
             user_id: u.id.as_str().to_string(),
@@ -225,7 +231,7 @@ impl UserDto {
                         .map(|r| r.as_str().to_string())
                         .collect(),
                     tenant_name: catalog.tenant_name(&t.tenant_id).to_string(),
-                    permissions: catalog.tenant_permissions_of(&t.tenant_id, &t.role_names),
+                    permissions: catalog.tenant_permissions_memo(&t.tenant_id, &t.role_names, memo),
                 })
                 .collect(),
             status: u.status.as_str(),
@@ -243,7 +249,7 @@ impl UserDto {
             editable: true,
             scim: u.scim,
             push: false,
-            permissions: catalog.permissions_of(&u.role_names),
+            permissions: catalog.permissions_memo(&u.role_names, memo),
             oidc: false,
             consent_expiration: 0,
             modified_time: u.modified.as_secs(),

@@ -350,3 +350,115 @@ async fn batches_do_not_hold_up_other_clients() {
         "slowest answers during the batches (live, load, search) over {samples} rounds: {worst:?}"
     );
 }
+
+/// The largest lists a client may send (every list at its cap) are answered in time
+/// that follows their size, never its square, and another client's requests are served
+/// meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing: run alone, after the other tests (scripts/test does)"]
+async fn the_largest_allowed_lists_are_answered_quickly() {
+    let (server, _dir) = start(&[]).await;
+    let names = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i:05}")).collect()
+    };
+    let permissions: Vec<Value> = names("perm", 10_000)
+        .into_iter()
+        .map(|n| json!({"name": n}))
+        .collect();
+    let roles: Vec<Value> = (0..1_000)
+        .map(|r| json!({"name": format!("role{r:04}"), "permissionNames": names("perm", 500)}))
+        .collect();
+    let users: Vec<Value> = (0..2_000)
+        .map(|u| {
+            json!({
+                "loginId": format!("user{u:05}"),
+                "additionalLoginIds": names(&format!("alias{u:05}-"), 50),
+                "roleNames": (0..500).map(|r| format!("role{r:04}")).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let patches: Vec<Value> = (0..2_000)
+        .map(|u| json!({"loginId": format!("user{u:05}"), "additionalLoginIds": names(&format!("other{u:05}-"), 50)}))
+        .collect();
+    let requests = [
+        (
+            reqwest::Method::POST,
+            "/v1/mgmt/permission/create/batch",
+            json!({"permissions": permissions}),
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/mgmt/role/create/batch",
+            json!({"roles": roles}),
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/mgmt/user/create/batch",
+            json!({"users": users}),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/v1/mgmt/user/patch/batch",
+            json!({"users": patches}),
+        ),
+        (
+            reqwest::Method::POST,
+            "/v2/mgmt/user/search",
+            json!({"loginIds": names("other", 10_000), "limit": 10}),
+        ),
+    ];
+
+    // Another client, on a thread of its own, loads a user all along.
+    let address = addr(&server);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            use std::io::{Read, Write};
+            let request = format!(
+                "GET /v1/mgmt/user?loginId=user00001 HTTP/1.1\r\nHost: x\r\n\
+                 Authorization: {AUTH}\r\nConnection: close\r\n\r\n"
+            );
+            let mut worst = Duration::ZERO;
+            let mut served = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let mut conn = std::net::TcpStream::connect(&address).unwrap();
+                conn.write_all(request.as_bytes()).unwrap();
+                let mut answer = Vec::new();
+                conn.read_to_end(&mut answer).unwrap();
+                worst = worst.max(t.elapsed());
+                served += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (worst, served)
+        }
+    });
+    let mut times = Vec::new();
+    for (method, path, body) in requests {
+        let t = Instant::now();
+        let (status, answer) = call(&server.url, AUTH, method, path, body).await;
+        times.push((path, t.elapsed()));
+        assert_eq!(
+            status,
+            200,
+            "{path}: {}",
+            &answer.to_string()[..300.min(answer.to_string().len())]
+        );
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (worst, served) = tokio::task::spawn_blocking(move || other.join().unwrap())
+        .await
+        .unwrap();
+    eprintln!(
+        "largest lists: {times:?}; another client's slowest load meanwhile: {worst:?} of {served}"
+    );
+    for (path, took) in &times {
+        assert!(*took < Duration::from_secs(60), "{path} took {took:?}");
+    }
+    assert!(served >= 10, "{served}");
+    assert!(
+        worst < Duration::from_secs(1),
+        "another client waited {worst:?}"
+    );
+}
