@@ -5,7 +5,8 @@
 //! accepting connections, `/health/live`, loading a user. So heavy work runs on the
 //! runtime [`AppState::heavy`] gives, whose threads the server starts at a lower
 //! priority (they get the CPU when quick work does not need it): the reading of a
-//! large batch body ([`cpu`]), a large batch's transaction ([`run`]), and the rendering
+//! large batch body ([`cpu`]), a password hash ([`slow`]), a large batch's transaction
+//! ([`run`]), and the rendering
 //! of a large answer ([`json`]), which goes out in chunks as it is written, so that a
 //! batch of 10,000 large users is never held as one JSON text.
 
@@ -41,6 +42,18 @@ pub async fn cpu<T: Send + 'static>(
     }
     state.heavy().spawn_blocking(work).await.map_err(|e| {
         tracing::error!(error = %e, "CPU-bound work failed");
+        Error::internal()
+    })?
+}
+
+/// Run `work`, which is slow whatever its input (hashing a password), on the heavy
+/// runtime's blocking pool.
+pub async fn slow<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    state.heavy().spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "slow work failed");
         Error::internal()
     })?
 }

@@ -45,6 +45,9 @@ pub const TENANT_LIST_ITEMS: usize = 500;
 pub const TENANT_ATTRIBUTES_BYTES: usize = 16 * 1024;
 /// Search: each list filter's values, and the keys of `customAttributes`.
 pub const SEARCH_LIST_ITEMS: usize = 10_000;
+/// A password set through the management API: characters (Argon2id hashes any length,
+/// but hashing megabytes is work a client could make Roster do for nothing).
+pub const PASSWORD_CHARS: usize = 1_024;
 /// Search: `text`, characters.
 pub const SEARCH_TEXT_CHARS: usize = 256;
 

@@ -84,6 +84,11 @@ error_codes! {
     /// conflicting on the same rows, and the bounded retries ran out. Nothing was
     /// changed; the request can be sent again.
     WriteConflict => ("E995409", 409, "Concurrent write conflict");
+    /// The endpoint is Descope's, but Roster deliberately does not do what it asks (sign-in
+    /// links and codes, embedded links, provider tokens, Descope's user import format,
+    /// families, outbound applications, SSO configuration links): see
+    /// `docs/behaviour.md`. Nothing was changed.
+    NotSupported => ("E990501", 501, "Not supported by Roster");
     /// Something failed inside Roster; the details are in the server log, not the body.
     Internal => ("E990500", 500, "Internal error");
 }
@@ -151,6 +156,17 @@ impl Error {
 
     /// An internal failure. The caller sees only this fixed text; the cause must be
     /// logged by whoever creates the error.
+    /// An endpoint Roster deliberately does not serve; `what` says what it would do.
+    pub fn not_supported(what: &str) -> Self {
+        Self::new(
+            ErrorCode::NotSupported,
+            format!(
+                "{what} is not supported by Roster: it manages users but does not sign them \
+                 in or hold Descope-only features (see docs/behaviour.md, \"Not supported\")"
+            ),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "internal error, see the server log")
     }

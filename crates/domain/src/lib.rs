@@ -12,15 +12,18 @@
 //! - [`caps`]: the caps on everything a client stores or asks for, in one table.
 //! - [`setting`]: [`Setting`], the three-state field (not set / reset / set).
 //! - [`ids`], [`login_id`], [`email`], [`phone`], [`names`]: parse-don't-validate newtypes.
-//! - [`status`], [`time`], [`keys`]: user status, injected clock, management-key secrets.
+//! - [`status`], [`time`], [`keys`], [`password`]: user status, injected clock,
+//!   management-key secrets, user password hashes.
 //! - [`attribute`], [`catalog`]: custom attribute definitions and the per-request view of
 //!   a project's roles, tenants and definitions that validation needs.
-//! - [`user`], [`patch`], [`create`]: the user record, the patch rules, user creation.
+//! - [`user`], [`patch`], [`create`], [`change`]: the user record, the patch rules, user
+//!   creation, and the SDK's one-purpose changes (activate, add a role...) as patches.
 //! - [`tenant`], [`role`], [`permission`], [`search`]: the other resources and queries.
 
 pub mod attribute;
 pub mod caps;
 pub mod catalog;
+pub mod change;
 pub mod create;
 pub mod email;
 pub mod error;
@@ -29,6 +32,7 @@ pub mod keys;
 pub mod login_id;
 pub mod names;
 pub mod patch;
+pub mod password;
 pub mod permission;
 pub mod phone;
 pub mod role;

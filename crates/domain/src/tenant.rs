@@ -35,6 +35,160 @@ pub struct TenantSpec {
     pub parent: Option<TenantId>,
     pub role_inheritance: String,
     pub default_roles: Vec<RoleName>,
+    /// The session settings of `/v1/mgmt/tenant/settings` that are not tenant fields
+    /// (see [`SETTINGS`]), in Descope's names. Only the settings endpoint changes them.
+    pub settings: Map<String, Value>,
+}
+
+/// What an existing tenant's update does to it, worked out against its current fields
+/// inside the store's transaction (so that two concurrent changes never lose one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TenantChange {
+    /// `tenant/update`: every field but the parent and the settings.
+    Replace(TenantSpec),
+    /// `tenant/patch`, `tenant/updateDefaultRoles` and `POST tenant/settings`: only the
+    /// fields given.
+    Patch(TenantPatch),
+}
+
+/// The fields a tenant patch sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TenantPatch {
+    pub name: Option<Label>,
+    pub self_provisioning_domains: Option<Vec<String>>,
+    pub custom_attributes: Option<Map<String, Value>>,
+    pub enforce_sso: Option<bool>,
+    pub enforce_sso_exclusions: Option<Vec<String>>,
+    pub federated_app_ids: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+    pub role_inheritance: Option<String>,
+    pub default_roles: Option<Vec<RoleName>>,
+    /// Settings merged key by key into the stored ones (checked with [`check_settings`]).
+    pub settings: Map<String, Value>,
+}
+
+impl TenantChange {
+    /// The tenant's fields after the change.
+    pub fn apply(&self, current: &TenantSpec) -> Result<TenantSpec, FieldError> {
+        let next = match self {
+            TenantChange::Replace(spec) => TenantSpec {
+                parent: current.parent.clone(),
+                settings: current.settings.clone(),
+                ..spec.clone()
+            },
+            TenantChange::Patch(p) => {
+                let mut next = current.clone();
+                let set = |field: &mut _, v: &Option<_>| {
+                    if let Some(v) = v {
+                        *field = Clone::clone(v);
+                    }
+                };
+                if let Some(n) = &p.name {
+                    next.name = n.clone();
+                }
+                set(&mut next.self_provisioning_domains, &p.self_provisioning_domains);
+                if let Some(a) = &p.custom_attributes {
+                    next.custom_attributes = a.clone();
+                }
+                if let Some(v) = p.enforce_sso {
+                    next.enforce_sso = v;
+                }
+                set(&mut next.enforce_sso_exclusions, &p.enforce_sso_exclusions);
+                set(&mut next.federated_app_ids, &p.federated_app_ids);
+                if let Some(v) = p.disabled {
+                    next.disabled = v;
+                }
+                if let Some(r) = &p.role_inheritance {
+                    next.role_inheritance = r.clone();
+                }
+                if let Some(r) = &p.default_roles {
+                    next.default_roles = r.clone();
+                }
+                for (k, v) in &p.settings {
+                    next.settings.insert(k.clone(), v.clone());
+                }
+                next
+            }
+        };
+        next.check()?;
+        Ok(next)
+    }
+}
+
+/// The kind of value a tenant setting holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    Bool,
+    /// A whole number, zero or more.
+    Count,
+    /// `minutes`, `hours`, `days` or `weeks`.
+    Unit,
+    Text,
+    TextList,
+    Object,
+}
+
+/// The session settings `/v1/mgmt/tenant/settings` keeps besides the tenant's own fields
+/// (`selfProvisioningDomains`, `enforceSSO`, `enforceSSOExclusions`, `federatedAppIds`),
+/// as the Python and Node SDKs send them.
+pub const SETTINGS: &[(&str, SettingKind)] = &[
+    ("domains", SettingKind::TextList),
+    ("authType", SettingKind::Text),
+    ("enabled", SettingKind::Bool),
+    ("refreshTokenExpiration", SettingKind::Count),
+    ("refreshTokenExpirationUnit", SettingKind::Unit),
+    ("sessionTokenExpiration", SettingKind::Count),
+    ("sessionTokenExpirationUnit", SettingKind::Unit),
+    ("stepupTokenExpiration", SettingKind::Count),
+    ("stepupTokenExpirationUnit", SettingKind::Unit),
+    ("enableInactivity", SettingKind::Bool),
+    ("inactivityTime", SettingKind::Count),
+    ("inactivityTimeUnit", SettingKind::Unit),
+    ("JITDisabled", SettingKind::Bool),
+    ("ssoSetupSuiteSettings", SettingKind::Object),
+];
+
+/// Check one setting's value against its kind.
+pub fn check_setting(key: &str, kind: SettingKind, v: &Value) -> Result<(), FieldError> {
+    let ok = match kind {
+        SettingKind::Bool => v.is_boolean(),
+        SettingKind::Count => v.as_u64().is_some(),
+        SettingKind::Unit => matches!(v.as_str(), Some("minutes" | "hours" | "days" | "weeks")),
+        SettingKind::Text => v
+            .as_str()
+            .is_some_and(|s| s.chars().count() <= caps::ITEM_CHARS),
+        SettingKind::TextList => v.as_array().is_some_and(|a| {
+            a.len() <= caps::TENANT_LIST_ITEMS
+                && a.iter().all(|i| {
+                    i.as_str()
+                        .is_some_and(|s| s.chars().count() <= caps::ITEM_CHARS)
+                })
+        }),
+        SettingKind::Object => {
+            v.is_object()
+                && serde_json::to_string(v).map_or(0, |s| s.len()) <= caps::TENANT_ATTRIBUTES_BYTES
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        let expected = match kind {
+            SettingKind::Bool => "a boolean".to_string(),
+            SettingKind::Count => "a whole number, zero or more".to_string(),
+            SettingKind::Unit => "one of \"minutes\", \"hours\", \"days\", \"weeks\"".to_string(),
+            SettingKind::Text => format!("a text of at most {} characters", caps::ITEM_CHARS),
+            SettingKind::TextList => format!(
+                "a list of at most {} texts of at most {} characters",
+                caps::TENANT_LIST_ITEMS,
+                caps::ITEM_CHARS
+            ),
+            SettingKind::Object => format!(
+                "an object of at most {} bytes as JSON",
+                caps::TENANT_ATTRIBUTES_BYTES
+            ),
+        };
+        Err(FieldError::new(key, format!("must be {expected}")))
+    }
 }
 
 impl TenantSpec {
@@ -142,6 +296,7 @@ mod tests {
                 parent: None,
                 role_inheritance: String::new(),
                 default_roles: vec![],
+                settings: Map::new(),
             },
             created: Millis(0),
             successors: vec![],

@@ -10,6 +10,7 @@ use crate::email::Email;
 use crate::ids::{TenantId, UserId};
 use crate::login_id::LoginId;
 use crate::names::RoleName;
+use crate::password::PasswordHash;
 use crate::phone::Phone;
 use crate::status::UserStatus;
 use crate::time::Millis;
@@ -32,9 +33,20 @@ pub struct User {
     pub test: bool,
     /// Shown as `SCIM`: the user was provisioned or last changed through SCIM.
     pub scim: bool,
-    /// Shown as `password`: a password was given when the user was created. Roster keeps
-    /// no password itself (it does not authenticate users).
+    /// Shown as `password`: the user has a password, given at creation (clear or hashed)
+    /// or set through `password/set/*`.
     pub has_password: bool,
+    /// The Argon2id hash of the password Roster was given, when it was given in clear.
+    /// Never shown.
+    pub password_hash: Option<PasswordHash>,
+    /// The password must be replaced at the next sign-in: it was set as temporary, or
+    /// expired through `password/expire`.
+    pub password_expired: bool,
+    /// The address and number used to recover the account (`update/recovery/*`).
+    pub recovery_email: Option<Email>,
+    pub verified_recovery_email: bool,
+    pub recovery_phone: Option<Phone>,
+    pub verified_recovery_phone: bool,
     /// Project-level roles, in the order given, without repeats.
     pub role_names: Vec<RoleName>,
     pub tenants: Vec<UserTenant>,
@@ -73,6 +85,12 @@ impl User {
             test: false,
             scim: false,
             has_password: false,
+            password_hash: None,
+            password_expired: false,
+            recovery_email: None,
+            verified_recovery_email: false,
+            recovery_phone: None,
+            verified_recovery_phone: false,
             role_names: Vec::new(),
             tenants: Vec::new(),
             sso_app_ids: Vec::new(),
@@ -103,6 +121,12 @@ impl User {
             test,
             scim,
             has_password,
+            password_hash,
+            password_expired,
+            recovery_email,
+            verified_recovery_email,
+            recovery_phone,
+            verified_recovery_phone,
             role_names,
             tenants,
             sso_app_ids,
@@ -127,6 +151,12 @@ impl User {
             && *test == other.test
             && *scim == other.scim
             && *has_password == other.has_password
+            && *password_hash == other.password_hash
+            && *password_expired == other.password_expired
+            && *recovery_email == other.recovery_email
+            && *verified_recovery_email == other.verified_recovery_email
+            && *recovery_phone == other.recovery_phone
+            && *verified_recovery_phone == other.verified_recovery_phone
             && *role_names == other.role_names
             && *tenants == other.tenants
             && *sso_app_ids == other.sso_app_ids
@@ -136,7 +166,8 @@ impl User {
     }
 
     /// What the user holds, in bytes: its text (ID, login IDs, names, email, phone,
-    /// picture, role and tenant names, SSO application and external IDs) and its custom
+    /// picture, recovery email and phone, role and tenant names, SSO application and
+    /// external IDs) and its custom
     /// attributes as JSON. This is what [`caps::USER_BYTES`](crate::caps::USER_BYTES)
     /// caps; bookkeeping (flags, times, version) is not counted.
     pub fn stored_bytes(&self) -> usize {
@@ -154,6 +185,8 @@ impl User {
             + self.email.as_ref().map_or(0, |e| e.as_str().len())
             + self.phone.as_ref().map_or(0, |p| p.as_str().len())
             + self.picture.len()
+            + self.recovery_email.as_ref().map_or(0, |e| e.as_str().len())
+            + self.recovery_phone.as_ref().map_or(0, |p| p.as_str().len())
             + self
                 .role_names
                 .iter()

@@ -20,6 +20,7 @@ use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, UserId};
+use roster_domain::password::PasswordHash;
 use roster_domain::patch::UserChange;
 use roster_domain::phone::Phone;
 use roster_domain::user::User;
@@ -221,6 +222,12 @@ struct UserColumns<'a> {
     test: Vec<bool>,
     scim: Vec<bool>,
     has_password: Vec<bool>,
+    password_hash: Vec<Option<&'a str>>,
+    password_expired: Vec<bool>,
+    recovery_email: Vec<Option<&'a str>>,
+    verified_recovery_email: Vec<bool>,
+    recovery_phone: Vec<Option<&'a str>>,
+    verified_recovery_phone: Vec<bool>,
     sso_app_ids: Vec<String>,
     external_ids: Vec<String>,
     custom_attributes: Vec<String>,
@@ -244,6 +251,15 @@ impl<'a> UserColumns<'a> {
         self.test.push(u.test);
         self.scim.push(u.scim);
         self.has_password.push(u.has_password);
+        self.password_hash
+            .push(u.password_hash.as_ref().map(PasswordHash::as_stored));
+        self.password_expired.push(u.password_expired);
+        self.recovery_email
+            .push(u.recovery_email.as_ref().map(Email::as_str));
+        self.verified_recovery_email.push(u.verified_recovery_email);
+        self.recovery_phone
+            .push(u.recovery_phone.as_ref().map(Phone::as_str));
+        self.verified_recovery_phone.push(u.verified_recovery_phone);
         self.sso_app_ids.push(to_json(&u.sso_app_ids));
         self.external_ids.push(to_json(&u.external_ids));
         self.custom_attributes.push(to_json(&u.custom_attributes));
@@ -270,19 +286,27 @@ impl<'a> UserColumns<'a> {
             .bind(&self.test)
             .bind(&self.scim)
             .bind(&self.has_password)
+            .bind(&self.password_hash)
+            .bind(&self.password_expired)
+            .bind(&self.recovery_email)
+            .bind(&self.verified_recovery_email)
+            .bind(&self.recovery_phone)
+            .bind(&self.verified_recovery_phone)
             .bind(&self.sso_app_ids)
             .bind(&self.external_ids)
             .bind(&self.custom_attributes)
     }
 }
 
-/// The 16 data columns as `unnest` arguments starting at `$3`, and their names.
+/// The 22 data columns as `unnest` arguments starting at `$3`, and their names.
 const DATA_ARRAYS: &str = "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
     $8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::bool[], \
-    $15::bool[], $16::text[], $17::text[], $18::text[]";
+    $15::bool[], $16::text[], $17::bool[], $18::text[], $19::bool[], $20::text[], $21::bool[], \
+    $22::text[], $23::text[], $24::text[]";
 const DATA_NAMES: &str = "name, given_name, middle_name, family_name, email, phone, picture, \
-    verified_email, verified_phone, status, test, scim, has_password, sso_app_ids, \
-    external_ids, custom_attributes";
+    verified_email, verified_phone, status, test, scim, has_password, password_hash, \
+    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
+    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes";
 
 fn update_users_sql() -> String {
     format!(
@@ -290,10 +314,15 @@ fn update_users_sql() -> String {
            family_name = v.family_name, email = v.email, phone = v.phone, picture = v.picture, \
            verified_email = v.verified_email, verified_phone = v.verified_phone, \
            status = v.status, test = v.test, scim = v.scim, has_password = v.has_password, \
+           password_hash = v.password_hash, password_expired = v.password_expired, \
+           recovery_email = v.recovery_email, \
+           verified_recovery_email = v.verified_recovery_email, \
+           recovery_phone = v.recovery_phone, \
+           verified_recovery_phone = v.verified_recovery_phone, \
            sso_app_ids = v.sso_app_ids::jsonb, external_ids = v.external_ids::jsonb, \
            custom_attributes = v.custom_attributes::jsonb, modified_ms = v.modified_ms, \
            version = v.version \
-         FROM unnest($2::bigint[], {DATA_ARRAYS}, $19::bigint[], $20::bigint[]) \
+         FROM unnest($2::bigint[], {DATA_ARRAYS}, $25::bigint[], $26::bigint[]) \
            AS v(pk, {DATA_NAMES}, modified_ms, version) \
          WHERE users.project_id = $1 AND users.pk = v.pk"
     )
@@ -304,9 +333,11 @@ fn insert_users_sql() -> String {
         "INSERT INTO users (project_id, id, {DATA_NAMES}, created_ms, modified_ms, version) \
          SELECT $1, v.id, v.name, v.given_name, v.middle_name, v.family_name, v.email, v.phone, \
            v.picture, v.verified_email, v.verified_phone, v.status, v.test, v.scim, \
-           v.has_password, v.sso_app_ids::jsonb, v.external_ids::jsonb, \
+           v.has_password, v.password_hash, v.password_expired, v.recovery_email, \
+           v.verified_recovery_email, v.recovery_phone, v.verified_recovery_phone, \
+           v.sso_app_ids::jsonb, v.external_ids::jsonb, \
            v.custom_attributes::jsonb, v.created_ms, v.modified_ms, v.version \
-         FROM unnest($2::text[], {DATA_ARRAYS}, $19::bigint[], $20::bigint[], $21::bigint[]) \
+         FROM unnest($2::text[], {DATA_ARRAYS}, $25::bigint[], $26::bigint[], $27::bigint[]) \
            WITH ORDINALITY AS v(id, {DATA_NAMES}, created_ms, modified_ms, version, ord) \
          ORDER BY v.ord \
          RETURNING id, pk"

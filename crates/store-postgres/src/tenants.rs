@@ -8,7 +8,7 @@ use roster_domain::ErrorCode;
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, TenantId};
 use roster_domain::names::{Label, RoleName};
-use roster_domain::tenant::{Tenant, TenantSpec};
+use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_store::TenantStore;
 use serde_json::Value;
@@ -40,7 +40,7 @@ fn unique_error(id: &TenantId, spec: &TenantSpec, constraint: &str) -> Error {
 const TENANT_COLUMNS: &str = "t.id, t.name, t.self_provisioning_domains, t.custom_attributes, \
     t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, \
     (SELECT p.id FROM tenants p WHERE p.pk = t.parent_pk) AS parent_id, \
-    t.role_inheritance, t.default_roles, t.created_ms, \
+    t.role_inheritance, t.default_roles, t.settings, t.created_ms, \
     ARRAY(SELECT c.id FROM tenants c WHERE c.parent_pk = t.pk ORDER BY c.created_ms, c.pk) \
       AS successors";
 
@@ -73,6 +73,7 @@ fn decode_tenant(r: &PgRow) -> Result<Tenant, Error> {
                 .into_iter()
                 .map(RoleName::from_stored)
                 .collect(),
+            settings: from_json(json("settings")?, "settings")?,
         },
         created: Millis(r.try_get("created_ms").map_err(internal("read a tenant"))?),
         successors: successors.into_iter().map(TenantId::from_stored).collect(),
@@ -134,8 +135,9 @@ pub(crate) async fn insert_tenant(
     sqlx::query(
         "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
            enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_pk, \
-           role_inheritance, default_roles, created_ms) \
-         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13)",
+           role_inheritance, default_roles, created_ms, settings) \
+         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, \
+           $13, $14::jsonb)",
     )
     .bind(project.as_str())
     .bind(id.as_str())
@@ -150,6 +152,7 @@ pub(crate) async fn insert_tenant(
     .bind(&spec.role_inheritance)
     .bind(to_json(&spec.default_roles))
     .bind(created.0)
+    .bind(to_json(&spec.settings))
     .execute(conn)
     .await
     .map_err(|e| match unique_violation(&e) {
@@ -195,15 +198,33 @@ impl TenantStore for PostgresStore {
         &self,
         project: &ProjectId,
         id: &TenantId,
-        spec: &TenantSpec,
+        change: &TenantChange,
     ) -> Result<(), Error> {
         in_write_tx!(self, "update tenant", |conn| async {
-            lock_catalog(conn, project).await?;
+            // The project's catalog lock, taken exclusively, keeps the current fields
+            // from changing under us (the row lock says so too).
+            lock_catalog(&mut *conn, project).await?;
+            let sql = format!(
+                "SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = $1 AND t.id = $2 \
+                 FOR UPDATE"
+            );
+            let current = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(project.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_error("load tenant"))?
+                .as_ref()
+                .map(decode_tenant)
+                .transpose()?
+                .ok_or_else(|| tenant_not_found(id))?;
+            let spec = &change.apply(&current.spec)?;
             let done = sqlx::query(
                 "UPDATE tenants SET name = $3, self_provisioning_domains = $4::jsonb, \
                    custom_attributes = $5::jsonb, enforce_sso = $6, \
                    enforce_sso_exclusions = $7::jsonb, federated_app_ids = $8::jsonb, \
-                   disabled = $9, role_inheritance = $10, default_roles = $11::jsonb \
+                   disabled = $9, role_inheritance = $10, default_roles = $11::jsonb, \
+                   settings = $12::jsonb \
                  WHERE project_id = $1 AND id = $2",
             )
             .bind(project.as_str())
@@ -217,6 +238,7 @@ impl TenantStore for PostgresStore {
             .bind(spec.disabled)
             .bind(&spec.role_inheritance)
             .bind(to_json(&spec.default_roles))
+            .bind(to_json(&spec.settings))
             .execute(conn)
             .await
             .map_err(|e| match unique_violation(&e) {

@@ -14,6 +14,7 @@ use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, TenantId, UserId};
 use roster_domain::login_id::LoginId;
 use roster_domain::names::RoleName;
+use roster_domain::password::PasswordHash;
 use roster_domain::phone::Phone;
 use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
@@ -32,7 +33,8 @@ use crate::{PostgresStore, attributes, from_json, internal, lock_catalog_shared,
 pub(crate) const USER_COLUMNS: &str = "\
     u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
     u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
-    u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
+    u.password_hash, u.password_expired, u.recovery_email, u.verified_recovery_email, \
+    u.recovery_phone, u.verified_recovery_phone, u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
     ARRAY(SELECT l.login_id FROM user_login_ids l WHERE l.user_pk = u.pk ORDER BY l.position) \
       AS login_ids, \
     ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.pk = ur.role_pk \
@@ -79,6 +81,12 @@ pub(crate) fn decode_user(row: &PgRow) -> Result<User, Error> {
         test: col(row, "test")?,
         scim: col(row, "scim")?,
         has_password: col(row, "has_password")?,
+        password_hash: col::<Option<String>>(row, "password_hash")?.map(PasswordHash::from_stored),
+        password_expired: col(row, "password_expired")?,
+        recovery_email: col::<Option<String>>(row, "recovery_email")?.map(Email::from_stored),
+        verified_recovery_email: col(row, "verified_recovery_email")?,
+        recovery_phone: col::<Option<String>>(row, "recovery_phone")?.map(Phone::from_stored),
+        verified_recovery_phone: col(row, "verified_recovery_phone")?,
         role_names: role_names.into_iter().map(RoleName::from_stored).collect(),
         tenants: tenants
             .into_iter()

@@ -7,7 +7,7 @@ use roster_domain::ErrorCode;
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, TenantId};
 use roster_domain::names::{Label, RoleName};
-use roster_domain::tenant::{Tenant, TenantSpec};
+use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_store::TenantStore;
 use sqlx::sqlite::SqliteRow;
@@ -36,7 +36,7 @@ fn unique_error(id: &TenantId, spec: &TenantSpec, e: &sqlx::Error) -> Error {
 const TENANT_COLUMNS: &str = "t.id, t.name, t.self_provisioning_domains, t.custom_attributes, \
     t.enforce_sso, t.enforce_sso_exclusions, t.federated_app_ids, t.disabled, \
     (SELECT p.id FROM tenants p WHERE p.pk = t.parent_pk) AS parent_id, \
-    t.role_inheritance, t.default_roles, t.created_ms, \
+    t.role_inheritance, t.default_roles, t.settings, t.created_ms, \
     (SELECT json_group_array(c.id ORDER BY c.created_ms, c.pk) FROM tenants c \
        WHERE c.parent_pk = t.pk) AS successors";
 
@@ -67,6 +67,7 @@ fn decode_tenant(r: &SqliteRow) -> Result<Tenant, Error> {
                 .into_iter()
                 .map(RoleName::from_stored)
                 .collect(),
+            settings: json_column(&get("settings")?, "settings")?,
         },
         created: Millis(r.try_get("created_ms").map_err(internal("read a tenant"))?),
         successors: successors.into_iter().map(TenantId::from_stored).collect(),
@@ -133,8 +134,8 @@ pub(crate) async fn insert_tenant(
     sqlx::query(
         "INSERT INTO tenants (project_id, id, name, self_provisioning_domains, custom_attributes, \
            enforce_sso, enforce_sso_exclusions, federated_app_ids, disabled, parent_pk, \
-           role_inheritance, default_roles, created_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+           role_inheritance, default_roles, created_ms, settings) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .bind(project.as_str())
     .bind(id.as_str())
@@ -149,6 +150,7 @@ pub(crate) async fn insert_tenant(
     .bind(&spec.role_inheritance)
     .bind(to_json(&spec.default_roles))
     .bind(created.0)
+    .bind(to_json(&spec.settings))
     .execute(conn)
     .await
     .map_err(|e| {
@@ -195,13 +197,27 @@ impl TenantStore for SqliteStore {
         &self,
         project: &ProjectId,
         id: &TenantId,
-        spec: &TenantSpec,
+        change: &TenantChange,
     ) -> Result<(), Error> {
+        // The write lock is held from here: the current fields cannot change under us.
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
+        let sql =
+            format!("SELECT {TENANT_COLUMNS} FROM tenants t WHERE t.project_id = ?1 AND t.id = ?2");
+        let current = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal("load tenant"))?
+            .as_ref()
+            .map(decode_tenant)
+            .transpose()?
+            .ok_or_else(|| tenant_not_found(id))?;
+        let spec = change.apply(&current.spec)?;
+        sqlx::query(
             "UPDATE tenants SET name = ?3, self_provisioning_domains = ?4, custom_attributes = ?5, \
                enforce_sso = ?6, enforce_sso_exclusions = ?7, federated_app_ids = ?8, disabled = ?9, \
-               role_inheritance = ?10, default_roles = ?11 \
+               role_inheritance = ?10, default_roles = ?11, settings = ?12 \
              WHERE project_id = ?1 AND id = ?2",
         )
         .bind(project.as_str())
@@ -215,18 +231,16 @@ impl TenantStore for SqliteStore {
         .bind(spec.disabled)
         .bind(&spec.role_inheritance)
         .bind(to_json(&spec.default_roles))
+        .bind(to_json(&spec.settings))
         .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                unique_error(id, spec, &e)
+                unique_error(id, &spec, &e)
             } else {
                 internal("update tenant")(e)
             }
         })?;
-        if done.rows_affected() == 0 {
-            return Err(tenant_not_found(id));
-        }
         tx.commit().await.map_err(internal("commit"))
     }
 

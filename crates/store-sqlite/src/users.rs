@@ -20,6 +20,7 @@ use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, TenantId, UserId};
 use roster_domain::login_id::LoginId;
 use roster_domain::names::RoleName;
+use roster_domain::password::PasswordHash;
 use roster_domain::patch::UserChange;
 use roster_domain::phone::Phone;
 use roster_domain::search::UserQuery;
@@ -42,7 +43,8 @@ use crate::{
 pub(crate) const USER_COLUMNS: &str = "\
     u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
     u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
-    u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
+    u.password_hash, u.password_expired, u.recovery_email, u.verified_recovery_email, \
+    u.recovery_phone, u.verified_recovery_phone, u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
     (SELECT json_group_array(l.login_id ORDER BY l.position) FROM user_login_ids l \
        WHERE l.user_pk = u.pk) AS login_ids, \
     (SELECT json_group_array(r.name ORDER BY ur.position) FROM user_roles ur \
@@ -86,6 +88,12 @@ pub(crate) fn decode_user(row: &SqliteRow) -> Result<User, Error> {
         test: col(row, "test")?,
         scim: col(row, "scim")?,
         has_password: col(row, "has_password")?,
+        password_hash: col::<Option<String>>(row, "password_hash")?.map(PasswordHash::from_stored),
+        password_expired: col(row, "password_expired")?,
+        recovery_email: col::<Option<String>>(row, "recovery_email")?.map(Email::from_stored),
+        verified_recovery_email: col(row, "verified_recovery_email")?,
+        recovery_phone: col::<Option<String>>(row, "recovery_phone")?.map(Phone::from_stored),
+        verified_recovery_phone: col(row, "verified_recovery_phone")?,
         role_names: role_names.into_iter().map(RoleName::from_stored).collect(),
         tenants: tenants
             .into_iter()
@@ -272,16 +280,22 @@ const MAX_PARAMS: usize = 32_766;
 
 const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
     family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \
-    has_password, sso_app_ids, external_ids, custom_attributes, created_ms, modified_ms, version) ";
+    has_password, password_hash, password_expired, recovery_email, verified_recovery_email, \
+    recovery_phone, verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, \
+    created_ms, modified_ms, version) ";
 
 /// Existing users are rewritten found by pk (an integer key), from a `VALUES` list.
 const UPDATE_USERS: &str = "WITH v(pk, name, given_name, middle_name, family_name, email, phone, \
-    picture, verified_email, verified_phone, status, test, scim, has_password, sso_app_ids, \
-    external_ids, custom_attributes, modified_ms, version) AS (";
+    picture, verified_email, verified_phone, status, test, scim, has_password, password_hash, \
+    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
+    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, modified_ms, version) AS (";
 const UPDATE_USERS_TAIL: &str = ") UPDATE users SET name = v.name, given_name = v.given_name, \
     middle_name = v.middle_name, family_name = v.family_name, email = v.email, phone = v.phone, \
     picture = v.picture, verified_email = v.verified_email, verified_phone = v.verified_phone, \
     status = v.status, test = v.test, scim = v.scim, has_password = v.has_password, \
+    password_hash = v.password_hash, password_expired = v.password_expired, \
+    recovery_email = v.recovery_email, verified_recovery_email = v.verified_recovery_email, \
+    recovery_phone = v.recovery_phone, verified_recovery_phone = v.verified_recovery_phone, \
     sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
     custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
     FROM v WHERE users.pk = v.pk";
@@ -387,7 +401,7 @@ async fn pks(
         .collect()
 }
 
-/// Bind the 16 data columns a user row has between its keys and its times, in the
+/// Bind the 22 data columns a user row has between its keys and its times, in the
 /// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`).
 fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
     b.push_bind(u.name.as_str())
@@ -403,6 +417,12 @@ fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
         .push_bind(u.test)
         .push_bind(u.scim)
         .push_bind(u.has_password)
+        .push_bind(u.password_hash.as_ref().map(PasswordHash::as_stored))
+        .push_bind(u.password_expired)
+        .push_bind(u.recovery_email.as_ref().map(Email::as_str))
+        .push_bind(u.verified_recovery_email)
+        .push_bind(u.recovery_phone.as_ref().map(Phone::as_str))
+        .push_bind(u.verified_recovery_phone)
         .push_bind(to_json(&u.sso_app_ids))
         .push_bind(to_json(&u.external_ids))
         .push_bind(to_json(&u.custom_attributes));
@@ -433,7 +453,7 @@ pub(crate) async fn write_changes(
         "update users",
         UPDATE_USERS,
         UPDATE_USERS_TAIL,
-        19,
+        25,
         &existing,
         |b, (pk, u)| {
             b.push_bind(*pk);
@@ -447,7 +467,7 @@ pub(crate) async fn write_changes(
         "insert users",
         INSERT_USERS,
         " RETURNING id, pk",
-        21,
+        27,
         &created,
         |b, c| {
             let u = &c.user;

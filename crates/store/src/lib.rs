@@ -27,7 +27,7 @@ use roster_domain::patch::UserChange;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::search::UserQuery;
-use roster_domain::tenant::{Tenant, TenantSpec};
+use roster_domain::tenant::{Tenant, TenantSpec, TenantChange};
 use roster_domain::time::Millis;
 use roster_domain::user::User;
 
@@ -156,12 +156,14 @@ pub trait TenantStore: Send + Sync {
         spec: &TenantSpec,
         now: Millis,
     ) -> Result<()>;
-    /// Replace a tenant's fields (not its parent).
+    /// Change a tenant's fields (never its parent) in one transaction: `change` is
+    /// applied to the fields as they stand under the write lock, so concurrent changes
+    /// of one tenant are never lost.
     async fn update_tenant(
         &self,
         project: &ProjectId,
         id: &TenantId,
-        spec: &TenantSpec,
+        change: &TenantChange,
     ) -> Result<()>;
     /// Delete a tenant. With `cascade`, users whose only tenant it was are deleted too.
     async fn delete_tenant(&self, project: &ProjectId, id: &TenantId, cascade: bool) -> Result<()>;

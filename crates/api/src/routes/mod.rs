@@ -10,7 +10,9 @@ pub mod health;
 pub mod permissions;
 pub mod roles;
 pub mod tenants;
+pub mod unsupported;
 pub mod user_batches;
+pub mod user_changes;
 pub mod users;
 
 pub fn routes() -> Router<AppState> {
@@ -18,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .merge(health::routes())
         .merge(users::routes())
         .merge(user_batches::routes())
+        .merge(user_changes::routes())
+        .merge(unsupported::routes())
         .merge(tenants::routes())
         .merge(roles::routes())
         .merge(permissions::routes())

@@ -1,8 +1,10 @@
-//! Tenant endpoints. `GET /v1/mgmt/tenant` answers the tenant object flat at the root
-//! (Descope's gateway uses protobuf's `response_body` there).
+//! Tenant endpoints. `GET /v1/mgmt/tenant` and `GET /v1/mgmt/tenant/settings` answer
+//! their object flat at the root (Descope's gateway uses protobuf's `response_body`
+//! there). Every change of an existing tenant is a `TenantChange` the store applies to
+//! the tenant as it stands, in one transaction.
 
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use roster_domain::error::FieldError;
 use roster_domain::ids::TenantId;
@@ -13,8 +15,11 @@ use crate::error::ApiResult;
 use crate::extract::{Body, Caller, QueryMap};
 use crate::wire::common::{Empty, flag, given};
 use crate::wire::tenant::{
-    CreatedTenant, DeleteTenantBody, TenantBody, TenantDto, TenantSearchBody, TenantsEnvelope,
+    CreatedTenant, DefaultRolesBody, DeleteTenantBody, TenantBody, TenantDto, TenantSearchBody,
+    TenantsEnvelope, settings_answer, settings_patch,
 };
+use roster_domain::tenant::TenantChange;
+use serde_json::{Map, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,6 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/mgmt/tenant", get(load))
         .route("/v1/mgmt/tenant/all", get(all))
         .route("/v1/mgmt/tenant/search", post(search))
+        .route("/v1/mgmt/tenant/patch", patch(patch_tenant).post(patch_tenant))
+        .route("/v1/mgmt/tenant/updateDefaultRoles", post(default_roles))
+        .route(
+            "/v1/mgmt/tenant/settings",
+            get(load_settings).post(configure_settings),
+        )
 }
 
 fn required_id(id: Option<&str>) -> Result<TenantId, Error> {
@@ -60,7 +71,80 @@ async fn update(
     let spec = body.spec()?;
     state
         .store()
-        .update_tenant(&caller.project, &id, &spec)
+        .update_tenant(&caller.project, &id, &TenantChange::Replace(spec))
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `PATCH /v1/mgmt/tenant/patch` (the Python SDK's `patch_tenant`): only the fields
+/// given change.
+async fn patch_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<TenantBody>,
+) -> ApiResult<Json<Empty>> {
+    let id = required_id(given(&body.id))?;
+    let change = TenantChange::Patch(body.patch()?);
+    state
+        .store()
+        .update_tenant(&caller.project, &id, &change)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/tenant/updateDefaultRoles`: `{id, defaultRoles}`.
+async fn default_roles(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<DefaultRolesBody>,
+) -> ApiResult<Json<Empty>> {
+    let id = required_id(given(&body.id))?;
+    let change = TenantChange::Patch(body.patch()?);
+    state
+        .store()
+        .update_tenant(&caller.project, &id, &change)
+        .await?;
+    Ok(Json(Empty {}))
+}
+
+fn tenant_not_found(id: &TenantId) -> Error {
+    Error::new(
+        ErrorCode::TenantNotFound,
+        format!("tenant {:?} does not exist", id.as_str()),
+    )
+}
+
+/// `GET /v1/mgmt/tenant/settings?id=…`: the settings object, flat at the root.
+async fn load_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryMap(q): QueryMap,
+) -> ApiResult<Json<Map<String, Value>>> {
+    let id = required_id(q.get("id").map(String::as_str).filter(|s| !s.is_empty()))?;
+    let tenant = state
+        .store()
+        .load_tenant(&caller.project, &id)
+        .await?
+        .ok_or_else(|| tenant_not_found(&id))?;
+    Ok(Json(settings_answer(&tenant)))
+}
+
+/// `POST /v1/mgmt/tenant/settings`: `{tenantId, …}`; keys given change, the rest stay.
+async fn configure_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<Map<String, Value>>,
+) -> ApiResult<Json<Empty>> {
+    let id = required_id(
+        body.get("tenantId")
+            .or_else(|| body.get("id"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty()),
+    )?;
+    let change = TenantChange::Patch(settings_patch(&body)?);
+    state
+        .store()
+        .update_tenant(&caller.project, &id, &change)
         .await?;
     Ok(Json(Empty {}))
 }
@@ -91,10 +175,7 @@ async fn load(
         .load_tenant(&caller.project, &id)
         .await?
         .ok_or_else(|| {
-            Error::new(
-                ErrorCode::TenantNotFound,
-                format!("tenant {:?} does not exist", id.as_str()),
-            )
+            tenant_not_found(&id)
         })?;
     Ok(Json(TenantDto::from(&tenant)))
 }

@@ -15,16 +15,16 @@ use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
-use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
+use roster_domain::patch::{PatchItem, UserPatch};
 use roster_store::batch::{CreateItem, create_users, patch_users};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
 use crate::offload;
 use crate::wire::answers::{CreateBatchAnswer, PatchBatchAnswer};
-use crate::wire::user::{SelectorProbe, UserBody, UserDto, UserEnvelope};
+use crate::wire::user::{SelectorProbe, UserBody, UserEnvelope};
 use crate::{AppState, Limits};
 
 pub fn routes() -> Router<AppState> {
@@ -130,16 +130,7 @@ async fn patch_one(
         .ok_or_else(|| Error::missing("loginId"))?
         .to_string();
     let patch = UserPatch::parse(body.into_raw_patch())?;
-    let items = [PatchItem::Ready { selector, patch }];
-    let (mut outcomes, catalog) =
-        patch_users(state.store().as_ref(), &caller.project, &items, state.now()).await?;
-    match outcomes.pop() {
-        Some(PatchOutcome::Patched(u)) => Ok(Json(UserEnvelope {
-            user: UserDto::render(&u, &catalog),
-        })),
-        Some(PatchOutcome::Failed { failure, .. }) => Err(ApiError(failure.error)),
-        _ => Err(ApiError(Error::internal())),
-    }
+    super::user_changes::patch_single(&state, &caller.project, selector, patch).await
 }
 
 /// `POST /v1/mgmt/user/create/batch`: each user created whole or not at all, in order.

@@ -15,3 +15,4 @@ pub mod role;
 pub mod search;
 pub mod tenant;
 pub mod user;
+pub mod user_change;

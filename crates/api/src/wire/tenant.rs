@@ -3,7 +3,9 @@
 use roster_domain::error::FieldError;
 use roster_domain::ids::TenantId;
 use roster_domain::names::{Label, RoleName};
-use roster_domain::tenant::{Tenant, TenantQuery, TenantSpec};
+use roster_domain::tenant::{
+    SETTINGS, SettingKind, Tenant, TenantPatch, TenantQuery, TenantSpec, check_setting,
+};
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,13 +44,7 @@ impl TenantBody {
         let name = given(&self.name).ok_or_else(|| Error::missing("name"))?;
         let parent = given(&self.parent).or_else(|| given(&self.parent_id));
         let role_inheritance = given(&self.role_inheritance).unwrap_or_default();
-        if !matches!(role_inheritance, "" | "none" | "userOnly") {
-            return Err(FieldError::new(
-                "roleInheritance",
-                format!("{role_inheritance:?} is not one of \"none\", \"userOnly\""),
-            )
-            .into());
-        }
+        check_role_inheritance(role_inheritance)?;
         let spec = TenantSpec {
             name: Label::parse(name).map_err(|r| FieldError::new("name", r))?,
             self_provisioning_domains: list(&self.self_provisioning_domains),
@@ -61,17 +57,147 @@ impl TenantBody {
                 .map(|p| TenantId::parse(p).map_err(|r| FieldError::new("parent", r)))
                 .transpose()?,
             role_inheritance: role_inheritance.to_string(),
-            default_roles: list(&self.default_roles)
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    RoleName::parse(r).map_err(|e| FieldError::new(format!("defaultRoles[{i}]"), e))
-                })
-                .collect::<Result<_, _>>()?,
+            default_roles: role_list("defaultRoles", &list(&self.default_roles))?,
+            settings: Map::new(),
         };
         spec.check()?;
         Ok(spec)
     }
+
+    /// `tenant/patch`: only the fields given (and not `null`) change.
+    pub fn patch(&self) -> Result<TenantPatch, Error> {
+        let role_inheritance = self.role_inheritance.set().cloned();
+        if let Some(r) = &role_inheritance {
+            check_role_inheritance(r)?;
+        }
+        Ok(TenantPatch {
+            name: given(&self.name)
+                .map(|n| Label::parse(n).map_err(|r| FieldError::new("name", r)))
+                .transpose()?,
+            self_provisioning_domains: self.self_provisioning_domains.set().cloned(),
+            custom_attributes: self.custom_attributes.set().cloned(),
+            enforce_sso: self.enforce_sso.set().copied(),
+            enforce_sso_exclusions: self.enforce_sso_exclusions.set().cloned(),
+            federated_app_ids: self.federated_app_ids.set().cloned(),
+            disabled: self.disabled.set().copied(),
+            role_inheritance,
+            default_roles: self
+                .default_roles
+                .set()
+                .map(|l| role_list("defaultRoles", l))
+                .transpose()?,
+            settings: Map::new(),
+        })
+    }
+}
+
+fn check_role_inheritance(r: &str) -> Result<(), Error> {
+    if matches!(r, "" | "none" | "userOnly") {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "roleInheritance",
+            format!("{r:?} is not one of \"none\", \"userOnly\""),
+        )
+        .into())
+    }
+}
+
+fn role_list(field: &str, names: &[String]) -> Result<Vec<RoleName>, Error> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            RoleName::parse(r)
+                .map_err(|e| FieldError::new(format!("{field}[{i}]"), e).into())
+        })
+        .collect()
+}
+
+/// `tenant/updateDefaultRoles`: `{id, defaultRoles}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DefaultRolesBody {
+    pub id: Setting<String>,
+    pub default_roles: Setting<Vec<String>>,
+}
+
+impl DefaultRolesBody {
+    pub fn patch(&self) -> Result<TenantPatch, Error> {
+        let roles = self.default_roles.set().cloned().unwrap_or_default();
+        Ok(TenantPatch {
+            default_roles: Some(role_list("defaultRoles", &roles)?),
+            ..TenantPatch::default()
+        })
+    }
+}
+
+/// The tenant fields `POST /v1/mgmt/tenant/settings` also sets, by wire name.
+const SETTINGS_TENANT_FIELDS: [&str; 4] = [
+    "selfProvisioningDomains",
+    "enforceSSO",
+    "enforceSSOExclusions",
+    "federatedAppIds",
+];
+
+fn text_list(field: &str, v: &Value) -> Result<Vec<String>, Error> {
+    serde_json::from_value(v.clone())
+        .map_err(|_| FieldError::new(field, "must be a list of texts").into())
+}
+
+fn boolean(field: &str, v: &Value) -> Result<bool, Error> {
+    v.as_bool()
+        .ok_or_else(|| FieldError::new(field, "must be a boolean").into())
+}
+
+/// `POST /v1/mgmt/tenant/settings`: `{tenantId, …settings}`. Keys given (and not
+/// `null`) change; the others stay. Unknown keys are ignored, like every unknown field.
+pub fn settings_patch(body: &Map<String, Value>) -> Result<TenantPatch, Error> {
+    let given = |k: &str| body.get(k).filter(|v| !v.is_null());
+    let mut patch = TenantPatch {
+        self_provisioning_domains: given("selfProvisioningDomains")
+            .map(|v| text_list("selfProvisioningDomains", v))
+            .transpose()?,
+        enforce_sso: given("enforceSSO")
+            .map(|v| boolean("enforceSSO", v))
+            .transpose()?,
+        enforce_sso_exclusions: given("enforceSSOExclusions")
+            .map(|v| text_list("enforceSSOExclusions", v))
+            .transpose()?,
+        federated_app_ids: given("federatedAppIds")
+            .map(|v| text_list("federatedAppIds", v))
+            .transpose()?,
+        ..TenantPatch::default()
+    };
+    for &(key, kind) in SETTINGS {
+        if let Some(v) = given(key) {
+            check_setting(key, kind, v)?;
+            patch.settings.insert(key.to_string(), v.clone());
+        }
+    }
+    Ok(patch)
+}
+
+/// `GET /v1/mgmt/tenant/settings?id=…`: every setting (its zero value when never set)
+/// and the tenant fields the settings share.
+pub fn settings_answer(t: &Tenant) -> Map<String, Value> {
+    let mut out = Map::new();
+    for &(key, kind) in SETTINGS {
+        let v = t.spec.settings.get(key).cloned().unwrap_or(match kind {
+            SettingKind::Bool => Value::Bool(false),
+            SettingKind::Count => Value::from(0),
+            SettingKind::Unit | SettingKind::Text => Value::from(""),
+            SettingKind::TextList => Value::Array(Vec::new()),
+            SettingKind::Object => Value::Object(Map::new()),
+        });
+        out.insert(key.to_string(), v);
+    }
+    let [domains, sso, exclusions, apps] = SETTINGS_TENANT_FIELDS;
+    out.insert(domains.into(), Value::from(t.spec.self_provisioning_domains.clone()));
+    out.insert(sso.into(), Value::Bool(t.spec.enforce_sso));
+    out.insert(exclusions.into(), Value::from(t.spec.enforce_sso_exclusions.clone()));
+    out.insert(apps.into(), Value::from(t.spec.federated_app_ids.clone()));
+    out
 }
 
 /// `tenant/delete`: `{id, cascade}`.
@@ -115,7 +241,7 @@ pub struct TenantDto {
     pub name: String,
     pub self_provisioning_domains: Vec<String>,
     pub custom_attributes: Map<String, Value>,
-    pub auth_type: &'static str,
+    pub auth_type: String,
     pub domains: Vec<String>,
     pub created_time: i64,
     pub disabled: bool,
@@ -137,8 +263,20 @@ impl From<&Tenant> for TenantDto {
             name: t.spec.name.as_str().to_string(),
             self_provisioning_domains: t.spec.self_provisioning_domains.clone(),
             custom_attributes: t.spec.custom_attributes.clone(),
-            auth_type: "none",
-            domains: Vec::new(),
+            auth_type: t
+                .spec
+                .settings
+                .get("authType")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .unwrap_or("none")
+                .to_string(),
+            domains: t
+                .spec
+                .settings
+                .get("domains")
+                .and_then(|d| serde_json::from_value(d.clone()).ok())
+                .unwrap_or_default(),
             created_time: t.created.as_secs(),
             disabled: t.spec.disabled,
             enforce_sso: t.spec.enforce_sso,

@@ -142,7 +142,7 @@ pub struct UserTenantDto {
 }
 
 /// The user object, with every field Descope's carries (reference §2), plus
-/// `modifiedTime` and `version`.
+/// `modifiedTime`, `version` and the recovery email and phone.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDto {
@@ -181,6 +181,12 @@ pub struct UserDto {
     #[serde(rename = "OIDC")]
     pub oidc: bool,
     pub consent_expiration: i64,
+    /// Roster's own: the recovery email and phone of `update/recovery/*`, which
+    /// Descope's user object does not show.
+    pub recovery_email: String,
+    pub verified_recovery_email: bool,
+    pub recovery_phone: String,
+    pub verified_recovery_phone: bool,
     pub modified_time: i64,
     pub version: i64,
 }
@@ -252,6 +258,18 @@ impl UserDto {
             permissions: catalog.permissions_memo(&u.role_names, memo),
             oidc: false,
             consent_expiration: 0,
+            recovery_email: u
+                .recovery_email
+                .as_ref()
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
+            verified_recovery_email: u.verified_recovery_email,
+            recovery_phone: u
+                .recovery_phone
+                .as_ref()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            verified_recovery_phone: u.verified_recovery_phone,
             modified_time: u.modified.as_secs(),
             version: u.version,
         }

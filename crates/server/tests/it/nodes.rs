@@ -235,6 +235,7 @@ async fn big_sqlite_store(path: &Path) -> String {
                 parent: None,
                 role_inheritance: String::new(),
                 default_roles: vec![],
+                settings: Default::default(),
             },
             now,
         )

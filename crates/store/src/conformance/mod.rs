@@ -4,13 +4,15 @@
 //! checks can share one database and run in any order. The test binary runs every check
 //! against every backend (SQLite in memory and in a file, PostgreSQL), through the
 //! [`checks!`](crate::checks) list. The checks are grouped by what they concern:
-//! [`projects`], [`users`], [`lists`], [`search`], [`catalog`] and [`concurrency`].
+//! [`projects`], [`users`], [`lists`], [`search`], [`catalog`], [`changes`] (the
+//! SDK's one-purpose user and tenant changes) and [`concurrency`].
 //!
 //! This is test code: a failed expectation panics with a message saying what the
 //! backend did wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod catalog;
+mod changes;
 mod concurrency;
 mod lists;
 mod projects;
@@ -18,6 +20,7 @@ mod search;
 mod users;
 
 pub use catalog::*;
+pub use changes::*;
 pub use concurrency::*;
 pub use lists::*;
 pub use projects::*;
@@ -39,7 +42,7 @@ use roster_domain::role::{RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::search::{TenantRoleFilter, TestUsers, UserQuery};
 use roster_domain::setting::Setting;
 use roster_domain::status::UserStatus;
-use roster_domain::tenant::TenantSpec;
+use roster_domain::tenant::{TenantChange, TenantPatch, TenantSpec};
 use roster_domain::time::Millis;
 use roster_domain::user::User;
 use serde_json::{Map, Value, json};
@@ -73,6 +76,9 @@ macro_rules! checks {
         $m!(search_reads_alike_everywhere);
         $m!(racing_creates_fail_items_not_batches);
         $m!(racing_login_id_claims_fail_items_not_batches);
+        $m!(user_changes_round_trip);
+        $m!(tenant_changes_keep_the_rest);
+        $m!(racing_tenant_patches_lose_nothing);
     };
 }
 
@@ -173,6 +179,7 @@ fn tenant_spec(name: &str) -> TenantSpec {
         parent: None,
         role_inheritance: String::new(),
         default_roles: vec![],
+        settings: Map::new(),
     }
 }
 

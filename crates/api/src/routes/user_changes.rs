@@ -1,0 +1,490 @@
+//! The SDK's one-purpose user endpoints: `POST /v1/mgmt/user/update` (a full replace),
+//! `update/status`, `update/loginid`, `update/email`, `update/phone`, `update/name`,
+//! `update/picture`, `update/customAttribute`, `update/role/*`, `update/tenant/*`,
+//! `update/ssoapp/*`, `update/recovery/*` and `password/*`.
+//!
+//! Each builds a domain patch (`roster_domain::change`) and sends it through the same
+//! flow as `PATCH /v1/mgmt/user/patch` ([`patch_single`]): one transaction, the same
+//! rules, `version` and `modifiedTime` moved. The sign-in factors Roster does not hold
+//! (passkeys, TOTP, recovery codes, trusted devices, sessions) answer Descope's empty
+//! answers for an existing user and 404 `E112102` for an unknown one.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use roster_domain::Error;
+use roster_domain::change::{self, ListOp};
+use roster_domain::ids::ProjectId;
+use roster_domain::password::Password;
+use roster_domain::patch::{PasswordChange, PatchItem, PatchOutcome, RawUserPatch, UserPatch};
+use roster_store::UserSelector;
+use roster_store::batch::patch_users;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Caller, RawBody};
+use crate::wire::common::{Empty, given};
+use crate::wire::user::{UserBody, UserDto, UserEnvelope};
+use crate::wire::user_change::{
+    DevicesAnswer, IdentifiersBody, PasskeysAnswer, RemoveDevicesBody, UserChangeBody,
+};
+use crate::{AppState, offload};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/mgmt/user/update", post(update))
+        .route("/v1/mgmt/user/update/status", post(update_status))
+        .route("/v1/mgmt/user/update/loginid", post(update_login_id))
+        .route("/v1/mgmt/user/update/email", post(update_email))
+        .route("/v1/mgmt/user/update/phone", post(update_phone))
+        .route("/v1/mgmt/user/update/name", post(update_name))
+        .route("/v1/mgmt/user/update/picture", post(update_picture))
+        .route(
+            "/v1/mgmt/user/update/customAttribute",
+            post(update_custom_attribute),
+        )
+        .route("/v1/mgmt/user/update/role/set", post(roles_set))
+        .route("/v2/mgmt/user/update/role/add", post(roles_add))
+        .route("/v1/mgmt/user/update/role/add", post(roles_add))
+        .route("/v1/mgmt/user/update/role/remove", post(roles_remove))
+        .route("/v1/mgmt/user/update/tenant/add", post(tenant_add))
+        .route("/v1/mgmt/user/update/tenant/remove", post(tenant_remove))
+        .route("/v1/mgmt/user/update/ssoapp/set", post(sso_set))
+        .route("/v1/mgmt/user/update/ssoapp/add", post(sso_add))
+        .route("/v1/mgmt/user/update/ssoapp/remove", post(sso_remove))
+        .route("/v1/mgmt/user/update/recovery/email", post(recovery_email))
+        .route("/v1/mgmt/user/update/recovery/phone", post(recovery_phone))
+        .route(
+            "/v1/mgmt/user/password/set/temporary",
+            post(password_temporary),
+        )
+        .route("/v1/mgmt/user/password/set/active", post(password_active))
+        .route("/v1/mgmt/user/password/set", post(password_temporary))
+        .route("/v1/mgmt/user/password/expire", post(password_expire))
+        .route("/v1/mgmt/user/passkeys/delete", post(factor_removed))
+        .route("/v1/mgmt/user/passkey/delete", post(factor_removed))
+        .route("/v1/mgmt/user/totp/delete", post(factor_removed))
+        .route("/v1/mgmt/user/recovery-codes/delete", post(factor_removed))
+        .route("/v1/mgmt/user/logout", post(factor_removed))
+        .route("/v1/mgmt/user/passkeys/list", post(passkeys_list))
+        .route("/v1/mgmt/user/trusteddevices/list", post(devices_list))
+        .route("/v1/mgmt/user/trusteddevices/remove", post(devices_remove))
+        .route("/v1/mgmt/user/history", post(history))
+}
+
+/// Patch one user: the flow every single-user change shares. Failures are the
+/// response's error (404 `E112102` for an unknown user, 400 for a broken rule, 409 for
+/// a taken login ID).
+pub(crate) async fn patch_single(
+    state: &AppState,
+    project: &ProjectId,
+    selector: String,
+    patch: UserPatch,
+) -> ApiResult<Json<UserEnvelope>> {
+    let items = [PatchItem::Ready { selector, patch }];
+    let (mut outcomes, catalog) =
+        patch_users(state.store().as_ref(), project, &items, state.now()).await?;
+    match outcomes.pop() {
+        Some(PatchOutcome::Patched(u)) => Ok(Json(UserEnvelope {
+            user: UserDto::render(&u, &catalog),
+        })),
+        Some(PatchOutcome::Failed { failure, .. }) => Err(ApiError(failure.error)),
+        _ => Err(ApiError(Error::internal())),
+    }
+}
+
+fn selector(body: &UserChangeBody) -> Result<String, Error> {
+    body.selector()
+        .map(str::to_string)
+        .ok_or_else(|| Error::missing("loginId"))
+}
+
+/// Read the selector, build the patch, apply it.
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    body: UserChangeBody,
+    build: impl FnOnce(UserChangeBody) -> Result<UserPatch, Error>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let selector = selector(&body)?;
+    let patch = build(body)?;
+    patch_single(state, &caller.project, selector, patch).await
+}
+
+/// `POST /v1/mgmt/user/update`: a full replace (see `change::replace` for what an
+/// absent field becomes).
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let selector = body
+        .selector()
+        .ok_or_else(|| Error::missing("loginId"))?
+        .to_string();
+    let patch = change::replace(body.into_raw_patch())?;
+    patch_single(&state, &caller.project, selector, patch).await
+}
+
+async fn update_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::status(UserChangeBody::text(&b.status))?)
+    })
+    .await
+}
+
+async fn update_login_id(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let from = selector(&body)?;
+    apply(&state, &caller, body, move |b| {
+        Ok(change::login_id(&from, UserChangeBody::text(&b.new_login_id))?)
+    })
+    .await
+}
+
+async fn update_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::email(
+            UserChangeBody::text(&b.email),
+            UserChangeBody::flag(&b.verified),
+            UserChangeBody::flag(&b.fail_on_conflict).unwrap_or(false),
+        )?)
+    })
+    .await
+}
+
+async fn update_phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::phone(
+            UserChangeBody::text(&b.phone),
+            UserChangeBody::flag(&b.verified),
+            UserChangeBody::flag(&b.fail_on_conflict).unwrap_or(false),
+        )?)
+    })
+    .await
+}
+
+/// `update/name`: `displayName` (or `name`), `givenName`, `middleName`, `familyName`;
+/// each absent one stays, `""` clears.
+async fn update_name(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let selector = body
+        .selector()
+        .ok_or_else(|| Error::missing("loginId"))?
+        .to_string();
+    let all = body.into_raw_patch();
+    let names = RawUserPatch {
+        name: all.name,
+        given_name: all.given_name,
+        middle_name: all.middle_name,
+        family_name: all.family_name,
+        ..RawUserPatch::default()
+    };
+    let patch = UserPatch::parse(names)?;
+    patch_single(&state, &caller.project, selector, patch).await
+}
+
+async fn update_picture(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::picture(UserChangeBody::text(&b.picture))?)
+    })
+    .await
+}
+
+async fn update_custom_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        let value = b.attribute_value.set().cloned().unwrap_or(Value::Null);
+        Ok(change::custom_attribute(
+            UserChangeBody::text(&b.attribute_key),
+            value,
+        )?)
+    })
+    .await
+}
+
+async fn roles(
+    state: &AppState,
+    caller: &Caller,
+    body: UserChangeBody,
+    op: ListOp,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(state, caller, body, |b| {
+        let names = b.role_names.set().cloned().unwrap_or_default();
+        Ok(change::roles(op, UserChangeBody::text(&b.tenant_id), names)?)
+    })
+    .await
+}
+
+async fn roles_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    roles(&state, &caller, body, ListOp::Set).await
+}
+
+async fn roles_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    roles(&state, &caller, body, ListOp::Add).await
+}
+
+async fn roles_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    roles(&state, &caller, body, ListOp::Remove).await
+}
+
+async fn tenant_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::tenant(true, UserChangeBody::text(&b.tenant_id))?)
+    })
+    .await
+}
+
+async fn tenant_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::tenant(false, UserChangeBody::text(&b.tenant_id))?)
+    })
+    .await
+}
+
+async fn sso(
+    state: &AppState,
+    caller: &Caller,
+    body: UserChangeBody,
+    op: ListOp,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(state, caller, body, |mut b| {
+        Ok(change::sso_apps(op, b.sso_app_ids())?)
+    })
+    .await
+}
+
+async fn sso_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    sso(&state, &caller, body, ListOp::Set).await
+}
+
+async fn sso_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    sso(&state, &caller, body, ListOp::Add).await
+}
+
+async fn sso_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    sso(&state, &caller, body, ListOp::Remove).await
+}
+
+async fn recovery_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::recovery_email(
+            UserChangeBody::text(&b.recovery_email),
+            UserChangeBody::flag(&b.verified),
+        )?)
+    })
+    .await
+}
+
+async fn recovery_phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<UserEnvelope>> {
+    apply(&state, &caller, body, |b| {
+        Ok(change::recovery_phone(
+            UserChangeBody::text(&b.recovery_phone),
+            UserChangeBody::flag(&b.verified),
+        )?)
+    })
+    .await
+}
+
+/// Hash the body's password (off the async workers) and set it; `{}` as Descope answers.
+async fn set_password(state: &AppState, caller: &Caller, body: UserChangeBody, expired: bool) -> ApiResult<Json<Empty>> {
+    let selector = selector(&body)?;
+    let password = Password::parse(given(&body.password).unwrap_or_default())?;
+    let ids = state.ids_arc();
+    let hash = offload::slow(state, move || password.hash(ids.as_ref())).await?;
+    let patch = change::password(PasswordChange::Set { hash, expired });
+    patch_single(state, &caller.project, selector, patch)
+        .await
+        .map(|_| Json(Empty {}))
+}
+
+/// `password/set/temporary` and the deprecated `password/set`: stored as expired, so it
+/// must be replaced at the next sign-in.
+async fn password_temporary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<Empty>> {
+    set_password(&state, &caller, body, true).await
+}
+
+async fn password_active(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<Empty>> {
+    set_password(&state, &caller, body, false).await
+}
+
+async fn password_expire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<Empty>> {
+    let selector = selector(&body)?;
+    patch_single(
+        &state,
+        &caller.project,
+        selector,
+        change::password(PasswordChange::Expire),
+    )
+    .await
+    .map(|_| Json(Empty {}))
+}
+
+/// The user a factor endpoint names must exist (404 `E112102` otherwise).
+async fn must_exist(state: &AppState, project: &ProjectId, selector: UserSelector<'_>) -> Result<(), Error> {
+    match state.store().load_user(project, selector).await? {
+        Some(_) => Ok(()),
+        None => {
+            let (UserSelector::LoginOrUserId(s) | UserSelector::UserId(s)) = selector;
+            Err(Error::user_not_found(s))
+        }
+    }
+}
+
+/// `passkeys/delete`, `passkey/delete`, `totp/delete`, `recovery-codes/delete`,
+/// `logout`: Roster holds none of these, so for an existing user there is nothing to
+/// remove and the answer is Descope's `{}`.
+async fn factor_removed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<Empty>> {
+    let sel = given(&body.login_id)
+        .or_else(|| given(&body.identifier))
+        .map(UserSelector::LoginOrUserId)
+        .or_else(|| given(&body.user_id).map(UserSelector::UserId))
+        .ok_or_else(|| Error::missing("loginId or userId"))?;
+    must_exist(&state, &caller.project, sel).await?;
+    Ok(Json(Empty {}))
+}
+
+async fn passkeys_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<UserChangeBody>,
+) -> ApiResult<Json<PasskeysAnswer>> {
+    let s = selector(&body)?;
+    must_exist(&state, &caller.project, UserSelector::LoginOrUserId(&s)).await?;
+    Ok(Json(PasskeysAnswer {
+        passkeys: Vec::new(),
+    }))
+}
+
+async fn devices_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<IdentifiersBody>,
+) -> ApiResult<Json<DevicesAnswer>> {
+    let ids = body.identifiers.into_set().unwrap_or_default();
+    if ids.is_empty() {
+        return Err(Error::missing("identifiers").into());
+    }
+    state.limits().check_items("identifiers", ids.len())?;
+    let found = state.store().load_users(&caller.project, &ids).await?;
+    for id in &ids {
+        let known = found
+            .iter()
+            .any(|u| u.id.as_str() == id || u.login_ids.iter().any(|l| l.as_str() == id));
+        if !known {
+            must_exist(&state, &caller.project, UserSelector::LoginOrUserId(id)).await?;
+        }
+    }
+    Ok(Json(DevicesAnswer {
+        devices: Vec::new(),
+    }))
+}
+
+async fn devices_remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<RemoveDevicesBody>,
+) -> ApiResult<Json<Empty>> {
+    let s = given(&body.identifier)
+        .or_else(|| given(&body.login_id))
+        .ok_or_else(|| Error::missing("identifier"))?;
+    must_exist(&state, &caller.project, UserSelector::LoginOrUserId(s)).await?;
+    Ok(Json(Empty {}))
+}
+
+/// `POST /v1/mgmt/user/history`: a bare JSON array of user IDs in, a bare array of
+/// sign-ins out. Roster signs no one in, so the answer is always `[]`.
+async fn history(
+    State(state): State<AppState>,
+    _caller: Caller,
+    RawBody(bytes): RawBody,
+) -> ApiResult<Json<Vec<Value>>> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return Err(Error::bad_request("request body: must be a JSON array of user IDs").into());
+    }
+    let ids: Vec<String> = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::bad_request(format!("request body: {e}")))?;
+    state.limits().check_items("userIds", ids.len())?;
+    Ok(Json(Vec::new()))
+}
