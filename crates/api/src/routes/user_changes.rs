@@ -354,7 +354,8 @@ async fn recovery_phone(
 /// Hash the body's password (off the async workers) and set it; `{}` as Descope answers.
 async fn set_password(state: &AppState, caller: &Caller, body: UserChangeBody, expired: bool) -> ApiResult<Json<Empty>> {
     let selector = selector(&body)?;
-    let password = Password::parse(given(&body.password).unwrap_or_default())?;
+    let password = given(&body.password).ok_or_else(|| Error::missing("password"))?;
+    let password = Password::parse(password)?;
     let ids = state.ids_arc();
     let hash = offload::slow(state, move || password.hash(ids.as_ref())).await?;
     let patch = change::password(PasswordChange::Set { hash, expired });
