@@ -220,3 +220,15 @@ test('tenant default roles and settings', async () => {
   fails(await m.tenant.configureSettings('t1', { sessionTokenExpirationUnit: 'fortnights' }), 400, 'E011003');
   fails(await m.tenant.getSettings('nope'), 404, 'E991404');
 });
+
+test('invite creates the user; searchAll filters by the positional arguments', async () => {
+  const { m } = await withAnn();
+  const invited = ok(await m.user.invite('ivy@example.com', 'ivy@example.com', undefined, 'Ivy', ['viewer']));
+  assert.equal(invited.status, 'invited');
+  assert.deepEqual(invited.roleNames, ['viewer']);
+  fails(await m.user.invite('ivy@example.com', 'ivy@example.com'), 409, 'E990409');
+  const viewers = ok(await m.user.searchAll(undefined, ['viewer']));
+  assert.deepEqual(viewers.map((u) => u.loginIds[0]), ['ivy@example.com']);
+  const byEmail = ok(await m.user.searchAll(undefined, undefined, 10, 0, false, false, undefined, undefined, ['ann@example.com']));
+  assert.deepEqual(byEmail.map((u) => u.loginIds[0]), ['ann@example.com']);
+});

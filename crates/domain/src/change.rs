@@ -17,9 +17,7 @@ use crate::error::FieldError;
 use crate::ids::TenantId;
 use crate::login_id::LoginId;
 use crate::names::RoleName;
-use crate::patch::{
-    LoginIdChange, PasswordChange, RawUserPatch, TenantEdit, TenantOp, UserPatch,
-};
+use crate::patch::{LoginIdChange, PasswordChange, RawUserPatch, TenantEdit, TenantOp, UserPatch};
 use crate::phone::Phone;
 use crate::setting::Setting;
 use crate::status::UserStatus;
@@ -151,7 +149,11 @@ fn tenant_id(id: &str) -> Result<TenantId, FieldError> {
 
 /// `update/role/set`, `role/add`, `role/remove`: the project roles, or with a tenant the
 /// roles held in that tenant (joining it for `set` and `add`).
-pub fn roles(op: ListOp, tenant: Option<&str>, names: Vec<String>) -> Result<UserPatch, FieldError> {
+pub fn roles(
+    op: ListOp,
+    tenant: Option<&str>,
+    names: Vec<String>,
+) -> Result<UserPatch, FieldError> {
     let names = role_names(names)?;
     let mut patch = UserPatch::default();
     match tenant.filter(|t| !t.is_empty()) {
@@ -178,7 +180,11 @@ pub fn tenant(join: bool, tenant: Option<&str>) -> Result<UserPatch, FieldError>
     Ok(UserPatch {
         tenant_edits: vec![TenantEdit {
             tenant_id: id,
-            op: if join { TenantOp::Join } else { TenantOp::Leave },
+            op: if join {
+                TenantOp::Join
+            } else {
+                TenantOp::Leave
+            },
         }],
         ..UserPatch::default()
     })
@@ -203,12 +209,19 @@ pub fn sso_apps(op: ListOp, ids: Vec<String>) -> Result<UserPatch, FieldError> {
 }
 
 /// `update/recovery/email`: the recovery address (`""` or `null` removes it).
-pub fn recovery_email(email: Option<&str>, verified: Option<bool>) -> Result<UserPatch, FieldError> {
+pub fn recovery_email(
+    email: Option<&str>,
+    verified: Option<bool>,
+) -> Result<UserPatch, FieldError> {
     let email = match email.filter(|s| !s.is_empty()) {
         Some(e) => Setting::Set(Email::parse(e).map_err(|r| FieldError::new("recoveryEmail", r))?),
         None => Setting::Reset,
     };
-    let verified = if matches!(email, Setting::Reset) { Some(false) } else { verified };
+    let verified = if matches!(email, Setting::Reset) {
+        Some(false)
+    } else {
+        verified
+    };
     Ok(UserPatch {
         recovery_email: email,
         verified_recovery_email: verified,
@@ -217,12 +230,19 @@ pub fn recovery_email(email: Option<&str>, verified: Option<bool>) -> Result<Use
 }
 
 /// `update/recovery/phone`: the recovery number (`""` or `null` removes it).
-pub fn recovery_phone(phone: Option<&str>, verified: Option<bool>) -> Result<UserPatch, FieldError> {
+pub fn recovery_phone(
+    phone: Option<&str>,
+    verified: Option<bool>,
+) -> Result<UserPatch, FieldError> {
     let phone = match phone.filter(|s| !s.is_empty()) {
         Some(p) => Setting::Set(Phone::parse(p).map_err(|r| FieldError::new("recoveryPhone", r))?),
         None => Setting::Reset,
     };
-    let verified = if matches!(phone, Setting::Reset) { Some(false) } else { verified };
+    let verified = if matches!(phone, Setting::Reset) {
+        Some(false)
+    } else {
+        verified
+    };
     Ok(UserPatch {
         recovery_phone: phone,
         verified_recovery_phone: verified,

@@ -432,10 +432,20 @@ pub fn apply_patch(
         edits::change_login_id(&mut next, change, owners)?;
     }
     if patch.email_conflict_fails {
-        edits::check_conflict("email", next.email.as_ref().map(Email::as_str), user, owners)?;
+        edits::check_conflict(
+            "email",
+            next.email.as_ref().map(Email::as_str),
+            user,
+            owners,
+        )?;
     }
     if patch.phone_conflict_fails {
-        edits::check_conflict("phone", next.phone.as_ref().map(Phone::as_str), user, owners)?;
+        edits::check_conflict(
+            "phone",
+            next.phone.as_ref().map(Phone::as_str),
+            user,
+            owners,
+        )?;
     }
     set_opt(&mut next.recovery_email, &patch.recovery_email);
     set_opt(&mut next.recovery_phone, &patch.recovery_phone);
@@ -493,9 +503,7 @@ mod edits;
 mod workspace;
 
 pub use edits::{LoginIdChange, PasswordChange, TenantEdit, TenantOp};
-pub use workspace::{
-    ItemFailure, PatchItem, PatchOutcome, UserChange, Workspace, batch_lookups,
-};
+pub use workspace::{ItemFailure, PatchItem, PatchOutcome, UserChange, Workspace, batch_lookups};
 
 #[cfg(test)]
 mod tests;

@@ -86,7 +86,10 @@ impl TenantChange {
                 if let Some(n) = &p.name {
                     next.name = n.clone();
                 }
-                set(&mut next.self_provisioning_domains, &p.self_provisioning_domains);
+                set(
+                    &mut next.self_provisioning_domains,
+                    &p.self_provisioning_domains,
+                );
                 if let Some(a) = &p.custom_attributes {
                     next.custom_attributes = a.clone();
                 }

@@ -27,7 +27,7 @@ use roster_domain::patch::UserChange;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::search::UserQuery;
-use roster_domain::tenant::{Tenant, TenantSpec, TenantChange};
+use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_domain::user::User;
 

@@ -29,7 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/mgmt/tenant", get(load))
         .route("/v1/mgmt/tenant/all", get(all))
         .route("/v1/mgmt/tenant/search", post(search))
-        .route("/v1/mgmt/tenant/patch", patch(patch_tenant).post(patch_tenant))
+        .route(
+            "/v1/mgmt/tenant/patch",
+            patch(patch_tenant).post(patch_tenant),
+        )
         .route("/v1/mgmt/tenant/updateDefaultRoles", post(default_roles))
         .route(
             "/v1/mgmt/tenant/settings",
@@ -174,9 +177,7 @@ async fn load(
         .store()
         .load_tenant(&caller.project, &id)
         .await?
-        .ok_or_else(|| {
-            tenant_not_found(&id)
-        })?;
+        .ok_or_else(|| tenant_not_found(&id))?;
     Ok(Json(TenantDto::from(&tenant)))
 }
 

@@ -13,16 +13,34 @@ use crate::extract::Caller;
 
 /// Path, and what it does at Descope.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("/v1/mgmt/tests/generate/otp", "Generating sign-in codes for test users"),
-    ("/v1/mgmt/tests/generate/magiclink", "Generating magic links for test users"),
+    (
+        "/v1/mgmt/tests/generate/otp",
+        "Generating sign-in codes for test users",
+    ),
+    (
+        "/v1/mgmt/tests/generate/magiclink",
+        "Generating magic links for test users",
+    ),
     (
         "/v1/mgmt/tests/generate/enchantedlink",
         "Generating enchanted links for test users",
     ),
-    ("/v1/mgmt/user/signin/embeddedlink", "Generating embedded sign-in links"),
-    ("/v1/mgmt/user/signup/embeddedlink", "Generating embedded sign-up links"),
-    ("/v1/mgmt/user/provider/token", "Fetching a user's OAuth provider token"),
-    ("/v1/mgmt/user/import", "Importing users in Descope's export format"),
+    (
+        "/v1/mgmt/user/signin/embeddedlink",
+        "Generating embedded sign-in links",
+    ),
+    (
+        "/v1/mgmt/user/signup/embeddedlink",
+        "Generating embedded sign-up links",
+    ),
+    (
+        "/v1/mgmt/user/provider/token",
+        "Fetching a user's OAuth provider token",
+    ),
+    (
+        "/v1/mgmt/user/import",
+        "Importing users in Descope's export format",
+    ),
     ("/v1/mgmt/user/update/family/add", "Families"),
     ("/v1/mgmt/user/update/family/remove", "Families"),
     ("/v1/mgmt/user/families/customattributes", "Families"),
@@ -30,12 +48,18 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("/v1/mgmt/user/families/customattribute/delete", "Families"),
     ("/v1/mgmt/outbound/{*rest}", "Outbound applications"),
     ("/v1/mgmt/outbound/apps", "Outbound applications"),
-    ("/v1/mgmt/outbound/apps-with-user-token", "Outbound applications"),
+    (
+        "/v1/mgmt/outbound/apps-with-user-token",
+        "Outbound applications",
+    ),
     (
         "/v2/mgmt/tenant/adminlinks/sso/generate",
         "SSO configuration links",
     ),
-    ("/v1/mgmt/tenant/adminlinks/sso/revoke", "SSO configuration links"),
+    (
+        "/v1/mgmt/tenant/adminlinks/sso/revoke",
+        "SSO configuration links",
+    ),
 ];
 
 pub fn routes() -> Router<AppState> {

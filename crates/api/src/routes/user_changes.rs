@@ -144,7 +144,10 @@ async fn update_login_id(
 ) -> ApiResult<Json<UserEnvelope>> {
     let from = selector(&body)?;
     apply(&state, &caller, body, move |b| {
-        Ok(change::login_id(&from, UserChangeBody::text(&b.new_login_id))?)
+        Ok(change::login_id(
+            &from,
+            UserChangeBody::text(&b.new_login_id),
+        )?)
     })
     .await
 }
@@ -236,7 +239,11 @@ async fn roles(
 ) -> ApiResult<Json<UserEnvelope>> {
     apply(state, caller, body, |b| {
         let names = b.role_names.set().cloned().unwrap_or_default();
-        Ok(change::roles(op, UserChangeBody::text(&b.tenant_id), names)?)
+        Ok(change::roles(
+            op,
+            UserChangeBody::text(&b.tenant_id),
+            names,
+        )?)
     })
     .await
 }
@@ -352,7 +359,12 @@ async fn recovery_phone(
 }
 
 /// Hash the body's password (off the async workers) and set it; `{}` as Descope answers.
-async fn set_password(state: &AppState, caller: &Caller, body: UserChangeBody, expired: bool) -> ApiResult<Json<Empty>> {
+async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    body: UserChangeBody,
+    expired: bool,
+) -> ApiResult<Json<Empty>> {
     let selector = selector(&body)?;
     let password = given(&body.password).ok_or_else(|| Error::missing("password"))?;
     let password = Password::parse(password)?;
@@ -399,7 +411,11 @@ async fn password_expire(
 }
 
 /// The user a factor endpoint names must exist (404 `E112102` otherwise).
-async fn must_exist(state: &AppState, project: &ProjectId, selector: UserSelector<'_>) -> Result<(), Error> {
+async fn must_exist(
+    state: &AppState,
+    project: &ProjectId,
+    selector: UserSelector<'_>,
+) -> Result<(), Error> {
     match state.store().load_user(project, selector).await? {
         Some(_) => Ok(()),
         None => {

@@ -108,8 +108,7 @@ fn role_list(field: &str, names: &[String]) -> Result<Vec<RoleName>, Error> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            RoleName::parse(r)
-                .map_err(|e| FieldError::new(format!("{field}[{i}]"), e).into())
+            RoleName::parse(r).map_err(|e| FieldError::new(format!("{field}[{i}]"), e).into())
         })
         .collect()
 }
@@ -193,9 +192,15 @@ pub fn settings_answer(t: &Tenant) -> Map<String, Value> {
         out.insert(key.to_string(), v);
     }
     let [domains, sso, exclusions, apps] = SETTINGS_TENANT_FIELDS;
-    out.insert(domains.into(), Value::from(t.spec.self_provisioning_domains.clone()));
+    out.insert(
+        domains.into(),
+        Value::from(t.spec.self_provisioning_domains.clone()),
+    );
     out.insert(sso.into(), Value::Bool(t.spec.enforce_sso));
-    out.insert(exclusions.into(), Value::from(t.spec.enforce_sso_exclusions.clone()));
+    out.insert(
+        exclusions.into(),
+        Value::from(t.spec.enforce_sso_exclusions.clone()),
+    );
     out.insert(apps.into(), Value::from(t.spec.federated_app_ids.clone()));
     out
 }

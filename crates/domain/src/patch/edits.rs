@@ -115,7 +115,10 @@ pub(super) fn edit_tenants(
                 &format!(" in tenant {id:?} or at project level"),
             ));
         }
-        let pos = next.tenants.iter().position(|t| t.tenant_id == edit.tenant_id);
+        let pos = next
+            .tenants
+            .iter()
+            .position(|t| t.tenant_id == edit.tenant_id);
         let membership = |next: &mut User| -> usize {
             pos.unwrap_or_else(|| {
                 next.tenants.push(UserTenant {

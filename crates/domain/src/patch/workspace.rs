@@ -279,4 +279,3 @@ pub fn batch_lookups(items: &[PatchItem]) -> (Vec<&str>, Vec<&str>) {
     }
     (selectors, logins)
 }
-

@@ -1,7 +1,9 @@
 //! Property test of the patch rules through the HTTP API.
 //!
-//! Random sequences of requests (single patches and batches, valid and invalid items)
-//! go to a real in-process server; a reference model, written here from the rules and
+//! Random sequences of requests (single patches and batches, valid and invalid items,
+//! and the SDK's one-purpose changes that share the patch rules: status, login ID
+//! rename or removal, roles added or removed, tenants joined or left) go to a real
+//! in-process server; a reference model, written here from the rules and
 //! sharing no code with Roster, predicts every item's outcome and every user's state.
 //! After each request, each item's outcome and every stored user must match the model.
 
@@ -30,6 +32,62 @@ struct Item {
 enum Request {
     Single(Item),
     Batch(Vec<Item>),
+    Change(Sel, Op),
+}
+
+/// One of the SDK's one-purpose changes.
+#[derive(Debug, Clone)]
+enum Op {
+    Status(&'static str),
+    LoginId(Option<&'static str>),
+    AddRoles(Vec<&'static str>),
+    RemoveRoles(Vec<&'static str>),
+    JoinTenant(&'static str),
+    LeaveTenant(&'static str),
+}
+
+impl Op {
+    fn path(&self) -> &'static str {
+        match self {
+            Op::Status(_) => "/v1/mgmt/user/update/status",
+            Op::LoginId(_) => "/v1/mgmt/user/update/loginid",
+            Op::AddRoles(_) => "/v2/mgmt/user/update/role/add",
+            Op::RemoveRoles(_) => "/v1/mgmt/user/update/role/remove",
+            Op::JoinTenant(_) => "/v1/mgmt/user/update/tenant/add",
+            Op::LeaveTenant(_) => "/v1/mgmt/user/update/tenant/remove",
+        }
+    }
+
+    fn fields(&self) -> Map<String, Value> {
+        let v = match self {
+            Op::Status(s) => json!({"status": s}),
+            Op::LoginId(to) => json!({"newLoginId": to}),
+            Op::AddRoles(r) | Op::RemoveRoles(r) => json!({"roleNames": r}),
+            Op::JoinTenant(t) | Op::LeaveTenant(t) => json!({"tenantId": t}),
+        };
+        v.as_object().unwrap().clone()
+    }
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let roles =
+        || prop::collection::vec(prop::sample::select(vec!["admin", "viewer", "ghost"]), 0..3);
+    let tenant = || prop::sample::select(vec!["t1", "t2", "t9"]);
+    prop_oneof![
+        prop::sample::select(vec![
+            "enabled", "disabled", "invited", "expired", "", "bogus"
+        ])
+        .prop_map(Op::Status),
+        prop::option::weighted(
+            0.8,
+            prop::sample::select(vec!["u0", "u1", "u2", "x0", "n0", "n1"])
+        )
+        .prop_map(Op::LoginId),
+        roles().prop_map(Op::AddRoles),
+        roles().prop_map(Op::RemoveRoles),
+        tenant().prop_map(Op::JoinTenant),
+        tenant().prop_map(Op::LeaveTenant),
+    ]
 }
 
 fn opt<T: Clone + std::fmt::Debug + 'static>(
@@ -146,9 +204,15 @@ fn item() -> impl Strategy<Value = Item> {
 }
 
 fn request() -> impl Strategy<Value = Request> {
+    let sel = prop_oneof![
+        6 => prop::sample::select(vec!["u0", "u1", "u2", "x0", "n0", "ghost"]).prop_map(Sel::Login),
+        2 => (0usize..3).prop_map(Sel::UserIdOf),
+        1 => Just(Sel::Missing),
+    ];
     prop_oneof![
         1 => item().prop_map(Request::Single),
         2 => prop::collection::vec(item(), 1..6).prop_map(Request::Batch),
+        2 => (sel, op()).prop_map(|(s, o)| Request::Change(s, o)),
     ]
 }
 
@@ -353,6 +417,87 @@ fn model_apply(users: &mut [MUser], item: &Item) -> Outcome {
     }
 }
 
+/// What the model expects of a one-purpose change: the HTTP status, and the user it
+/// changed (index) on success.
+fn model_change(users: &mut [MUser], sel: &Sel, op: &Op) -> (u16, Option<usize>) {
+    let Some(sel) = selector(users, sel).filter(|s| !s.is_empty()) else {
+        return (400, None);
+    };
+    // Fields that cannot be read are refused before the user is looked up.
+    if matches!(op, Op::Status("" | "bogus")) {
+        return (400, None);
+    }
+    let Some(at) = users
+        .iter()
+        .position(|u| u.logins.contains(&sel))
+        .or_else(|| users.iter().position(|u| u.user_id == sel))
+    else {
+        return (404, None);
+    };
+    let mut u = users[at].clone();
+    match op {
+        Op::Status(s) => u.status = (*s).to_string(),
+        Op::LoginId(to) => {
+            let i = u.logins.iter().position(|l| *l == sel).unwrap_or(0);
+            match to {
+                None if u.logins.len() <= 1 => return (400, None),
+                None => {
+                    u.logins.remove(i);
+                }
+                Some(to) => {
+                    let to = (*to).to_string();
+                    if users
+                        .iter()
+                        .enumerate()
+                        .any(|(j, o)| j != at && o.logins.contains(&to))
+                    {
+                        return (409, None);
+                    }
+                    if u.logins.contains(&to) {
+                        if u.logins[i] != to {
+                            u.logins.remove(i);
+                        }
+                    } else {
+                        u.logins[i] = to;
+                    }
+                }
+            }
+        }
+        Op::AddRoles(r) | Op::RemoveRoles(r) => {
+            if r.contains(&"ghost") {
+                return (400, None);
+            }
+            if matches!(op, Op::AddRoles(_)) {
+                for role in r {
+                    if !u.roles.iter().any(|x| x == role) {
+                        u.roles.push((*role).to_string());
+                    }
+                }
+            } else {
+                u.roles.retain(|x| !r.contains(&x.as_str()));
+            }
+        }
+        Op::JoinTenant(t) | Op::LeaveTenant(t) => {
+            if *t == "t9" {
+                return (400, None);
+            }
+            let pos = u.tenants.iter().position(|(id, _)| id == t);
+            match (op, pos) {
+                (Op::JoinTenant(_), None) => u.tenants.push(((*t).to_string(), Vec::new())),
+                (Op::LeaveTenant(_), Some(p)) => {
+                    u.tenants.remove(p);
+                }
+                _ => {}
+            }
+        }
+    }
+    if u != users[at] {
+        u.version += 1;
+    }
+    users[at] = u;
+    (200, Some(at))
+}
+
 fn body(users: &[MUser], item: &Item) -> Value {
     let mut f = item.fields.clone();
     if let Some(s) = selector(users, &item.sel) {
@@ -443,6 +588,29 @@ async fn run(backend: Backend, requests: Vec<Request>) -> Result<(), TestCaseErr
                     Outcome::Unaddressable => {
                         prop_assert_eq!(status.as_u16(), 400, "step {}: {}", step, b)
                     }
+                }
+            }
+            Request::Change(sel, op) => {
+                let b = body(
+                    &users,
+                    &Item {
+                        sel: sel.clone(),
+                        fields: op.fields(),
+                    },
+                );
+                let (status, resp) = app.call("POST", op.path(), b.clone()).await;
+                let (want, at) = model_change(&mut users, sel, op);
+                prop_assert_eq!(
+                    status.as_u16(),
+                    want,
+                    "step {}: {} {} -> {}",
+                    step,
+                    op.path(),
+                    b,
+                    resp
+                );
+                if let Some(at) = at {
+                    prop_assert_eq!(&observed(&resp["user"]), &users[at], "step {}: {}", step, b);
                 }
             }
             Request::Batch(items) => {

@@ -47,7 +47,11 @@ pub async fn tenants(store: Arc<dyn Store>) {
     let mut renamed = tenant_spec("Tenant Uno");
     renamed.disabled = true;
     store
-        .update_tenant(&p, &tenant_id("t1"), &TenantChange::Replace(renamed.clone()))
+        .update_tenant(
+            &p,
+            &tenant_id("t1"),
+            &TenantChange::Replace(renamed.clone()),
+        )
         .await
         .unwrap();
     let t1 = store
@@ -60,12 +64,20 @@ pub async fn tenants(store: Arc<dyn Store>) {
         ("Tenant Uno", true)
     );
     let e = store
-        .update_tenant(&p, &tenant_id("zz"), &TenantChange::Replace(renamed.clone()))
+        .update_tenant(
+            &p,
+            &tenant_id("zz"),
+            &TenantChange::Replace(renamed.clone()),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::TenantNotFound);
     let e = store
-        .update_tenant(&p, &tenant_id("t2"), &TenantChange::Replace(renamed.clone()))
+        .update_tenant(
+            &p,
+            &tenant_id("t2"),
+            &TenantChange::Replace(renamed.clone()),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);

@@ -70,7 +70,10 @@ pub async fn user_changes_round_trip(store: Arc<dyn Store>) {
     .await;
     assert_eq!(logins(&renamed), ["ann@x.io"]);
     assert!(load(store, &p, "ana@x.io").await.is_none());
-    assert_eq!(logins(&must_load(store, &p, "ann@x.io").await), ["ann@x.io"]);
+    assert_eq!(
+        logins(&must_load(store, &p, "ann@x.io").await),
+        ["ann@x.io"]
+    );
     create(store, &p, "ana@x.io", RawUserPatch::default()).await;
     let out = patch(
         store,
@@ -101,7 +104,13 @@ pub async fn user_changes_round_trip(store: Arc<dyn Store>) {
     let stored = must_load(store, &p, "bo@x.io").await;
     assert_eq!(stored.tenants, u.tenants);
     assert_eq!(stored.tenants[0].role_names[0].as_str(), "editor");
-    apply_one(store, &p, "bo@x.io", change::tenant(false, Some("t1")).unwrap()).await;
+    apply_one(
+        store,
+        &p,
+        "bo@x.io",
+        change::tenant(false, Some("t1")).unwrap(),
+    )
+    .await;
     assert!(must_load(store, &p, "bo@x.io").await.tenants.is_empty());
 }
 
@@ -124,7 +133,10 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
     let t = store.load_tenant(&p, &t1).await.unwrap().unwrap();
     assert_eq!(t.spec.name.as_str(), "Tenant One", "a patch keeps the name");
     assert!(t.spec.disabled);
-    assert_eq!(t.spec.settings.get("sessionTokenExpiration"), Some(&json!(30)));
+    assert_eq!(
+        t.spec.settings.get("sessionTokenExpiration"),
+        Some(&json!(30))
+    );
 
     let mut more = Map::new();
     more.insert("sessionTokenExpiration".into(), json!(60));
@@ -139,7 +151,10 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
         .unwrap();
     let t = store.load_tenant(&p, &t1).await.unwrap().unwrap();
     assert_eq!(t.spec.settings.get("enabled"), Some(&json!(true)));
-    assert_eq!(t.spec.settings.get("sessionTokenExpiration"), Some(&json!(60)));
+    assert_eq!(
+        t.spec.settings.get("sessionTokenExpiration"),
+        Some(&json!(60))
+    );
     assert_eq!(t.spec.default_roles[0].as_str(), "viewer");
 
     // A full update replaces the tenant's fields but not its settings.
@@ -212,7 +227,11 @@ pub async fn racing_tenant_patches_lose_nothing(store: Arc<dyn Store>) {
     for t in tasks {
         t.await.unwrap();
     }
-    let t = store.load_tenant(&p, &tenant_id("t1")).await.unwrap().unwrap();
+    let t = store
+        .load_tenant(&p, &tenant_id("t1"))
+        .await
+        .unwrap()
+        .unwrap();
     for key in keys {
         assert!(
             t.spec.settings.contains_key(key),
