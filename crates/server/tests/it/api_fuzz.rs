@@ -39,6 +39,32 @@ const BODY_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/v1/mgmt/permission/delete/batch"),
     ("POST", "/v1/mgmt/user/customattribute/create"),
     ("POST", "/v1/mgmt/user/customattribute/delete"),
+    ("POST", "/v1/mgmt/user/update"),
+    ("POST", "/v1/mgmt/user/update/status"),
+    ("POST", "/v1/mgmt/user/update/loginid"),
+    ("POST", "/v1/mgmt/user/update/email"),
+    ("POST", "/v1/mgmt/user/update/phone"),
+    ("POST", "/v1/mgmt/user/update/name"),
+    ("POST", "/v1/mgmt/user/update/picture"),
+    ("POST", "/v1/mgmt/user/update/customAttribute"),
+    ("POST", "/v1/mgmt/user/update/role/set"),
+    ("POST", "/v2/mgmt/user/update/role/add"),
+    ("POST", "/v1/mgmt/user/update/role/remove"),
+    ("POST", "/v1/mgmt/user/update/tenant/add"),
+    ("POST", "/v1/mgmt/user/update/tenant/remove"),
+    ("POST", "/v1/mgmt/user/update/ssoapp/add"),
+    ("POST", "/v1/mgmt/user/update/recovery/email"),
+    ("POST", "/v1/mgmt/user/update/recovery/phone"),
+    ("POST", "/v1/mgmt/user/password/set/active"),
+    ("POST", "/v1/mgmt/user/password/expire"),
+    ("POST", "/v1/mgmt/user/passkeys/list"),
+    ("POST", "/v1/mgmt/user/trusteddevices/list"),
+    ("POST", "/v1/mgmt/user/trusteddevices/remove"),
+    ("POST", "/v1/mgmt/user/logout"),
+    ("POST", "/v1/mgmt/user/history"),
+    ("PATCH", "/v1/mgmt/tenant/patch"),
+    ("POST", "/v1/mgmt/tenant/updateDefaultRoles"),
+    ("POST", "/v1/mgmt/tenant/settings"),
 ];
 
 const KEYS: &[&str] = &[
@@ -108,6 +134,24 @@ const KEYS: &[&str] = &[
     "nick",
     "vip",
     "t1",
+    "newLoginId",
+    "verified",
+    "failOnConflict",
+    "picture",
+    "attributeKey",
+    "attributeValue",
+    "recoveryEmail",
+    "recoveryPhone",
+    "password",
+    "identifiers",
+    "deviceIds",
+    "defaultRoles",
+    "selfProvisioningDomains",
+    "sessionTokenExpiration",
+    "sessionTokenExpirationUnit",
+    "enabled",
+    "domains",
+    "disabled",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -180,7 +224,7 @@ fn random_bodies_never_crash_the_server(backend: Backend) {
         app
     });
     let mut runner = TestRunner::new(Config {
-        cases: 600,
+        cases: 1_000,
         ..Config::default()
     });
     let strategy = (prop::sample::select(BODY_ENDPOINTS), body(), any::<bool>());
@@ -218,6 +262,7 @@ fn random_query_strings_never_crash_the_server(backend: Backend) {
                 "/v1/mgmt/user",
                 "/v1/mgmt/tenant",
                 "/v1/mgmt/tenant/all",
+                "/v1/mgmt/tenant/settings",
                 "/v1/mgmt/role/all",
             ][..],
         ),

@@ -93,6 +93,38 @@ async fn rich_store(backend: Backend) -> TestApp {
         json!({"users": [{"loginId": "user1@example.com", "name": "Patched"}]}),
     )
     .await;
+    // What only the one-purpose endpoints set: a password (its hash), recovery email and
+    // phone, tenant settings and default roles.
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/password/set/temporary",
+        json!({"loginId": "user3@example.com", "password": "Copy-me-1"}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/update/recovery/email",
+        json!({"loginId": "user4@example.com", "recoveryEmail": "r4@example.com", "verified": true}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/update/recovery/phone",
+        json!({"loginId": "user4@example.com", "recoveryPhone": "+15550104"}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/tenant/settings",
+        json!({"tenantId": "t1", "enabled": true, "sessionTokenExpiration": 15, "domains": ["a.io"]}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/tenant/updateDefaultRoles",
+        json!({"id": "t1", "defaultRoles": ["viewer"]}),
+    )
+    .await;
     app
 }
 
@@ -111,7 +143,14 @@ async fn snapshot(store: &dyn Store) -> Vec<String> {
     let mut after = None;
     loop {
         let page = ex.users(after, 7).await.unwrap();
-        out.extend(page.users.iter().map(|u| format!("{u:?}")));
+        // A password hash prints redacted; compare the stored text too.
+        out.extend(page.users.iter().map(|u| {
+            let hash =
+                u.1.password_hash
+                    .as_ref()
+                    .map(|h| h.as_stored().to_string());
+            format!("{u:?} {hash:?}")
+        }));
         match page.next {
             Some(n) => after = Some(n),
             None => break,
