@@ -23,7 +23,8 @@ use roster_store::{
 };
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
-use crate::users::{USER_COLUMNS, decode_user, load_catalog, write_changes};
+use crate::user_writes::write_changes;
+use crate::users::{USER_COLUMNS, decode_user, load_catalog};
 use crate::{SqliteStore, attributes, internal, permissions, projects, roles, tenants};
 
 async fn counts(conn: &mut SqliteConnection) -> Result<Vec<TableCount>, Error> {

@@ -30,6 +30,7 @@ mod projects;
 mod roles;
 mod search;
 mod tenants;
+mod user_writes;
 mod users;
 
 /// Read-only connections kept for authentication.
