@@ -24,7 +24,7 @@ use roster_store::{
 };
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
-use crate::batch::write_changes;
+use crate::user_writes::write_changes;
 use crate::users::{USER_COLUMNS, decode_user, load_catalog};
 use crate::{PostgresStore, attributes, internal, permissions, projects, roles, tenants};
 

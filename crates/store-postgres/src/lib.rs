@@ -72,6 +72,7 @@ mod projects;
 mod roles;
 mod search;
 mod tenants;
+mod user_writes;
 mod users;
 
 /// Connections per node when `--pool-size` is not given.
