@@ -46,12 +46,8 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("/v1/mgmt/user/families/customattributes", "Families"),
     ("/v1/mgmt/user/families/customattribute/create", "Families"),
     ("/v1/mgmt/user/families/customattribute/delete", "Families"),
+    // Every path under it: applications, tokens, uploads.
     ("/v1/mgmt/outbound/{*rest}", "Outbound applications"),
-    ("/v1/mgmt/outbound/apps", "Outbound applications"),
-    (
-        "/v1/mgmt/outbound/apps-with-user-token",
-        "Outbound applications",
-    ),
     (
         "/v2/mgmt/tenant/adminlinks/sso/generate",
         "SSO configuration links",
