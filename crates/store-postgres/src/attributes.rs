@@ -7,10 +7,12 @@ use roster_domain::Error;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
+use roster_domain::time::Millis;
 use roster_store::AttributeStore;
 use serde_json::Value;
 use sqlx::{PgConnection, Row};
 
+use crate::users;
 use crate::{
     PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
 };
@@ -141,7 +143,12 @@ impl AttributeStore for PostgresStore {
         .await)
     }
 
-    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<(), Error> {
+    async fn delete_attributes(
+        &self,
+        project: &ProjectId,
+        names: &[String],
+        now: Millis,
+    ) -> Result<(), Error> {
         in_write_tx!(self, "delete attributes", |conn| {
             async {
             lock_catalog(conn, project).await?;
@@ -154,15 +161,16 @@ impl AttributeStore for PostgresStore {
             .await
             .map_err(db_error("delete attributes"))?;
             if !deleted.is_empty() {
-                sqlx::query(
+                let changed: Vec<i64> = sqlx::query_scalar(
                     "UPDATE users SET custom_attributes = custom_attributes - $2::text[] \
-                     WHERE project_id = $1 AND custom_attributes ?| $2::text[]",
+                     WHERE project_id = $1 AND custom_attributes ?| $2::text[] RETURNING pk",
                 )
                 .bind(project.as_str())
                 .bind(&deleted)
-                .execute(&mut *conn)
+                .fetch_all(&mut *conn)
                 .await
                 .map_err(db_error("remove attribute values"))?;
+                users::touch_users(conn, &changed, now).await?;
             }
             Ok(())
         }

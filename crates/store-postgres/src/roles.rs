@@ -15,7 +15,7 @@ use roster_domain::time::Millis;
 use roster_store::RoleStore;
 use sqlx::{PgConnection, Row};
 
-use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation};
+use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation, users};
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
@@ -246,14 +246,30 @@ impl RoleStore for PostgresStore {
         .await)
     }
 
-    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
+    async fn update_roles(
+        &self,
+        project: &ProjectId,
+        updates: &[RoleUpdate],
+        now: Millis,
+    ) -> Result<(), Error> {
         in_write_tx!(self, "update roles", |conn| async {
             lock_catalog(conn, project).await?;
             let permissions = permission_map(conn, project).await?;
+            let mut changed: Vec<i64> = Vec::new();
             for u in updates {
                 let pk = find_role(conn, project, &u.target)
                     .await?
                     .ok_or_else(|| role_not_found(&u.target))?;
+                if let Some(new_name) = &u.new_name {
+                    let old: String = sqlx::query_scalar("SELECT name FROM roles WHERE pk = $1")
+                        .bind(pk)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db_error("read a role"))?;
+                    if old != new_name.as_str() {
+                        changed.extend(users::role_holders(conn, pk).await?);
+                    }
+                }
                 sqlx::query(
                     "UPDATE roles SET name = coalesce($2, name), description = $3, \
                        is_default = $4, is_private = $5 WHERE pk = $1",
@@ -282,6 +298,7 @@ impl RoleStore for PostgresStore {
                 })?;
                 set_permissions(conn, &permissions, pk, &u.permission_names).await?;
             }
+            users::touch_users(conn, &changed, now).await?;
             Ok(())
         }
         .await)
@@ -292,12 +309,15 @@ impl RoleStore for PostgresStore {
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
+        now: Millis,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete roles", |conn| async {
             lock_catalog(conn, project).await?;
+            let mut changed: Vec<i64> = Vec::new();
             for r in roles {
                 match find_role(conn, project, r).await? {
                     Some(pk) => {
+                        changed.extend(users::role_holders(conn, pk).await?);
                         sqlx::query("DELETE FROM roles WHERE pk = $1")
                             .bind(pk)
                             .execute(&mut *conn)
@@ -308,6 +328,7 @@ impl RoleStore for PostgresStore {
                     None => return Err(role_not_found(r)),
                 }
             }
+            users::touch_users(conn, &changed, now).await?;
             Ok(())
         }
         .await)

@@ -258,12 +258,19 @@ impl TenantStore for PostgresStore {
         project: &ProjectId,
         id: &TenantId,
         cascade: bool,
+        now: Millis,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete tenant", |conn| async {
             lock_catalog(conn, project).await?;
             let pk = tenant_pk(conn, project, id)
                 .await?
                 .ok_or_else(|| tenant_not_found(id))?;
+            let members: Vec<i64> =
+                sqlx::query_scalar("SELECT user_pk FROM user_tenants WHERE tenant_pk = $1")
+                    .bind(pk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(db_error("find the tenant's users"))?;
             if cascade {
                 sqlx::query(
                     "DELETE FROM users WHERE pk IN ( \
@@ -280,9 +287,11 @@ impl TenantStore for PostgresStore {
             // children's parent link go with it.
             sqlx::query("DELETE FROM tenants WHERE pk = $1")
                 .bind(pk)
-                .execute(conn)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_error("delete tenant"))?;
+            // The members left (those `cascade` deleted are gone) changed.
+            crate::users::touch_users(conn, &members, now).await?;
             Ok(())
         }
         .await)

@@ -6,11 +6,12 @@ use roster_domain::Error;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
+use roster_domain::time::Millis;
 use roster_store::AttributeStore;
 use serde_json::Value;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_unique_violation, json_column, to_json};
+use crate::{SqliteStore, internal, is_unique_violation, json_column, to_json, users};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredOption {
@@ -140,7 +141,12 @@ impl AttributeStore for SqliteStore {
         tx.commit().await.map_err(internal("commit"))
     }
 
-    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<(), Error> {
+    async fn delete_attributes(
+        &self,
+        project: &ProjectId,
+        names: &[String],
+        now: Millis,
+    ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let names_json = to_json(&names);
         let deleted = sqlx::query(
@@ -152,18 +158,23 @@ impl AttributeStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(internal("delete attributes"))?;
+        let mut changed: Vec<i64> = Vec::new();
         for row in deleted {
             let name: String = row.try_get("name").map_err(internal("read an attribute"))?;
-            sqlx::query(
+            let path = format!("$.\"{name}\"");
+            let pks: Vec<i64> = sqlx::query_scalar(
                 "UPDATE users SET custom_attributes = json_remove(custom_attributes, ?2) \
-                 WHERE project_id = ?1 AND json_type(custom_attributes, ?2) IS NOT NULL",
+                 WHERE project_id = ?1 AND json_type(custom_attributes, ?2) IS NOT NULL \
+                 RETURNING pk",
             )
             .bind(project.as_str())
-            .bind(format!("$.\"{name}\""))
-            .execute(&mut *tx)
+            .bind(&path)
+            .fetch_all(&mut *tx)
             .await
             .map_err(internal("remove attribute values"))?;
+            changed.extend(pks);
         }
+        users::touch_users(&mut tx, &changed, now).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

@@ -11,10 +11,17 @@
 //!
 //! Migrations (`migrations/`) are embedded and run when the store opens.
 //!
-//! Modules: [`users`] (the user tables and the batch transaction), [`search`] (user
+//! A database file Roster creates is readable and writable by its owner only (mode
+//! `0600`), and so are its `-wal` and `-shm` files, which SQLite creates with the
+//! database file's mode. An existing file is left as it is, with a warning when others
+//! can read it.
+//!
+//! Modules: [`users`] (the user tables and the batch transaction), [`user_writes`]
+//! (writing changed users set-based), [`search`] (user
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -45,6 +52,42 @@ pub enum OpenError {
     Open(#[from] sqlx::Error),
     #[error("cannot migrate the SQLite database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the SQLite database file {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Create the database file, if missing, readable and writable by its owner only; warn
+/// when an existing one can be read by others.
+fn create_private(path: &Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                    "the database file can be read by other users than its owner; \
+                     `chmod 600` it (and its -wal and -shm files)"
+                );
+            }
+            Ok(())
+        }
+        Err(source) => Err(OpenError::Create {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +137,7 @@ impl SqliteStore {
                 auth: pool,
             });
         }
+        create_private(base.get_filename())?;
         let writer = single(1)
             .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal))
             .await?;

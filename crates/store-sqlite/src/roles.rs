@@ -14,7 +14,7 @@ use roster_domain::time::Millis;
 use roster_store::RoleStore;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_unique_violation, json_column};
+use crate::{SqliteStore, internal, is_unique_violation, json_column, users};
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
@@ -252,13 +252,29 @@ impl RoleStore for SqliteStore {
         tx.commit().await.map_err(internal("commit"))
     }
 
-    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<(), Error> {
+    async fn update_roles(
+        &self,
+        project: &ProjectId,
+        updates: &[RoleUpdate],
+        now: Millis,
+    ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let permissions = permission_map(&mut tx, project).await?;
+        let mut changed: Vec<i64> = Vec::new();
         for u in updates {
             let pk = find_role(&mut tx, project, &u.target)
                 .await?
                 .ok_or_else(|| role_not_found(&u.target))?;
+            if let Some(new_name) = &u.new_name {
+                let old: String = sqlx::query_scalar("SELECT name FROM roles WHERE pk = ?1")
+                    .bind(pk)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(internal("read a role"))?;
+                if old != new_name.as_str() {
+                    changed.extend(users::role_holders(&mut tx, pk).await?);
+                }
+            }
             sqlx::query(
                 "UPDATE roles SET name = coalesce(?2, name), description = ?3, is_default = ?4, is_private = ?5 \
                  WHERE pk = ?1",
@@ -284,6 +300,7 @@ impl RoleStore for SqliteStore {
             })?;
             set_permissions(&mut tx, &permissions, pk, &u.permission_names).await?;
         }
+        users::touch_users(&mut tx, &changed, now).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -292,11 +309,14 @@ impl RoleStore for SqliteStore {
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
+        now: Millis,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut changed: Vec<i64> = Vec::new();
         for r in roles {
             match find_role(&mut tx, project, r).await? {
                 Some(pk) => {
+                    changed.extend(users::role_holders(&mut tx, pk).await?);
                     sqlx::query("DELETE FROM roles WHERE pk = ?1")
                         .bind(pk)
                         .execute(&mut *tx)
@@ -307,6 +327,8 @@ impl RoleStore for SqliteStore {
                 None => return Err(role_not_found(r)),
             }
         }
+        // Users deleted with a role's tenant are gone; the rest changed.
+        users::touch_users(&mut tx, &changed, now).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

@@ -249,11 +249,18 @@ impl TenantStore for SqliteStore {
         project: &ProjectId,
         id: &TenantId,
         cascade: bool,
+        now: Millis,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let pk = tenant_pk(&mut tx, project, id)
             .await?
             .ok_or_else(|| tenant_not_found(id))?;
+        let members: Vec<i64> =
+            sqlx::query_scalar("SELECT user_pk FROM user_tenants WHERE tenant_pk = ?1")
+                .bind(pk)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(internal("find the tenant's users"))?;
         if cascade {
             sqlx::query(
                 "DELETE FROM users WHERE pk IN ( \
@@ -273,6 +280,8 @@ impl TenantStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(internal("delete tenant"))?;
+        // The members left (those `cascade` deleted are gone) changed.
+        crate::users::touch_users(&mut tx, &members, now).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

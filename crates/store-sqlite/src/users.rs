@@ -108,6 +108,45 @@ pub(crate) fn decode_user(row: &SqliteRow) -> Result<User, Error> {
     })
 }
 
+/// A cascade (a role renamed or deleted, a tenant deleted, an attribute definition
+/// deleted) changed these users: each one's `version` moves by one and its
+/// `modifiedTime` becomes `now`, as any change of a user does, once whatever the number
+/// of changes the cascade made to it.
+pub(crate) async fn touch_users(
+    conn: &mut SqliteConnection,
+    pks: &[i64],
+    now: Millis,
+) -> Result<(), Error> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE users SET version = version + 1, modified_ms = ?2 \
+         WHERE pk IN (SELECT DISTINCT value FROM json_each(?1))",
+    )
+    .bind(to_json(&pks))
+    .bind(now.0)
+    .execute(conn)
+    .await
+    .map_err(internal("move the version of changed users"))?;
+    Ok(())
+}
+
+/// The users holding a role, at project level or in a tenant.
+pub(crate) async fn role_holders(
+    conn: &mut SqliteConnection,
+    role: i64,
+) -> Result<Vec<i64>, Error> {
+    sqlx::query_scalar(
+        "SELECT user_pk FROM user_roles WHERE role_pk = ?1 \
+         UNION SELECT user_pk FROM user_tenant_roles WHERE role_pk = ?1",
+    )
+    .bind(role)
+    .fetch_all(conn)
+    .await
+    .map_err(internal("find a role's users"))
+}
+
 /// The project's roles, tenants and attribute definitions, on one connection.
 pub(crate) async fn load_catalog(
     conn: &mut SqliteConnection,

@@ -166,7 +166,15 @@ pub trait TenantStore: Send + Sync {
         change: &TenantChange,
     ) -> Result<()>;
     /// Delete a tenant. With `cascade`, users whose only tenant it was are deleted too.
-    async fn delete_tenant(&self, project: &ProjectId, id: &TenantId, cascade: bool) -> Result<()>;
+    /// Every other member changes (it leaves the tenant): its `version` moves by one and
+    /// its `modifiedTime` becomes `now`, in the same transaction.
+    async fn delete_tenant(
+        &self,
+        project: &ProjectId,
+        id: &TenantId,
+        cascade: bool,
+        now: Millis,
+    ) -> Result<()>;
     async fn load_tenant(&self, project: &ProjectId, id: &TenantId) -> Result<Option<Tenant>>;
     async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>>;
 }
@@ -180,13 +188,22 @@ pub trait RoleStore: Send + Sync {
         roles: &[(RoleId, RoleSpec)],
         now: Millis,
     ) -> Result<()>;
-    async fn update_roles(&self, project: &ProjectId, updates: &[RoleUpdate]) -> Result<()>;
-    /// With `missing_ok` false, a role that does not exist fails the whole call.
+    /// Renaming a role changes every user that holds it (at project level or in a
+    /// tenant): their `version` moves by one and `modifiedTime` becomes `now`.
+    async fn update_roles(
+        &self,
+        project: &ProjectId,
+        updates: &[RoleUpdate],
+        now: Millis,
+    ) -> Result<()>;
+    /// With `missing_ok` false, a role that does not exist fails the whole call. Every
+    /// user that held a deleted role changes as a rename changes it.
     async fn delete_roles(
         &self,
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
+        now: Millis,
     ) -> Result<()>;
     async fn all_roles(&self, project: &ProjectId) -> Result<Vec<Role>>;
 }
@@ -217,7 +234,15 @@ pub trait PermissionStore: Send + Sync {
 #[async_trait]
 pub trait AttributeStore: Send + Sync {
     async fn create_attributes(&self, project: &ProjectId, defs: &[AttributeDef]) -> Result<()>;
-    async fn delete_attributes(&self, project: &ProjectId, names: &[String]) -> Result<()>;
+    /// Deleting a definition removes its values from every user; each user that had one
+    /// changes once (`version` by one, `modifiedTime` to `now`), however many of the
+    /// deleted attributes it had.
+    async fn delete_attributes(
+        &self,
+        project: &ProjectId,
+        names: &[String],
+        now: Millis,
+    ) -> Result<()>;
     async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>>;
 }
 

@@ -69,7 +69,7 @@ async fn delete(
     state.limits().check_items("names", names.len())?;
     state
         .store()
-        .delete_attributes(&caller.project, &names)
+        .delete_attributes(&caller.project, &names, state.now())
         .await?;
     envelope(&state, &caller).await
 }

@@ -96,7 +96,7 @@ async fn update(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .update_roles(&caller.project, &[body.update()?])
+        .update_roles(&caller.project, &[body.update()?], state.now())
         .await?;
     Ok(Json(Empty {}))
 }
@@ -113,7 +113,7 @@ async fn update_batch(
         .collect::<Result<Vec<_>, Error>>()?;
     state
         .store()
-        .update_roles(&caller.project, &updates)
+        .update_roles(&caller.project, &updates, state.now())
         .await?;
     let roles = state.store().all_roles(&caller.project).await?;
     Ok(Json(RolesEnvelope {
@@ -129,7 +129,7 @@ async fn delete(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_roles(&caller.project, &[body.target()?], false)
+        .delete_roles(&caller.project, &[body.target()?], false, state.now())
         .await?;
     Ok(Json(Empty {}))
 }
@@ -143,7 +143,12 @@ async fn delete_batch(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_roles(&caller.project, &body.targets(state.limits())?, true)
+        .delete_roles(
+            &caller.project,
+            &body.targets(state.limits())?,
+            true,
+            state.now(),
+        )
         .await?;
     Ok(Json(Empty {}))
 }

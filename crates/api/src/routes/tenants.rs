@@ -161,7 +161,7 @@ async fn delete(
     let id = required_id(given(&body.id))?;
     state
         .store()
-        .delete_tenant(&caller.project, &id, flag(&body.cascade))
+        .delete_tenant(&caller.project, &id, flag(&body.cascade), state.now())
         .await?;
     Ok(Json(Empty {}))
 }

@@ -36,6 +36,19 @@ async fn first_start_prints_one_key_once_and_it_works() {
     )
     .await;
     assert_eq!((status, body), (200, json!({"rateLimitTier": "tier4"})));
+    // The database and its WAL files are the owner's alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["roster.db", "roster.db-wal", "roster.db-shm"] {
+            let meta = std::fs::metadata(dir.path().join(name))
+                .unwrap_or_else(|e| panic!("{name} exists while the server runs: {e}"));
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{name} is readable by its owner only"
+            );
+        }
+    }
     assert!(server.stop().success(), "SIGTERM shuts down cleanly");
 
     let again = tokio::task::spawn_blocking({

@@ -125,7 +125,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
     )
     .await;
     store
-        .delete_tenant(&p, &tenant_id("t1"), false)
+        .delete_tenant(&p, &tenant_id("t1"), false, NOW)
         .await
         .unwrap();
     let only = must_load(store, &p, "only-t1").await;
@@ -151,13 +151,13 @@ pub async fn tenants(store: Arc<dyn Store>) {
         None
     );
     let e = store
-        .delete_tenant(&p, &tenant_id("t1"), false)
+        .delete_tenant(&p, &tenant_id("t1"), false, NOW)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::TenantNotFound);
 
     store
-        .delete_tenant(&p, &tenant_id("t2"), true)
+        .delete_tenant(&p, &tenant_id("t2"), true, NOW)
         .await
         .unwrap();
     assert!(
@@ -268,6 +268,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: true,
                 private: false,
             }],
+            NOW,
         )
         .await
         .unwrap();
@@ -301,6 +302,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: false,
                 private: false,
             }],
+            NOW,
         )
         .await
         .unwrap_err();
@@ -316,13 +318,14 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: false,
                 private: false,
             }],
+            NOW,
         )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
 
     store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, NOW)
         .await
         .unwrap();
     let u = must_load(store, &p, "u").await;
@@ -332,12 +335,12 @@ pub async fn roles(store: Arc<dyn Store>) {
         "deleted roles leave users"
     );
     let e = store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, NOW)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::RoleNotFound);
     store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], true)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], true, NOW)
         .await
         .unwrap();
     store
@@ -348,6 +351,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 tenant_id: Some(tenant_id("t2")),
             }],
             false,
+            NOW,
         )
         .await
         .unwrap();
@@ -464,7 +468,7 @@ pub async fn attributes(store: Arc<dyn Store>) {
     )
     .await;
     store
-        .delete_attributes(&p, &["age".into(), "never-defined".into()])
+        .delete_attributes(&p, &["age".into(), "never-defined".into()], NOW)
         .await
         .unwrap();
     let u = must_load(store, &p, "u").await;

@@ -1,6 +1,7 @@
 //! The SDK's one-purpose changes as a store sees them: the user fields only they set
 //! (password hash, recovery email and phone) are written and read back whole, a login ID
 //! rename frees the old ID, and tenant changes are applied to the tenant as it stands.
+//! And the changes a catalog change makes to users (cascades) move their versions.
 
 use roster_domain::change::{self, ListOp};
 use roster_domain::password::Password;
@@ -238,4 +239,95 @@ pub async fn racing_tenant_patches_lose_nothing(store: Arc<dyn Store>) {
             "the setting {key} was lost to a concurrent patch"
         );
     }
+}
+
+/// A cascade is a change: renaming or deleting a role, deleting a tenant and deleting an
+/// attribute definition move `version` (by one) and `modifiedTime` of every user they
+/// change, and of no other.
+pub async fn cascades_move_versions(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let fields = RawUserPatch {
+        role_names: list(&["admin"]),
+        user_tenants: Setting::Set(vec![RawTenantAssignment {
+            tenant_id: s("t1"),
+            role_names: list(&["editor", "viewer"]),
+        }]),
+        custom_attributes: obj(json!({"age": 3, "nick": "a"})),
+        ..RawUserPatch::default()
+    };
+    let ann = create(store, &p, "ann@x.io", fields).await;
+    let bob = create(store, &p, "bob@x.io", RawUserPatch::default()).await;
+    let state = |u: &User| (u.version, u.modified);
+    let mut now = NOW;
+    let mut expect = state(&ann);
+    let step = |now: &mut Millis| {
+        *now = Millis(now.0 + 1_000);
+        *now
+    };
+
+    // Deleting two attributes the user has changes it once.
+    let at = step(&mut now);
+    store
+        .delete_attributes(&p, &["age".into(), "nick".into()], at)
+        .await
+        .unwrap();
+    expect = (expect.0 + 1, at);
+    let a = must_load(store, &p, "ann@x.io").await;
+    assert_eq!((state(&a), a.custom_attributes.len()), (expect, 0));
+
+    // Renaming a role changes its holders; an update that keeps the name does not.
+    let rename = |to: &str| RoleUpdate {
+        target: RoleRef::Name {
+            name: RoleName::parse("admin").unwrap(),
+            tenant_id: None,
+        },
+        new_name: Some(RoleName::parse(to).unwrap()),
+        description: String::new(),
+        permission_names: vec![],
+        default: false,
+        private: false,
+    };
+    let at = step(&mut now);
+    store
+        .update_roles(&p, &[rename("admin")], at)
+        .await
+        .unwrap();
+    assert_eq!(state(&must_load(store, &p, "ann@x.io").await), expect);
+    store.update_roles(&p, &[rename("boss")], at).await.unwrap();
+    expect = (expect.0 + 1, at);
+    let a = must_load(store, &p, "ann@x.io").await;
+    assert_eq!((state(&a), a.role_names[0].as_str()), (expect, "boss"));
+
+    // Deleting a role the user holds in a tenant changes it.
+    let at = step(&mut now);
+    store
+        .delete_roles(
+            &p,
+            &[RoleRef::Name {
+                name: RoleName::parse("editor").unwrap(),
+                tenant_id: Some(tenant_id("t1")),
+            }],
+            false,
+            at,
+        )
+        .await
+        .unwrap();
+    expect = (expect.0 + 1, at);
+    let a = must_load(store, &p, "ann@x.io").await;
+    assert_eq!(state(&a), expect);
+    assert_eq!(a.tenants[0].role_names.len(), 1);
+
+    // Deleting a tenant changes its members.
+    let at = step(&mut now);
+    store
+        .delete_tenant(&p, &tenant_id("t1"), false, at)
+        .await
+        .unwrap();
+    expect = (expect.0 + 1, at);
+    let a = must_load(store, &p, "ann@x.io").await;
+    assert_eq!((state(&a), a.tenants.len()), (expect, 0));
+
+    // Bob had none of it: nothing moved.
+    assert_eq!(state(&must_load(store, &p, "bob@x.io").await), state(&bob));
 }

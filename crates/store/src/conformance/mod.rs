@@ -79,6 +79,7 @@ macro_rules! checks {
         $m!(user_changes_round_trip);
         $m!(tenant_changes_keep_the_rest);
         $m!(racing_tenant_patches_lose_nothing);
+        $m!(cascades_move_versions);
     };
 }
 

@@ -143,7 +143,7 @@ pub async fn projects_are_isolated(store: Arc<dyn Store>) {
     q.user_ids = vec![u1.id.to_string()];
     assert_eq!(search(store, &p2, q).await.1, 0);
     store
-        .delete_tenant(&p2, &tenant_id("t1"), true)
+        .delete_tenant(&p2, &tenant_id("t1"), true, NOW)
         .await
         .unwrap();
     assert!(
