@@ -20,14 +20,15 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use roster_domain::ids::ProjectId;
+use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::keys::ManagementKey;
 use roster_domain::{Error, ErrorCode};
+use roster_store::auth::Access;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::guard::RateSlot;
+use crate::{AppState, access};
 
 /// A JSON body, deserialized into `T`.
 #[derive(Debug)]
@@ -172,10 +173,11 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
     }
 }
 
-/// The project the caller's management key opens.
+/// The project the caller's management key opens, and which key it is.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub project: ProjectId,
+    pub key: KeyId,
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -190,7 +192,14 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match check_key(parts, state).await {
-            Ok(project) => {
+            Ok((project, access)) => {
+                if access.read_only && !access::reads_only(&parts.method, parts.uri.path()) {
+                    return Err(ApiError(Error::new(
+                        ErrorCode::Forbidden,
+                        "this management key is read-only: it reads everything and changes \
+                         nothing",
+                    )));
+                }
                 if let Some(limiter) = state.limiter() {
                     let standing = limiter.admit(&project, state.now());
                     if let Some(slot) = parts.extensions.get::<RateSlot>() {
@@ -207,7 +216,10 @@ impl FromRequestParts<AppState> for Caller {
                         )));
                     }
                 }
-                Ok(Caller { project })
+                Ok(Caller {
+                    project,
+                    key: access.key,
+                })
             }
             Err(e) => {
                 // Repeated failures from one address are answered later and later;
@@ -226,8 +238,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The project the request's management key opens, or why not.
-async fn check_key(parts: &Parts, state: &AppState) -> Result<ProjectId, ApiError> {
+/// The project the request's management key opens and what the key may do, or why not.
+async fn check_key(parts: &Parts, state: &AppState) -> Result<(ProjectId, Access), ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
         unauthorized(
             "missing Authorization header (expected \"Bearer <ProjectID>:<ManagementKey>\")",
@@ -247,10 +259,22 @@ async fn check_key(parts: &Parts, state: &AppState) -> Result<ProjectId, ApiErro
     let denied = || unauthorized("the project ID and management key do not match an active key");
     let project = ProjectId::parse(project).map_err(|_| denied())?;
     let key = ManagementKey::parse(key).map_err(|_| denied())?;
-    let granted =
-        roster_store::auth::authenticate(state.store().as_ref(), &project, &key, state.now())
-            .await?;
-    if granted { Ok(project) } else { Err(denied()) }
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let granted = roster_store::auth::authenticate(
+        state.store().as_ref(),
+        &project,
+        &key,
+        client,
+        state.now(),
+    )
+    .await?;
+    match granted {
+        Some(access) => Ok((project, access)),
+        None => Err(denied()),
+    }
 }
 
 #[cfg(test)]

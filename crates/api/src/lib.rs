@@ -1,7 +1,9 @@
 //! Roster's HTTP layer: Descope's Management API over any [`Store`].
 //!
 //! A request flows one way: axum routes it to a handler in [`routes`]; the [`Caller`]
-//! extractor checks the management key and yields the project; the [`Body`] extractor
+//! extractor checks the management key (its digest, expiry, revocation and permitted
+//! addresses, and for a read-only key that the request only reads: [`access`]) and
+//! yields the project; the [`Body`] extractor
 //! reads the JSON into a wire type of [`wire`] (aliases and `null`s handled there); the
 //! handler turns that into a domain request, calls the store (or a flow of
 //! `roster_store::batch`), and turns the domain result back into a wire type. Errors
@@ -24,6 +26,7 @@ use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod access;
 pub mod error;
 pub mod extract;
 mod guard;

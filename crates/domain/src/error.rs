@@ -58,6 +58,8 @@ error_codes! {
     RateLimited => ("E130429", 429, "Rate limit exceeded");
     /// Missing, malformed, unknown, revoked or expired management key.
     Unauthorized => ("E990401", 401, "Unauthorized");
+    /// The key is valid but may not do this: a read-only key asked for a change.
+    Forbidden => ("E990403", 403, "Forbidden");
     /// No route matches the request's path.
     RouteNotFound => ("E990404", 404, "Not found");
     /// The path exists but not with this HTTP method.

@@ -5,8 +5,12 @@
 //! (a password hash would add nothing but cost). Checking a presented key compares
 //! digests with [`subtle`]'s constant-time equality, so timing says nothing about how
 //! close a guess was. The [`KeyHash`] and [`ManagementKey`] types never print the secret.
+//!
+//! A key may be limited to addresses ([`IpRange`], [`permitted_from`]); a supplied key
+//! must be [`strong`](ManagementKey::is_strong) to be used beyond loopback.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -104,10 +108,88 @@ impl fmt::Debug for KeyHash {
     }
 }
 
+/// Supplied keys (`ROSTER_MANAGEMENT_KEY`) shorter than this are refused when the server
+/// listens beyond loopback: a guessable key on a network is no key.
+pub const MIN_EXPOSED_KEY_CHARS: usize = 32;
+
+impl ManagementKey {
+    /// Whether the key is long enough to be used on a network.
+    pub fn is_strong(&self) -> bool {
+        self.0.chars().count() >= MIN_EXPOSED_KEY_CHARS
+    }
+}
+
+/// An address, or a range of addresses in CIDR notation, a key may be used from:
+/// `203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`. A request from anywhere else is refused
+/// as if the key were wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange(ipnet::IpNet);
+
+impl IpRange {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Ok(net) = s.parse::<ipnet::IpNet>() {
+            return Ok(Self(net.trunc()));
+        }
+        s.parse::<IpAddr>()
+            .map(|a| Self(ipnet::IpNet::from(a)))
+            .map_err(|_| format!("{s:?} is not an IP address or a CIDR range"))
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        // An IPv4 client seen through an IPv6 socket is `::ffff:a.b.c.d`.
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.contains(&address)
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whether a request from `client` may use a key limited to `permitted` (no ranges: from
+/// anywhere). An unknown client address is refused by a limited key.
+pub fn permitted_from(permitted: &[IpRange], client: Option<IpAddr>) -> bool {
+    permitted.is_empty() || client.is_some_and(|c| permitted.iter().any(|r| r.contains(c)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::{RandomIds, SeededIds};
+
+    #[test]
+    fn ranges_parse_and_contain() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let one = IpRange::parse("203.0.113.7").unwrap();
+        assert!(one.contains(ip("203.0.113.7")) && !one.contains(ip("203.0.113.8")));
+        let net = IpRange::parse(" 10.1.0.0/16 ").unwrap();
+        assert!(net.contains(ip("10.1.200.3")) && !net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.0.9")), "an IPv4-mapped client");
+        let v6 = IpRange::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains(ip("2001:db8::1")) && !v6.contains(ip("2001:db9::1")));
+        assert_eq!(
+            IpRange::parse("10.1.2.3/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(IpRange::parse("10.0.0.0/33").is_err());
+        assert!(IpRange::parse("example.com").is_err());
+        assert!(permitted_from(&[], None));
+        assert!(!permitted_from(&[net], None));
+        assert!(permitted_from(&[one, net], Some(ip("10.1.1.1"))));
+        assert!(!permitted_from(&[one, net], Some(ip("127.0.0.1"))));
+    }
+
+    #[test]
+    fn short_keys_are_weak() {
+        assert!(!ManagementKey::parse("local-dev-key").unwrap().is_strong());
+        assert!(ManagementKey::generate(&RandomIds).is_strong());
+    }
 
     #[test]
     fn generated_keys_are_long_random_and_hex() {

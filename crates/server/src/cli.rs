@@ -120,6 +120,8 @@ pub enum ProjectCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Create a management key for a project and print it. It is shown only this once.
+    ///
+    /// Example: roster key create --project P2abc... --name ci --expires 30d --read-only
     Create {
         /// The project the key opens.
         #[arg(long)]
@@ -127,6 +129,40 @@ pub enum KeyCommand {
         /// A name to tell keys apart.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The key stops working after this long: `90m`, `12h`, `30d`, `1y`...
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<std::time::Duration>,
+        /// The key reads everything and changes nothing (a change is 403 `E990403`).
+        #[arg(long)]
+        read_only: bool,
+        /// Accept the key only from this address or CIDR range (repeat for more):
+        /// `203.0.113.7`, `10.0.0.0/8`. Without it, from anywhere.
+        #[arg(long = "permitted-ip", value_name = "ADDRESS_OR_CIDR")]
+        permitted_ips: Vec<String>,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// List a project's keys (never the keys themselves): ID, name, when made, when they
+    /// expire, whether they are revoked, what they may do and from where.
+    ///
+    /// Example: roster key list --project P2abc...
+    List {
+        /// The project whose keys to list.
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Revoke a key: it stops working at once, on every node.
+    ///
+    /// Example: roster key revoke --project P2abc... --id K2abc...
+    Revoke {
+        /// The project the key opens.
+        #[arg(long)]
+        project: String,
+        /// The key's ID, as `roster key list` shows it.
+        #[arg(long)]
+        id: String,
         #[command(flatten)]
         database: Database,
     },

@@ -8,10 +8,12 @@
 //! - [`serve`]: the accept loop: connection limit, header and idle timeouts, shutdown
 //!   deadline.
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
+//! - [`keys`]: `roster key create | list | revoke`.
 //! - [`telemetry`]: logging to standard error.
 
 pub mod cli;
 pub mod copy;
+pub mod keys;
 pub mod serve;
 pub mod startup;
 pub mod telemetry;

@@ -6,17 +6,16 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use roster_api::{AppState, Limits};
-use roster_domain::ids::{KeyId, ProjectId, RandomIds};
-use roster_domain::keys::ManagementKey;
+use roster_domain::ids::{ProjectId, RandomIds};
+use roster_domain::keys::MIN_EXPOSED_KEY_CHARS;
 use roster_domain::names::Label;
 use roster_domain::time::{Clock, SystemClock};
-use roster_server::cli::{Cli, Command, KeyCommand, ProjectCommand, ServeArgs};
+use roster_server::cli::{Cli, Command, ProjectCommand, ServeArgs};
 use roster_server::serve::{ConnectionLimits, heavy_runtime, open_file_limit, serve};
 use roster_server::startup::{Bootstrap, bootstrap, open_store, redact, shutdown_signal};
 use roster_server::telemetry;
-use roster_store::StoredKey;
 
-/// Connections the one-shot commands (`project create`, `key create`) open.
+/// Connections `project create` opens.
 const CLI_POOL_SIZE: u32 = 1;
 
 #[tokio::main]
@@ -33,27 +32,7 @@ async fn main() -> anyhow::Result<()> {
             print_line(id.as_str());
             Ok(())
         }
-        Command::Key(KeyCommand::Create {
-            project,
-            name,
-            database,
-        }) => {
-            let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
-            let project = ProjectId::parse(&project)
-                .map_err(|e| anyhow::anyhow!("--project: {}", e.reason))?;
-            let key = ManagementKey::generate(&RandomIds);
-            let stored = StoredKey {
-                id: KeyId::generate(&RandomIds),
-                name,
-                hash: key.hash(),
-                created: SystemClock.now(),
-                expires: None,
-                revoked: None,
-            };
-            store.add_key(&project, &stored).await?;
-            print_line(key.expose());
-            Ok(())
-        }
+        Command::Key(command) => roster_server::keys::run(command, &mut std::io::stdout()).await,
     }
 }
 
@@ -66,6 +45,17 @@ fn print_line(s: &str) {
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let given =
         Bootstrap::from_options(args.project_id.as_deref(), args.management_key.as_deref())?;
+    if let Some(b) = &given
+        && !b.key.is_strong()
+        && !args.listen.ip().is_loopback()
+    {
+        anyhow::bail!(
+            "ROSTER_MANAGEMENT_KEY is shorter than {MIN_EXPOSED_KEY_CHARS} characters, too easy \
+             to guess for a server listening on {}: use a longer key (for example \
+             `openssl rand -hex 32`), or listen on 127.0.0.1 only",
+            args.listen
+        );
+    }
     let store = open_store(&args.database.database_url, args.pool_size).await?;
     bootstrap(
         store.as_ref(),

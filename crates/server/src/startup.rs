@@ -81,8 +81,13 @@ fn stored_key(
         created: clock.now(),
         expires: None,
         revoked: None,
+        read_only: false,
+        permitted_ips: Vec::new(),
     }
 }
+
+/// The name under which the key of `ROSTER_MANAGEMENT_KEY` is stored.
+const ENV_KEY_NAME: &str = "ROSTER_MANAGEMENT_KEY";
 
 /// Make sure the store has what a caller needs to get in.
 ///
@@ -102,13 +107,19 @@ pub async fn bootstrap(
             tracing::info!(project = %b.project, "created the project named by ROSTER_PROJECT_ID");
         }
         if store
-            .add_key(
-                &b.project,
-                &stored_key(ids, &b.key, "ROSTER_MANAGEMENT_KEY", clock),
-            )
+            .add_key(&b.project, &stored_key(ids, &b.key, ENV_KEY_NAME, clock))
             .await?
         {
             tracing::info!(project = %b.project, "registered ROSTER_MANAGEMENT_KEY for the project");
+        }
+        // A changed ROSTER_MANAGEMENT_KEY replaces the one before it: the old key stops
+        // working (keys made with `roster key create` are not touched).
+        let current = b.key.hash();
+        for old in store.keys(&b.project).await? {
+            if old.name == ENV_KEY_NAME && old.revoked.is_none() && !old.hash.matches(&current) {
+                store.revoke_key(&b.project, &old.id, clock.now()).await?;
+                tracing::info!(project = %b.project, key = %old.id, "revoked the ROSTER_MANAGEMENT_KEY this one replaced");
+            }
         }
         return Ok(());
     }

@@ -7,6 +7,7 @@ use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
+use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
 use roster_store::{Project, ProjectStore, StoredKey};
 use sqlx::{PgConnection, Row};
 
@@ -70,8 +71,9 @@ pub(crate) async fn insert_key(
     key: &StoredKey,
 ) -> Result<bool, Error> {
     let done = sqlx::query(
-        "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, key_hash) DO NOTHING",
+        "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms, \
+           read_only, permitted_ips) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) ON CONFLICT (project_id, key_hash) DO NOTHING",
     )
     .bind(key.id.as_str())
     .bind(project.as_str())
@@ -80,6 +82,8 @@ pub(crate) async fn insert_key(
     .bind(key.created.0)
     .bind(key.expires.map(|m| m.0))
     .bind(key.revoked.map(|m| m.0))
+    .bind(key.read_only)
+    .bind(ip_ranges_json(&key.permitted_ips))
     .execute(conn)
     .await
     .map_err(|e| {
@@ -101,7 +105,8 @@ pub(crate) async fn load_keys(
     project: &ProjectId,
 ) -> Result<Vec<StoredKey>, Error> {
     let rows = sqlx::query(
-        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms \
+        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, \
+           permitted_ips::text AS permitted_ips \
          FROM management_keys WHERE project_id = $1 ORDER BY created_ms, id",
     )
     .bind(project.as_str())
@@ -127,6 +132,11 @@ pub(crate) async fn load_keys(
                     .try_get::<Option<i64>, _>("revoked_ms")
                     .map_err(internal("read key"))?
                     .map(Millis),
+                read_only: r.try_get("read_only").map_err(internal("read key"))?,
+                permitted_ips: ip_ranges_from_json(
+                    &r.try_get::<String, _>("permitted_ips")
+                        .map_err(internal("read key"))?,
+                )?,
             })
         })
         .collect()

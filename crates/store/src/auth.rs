@@ -1,25 +1,45 @@
 //! Checking a management key against a project's stored digests.
 
-use roster_domain::ids::ProjectId;
-use roster_domain::keys::ManagementKey;
+use std::net::IpAddr;
+
+use roster_domain::ids::{KeyId, ProjectId};
+use roster_domain::keys::{ManagementKey, permitted_from};
 use roster_domain::time::Millis;
 
 use crate::{ProjectStore, Result};
 
-/// Whether `key` is a live key of `project`: its digest equals a stored one (compared in
-/// constant time, every stored key compared, no early exit), and that key is neither
-/// revoked nor expired at `now`. An unknown project simply has no keys.
+/// What a granted key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub key: KeyId,
+    /// The key reads everything and changes nothing.
+    pub read_only: bool,
+}
+
+/// The access `key` gives to `project` for a request from `client`, if any: its digest
+/// equals a stored one (compared in constant time, every stored key compared, no early
+/// exit), and that key is neither revoked nor expired at `now`, and may be used from
+/// `client` (a key limited to addresses refuses an unknown client). A key used from
+/// elsewhere is refused exactly like a wrong key. An unknown project simply has no keys.
 pub async fn authenticate(
     store: &dyn ProjectStore,
     project: &ProjectId,
     key: &ManagementKey,
+    client: Option<IpAddr>,
     now: Millis,
-) -> Result<bool> {
+) -> Result<Option<Access>> {
     let presented = key.hash();
-    let mut granted = false;
+    let mut granted = None;
     for stored in store.keys(project).await? {
-        let live = stored.revoked.is_none() && stored.expires.is_none_or(|e| e > now);
-        granted |= stored.hash.matches(&presented) & live;
+        let live = stored.revoked.is_none()
+            && stored.expires.is_none_or(|e| e > now)
+            && permitted_from(&stored.permitted_ips, client);
+        if stored.hash.matches(&presented) & live {
+            granted = Some(Access {
+                key: stored.id.clone(),
+                read_only: stored.read_only,
+            });
+        }
     }
     Ok(granted)
 }

@@ -21,7 +21,7 @@ use roster_domain::Error;
 use roster_domain::attribute::AttributeDef;
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::{KeyId, PermissionId, ProjectId, RoleId, TenantId, UserId};
-use roster_domain::keys::KeyHash;
+use roster_domain::keys::{IpRange, KeyHash};
 use roster_domain::names::{Label, PermissionName};
 use roster_domain::patch::UserChange;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
@@ -49,6 +49,10 @@ pub struct StoredKey {
     pub created: Millis,
     pub expires: Option<Millis>,
     pub revoked: Option<Millis>,
+    /// The key reads everything and changes nothing.
+    pub read_only: bool,
+    /// Where the key may be used from; empty: from anywhere.
+    pub permitted_ips: Vec<IpRange>,
 }
 
 /// A project as stored.

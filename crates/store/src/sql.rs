@@ -1,11 +1,12 @@
-//! What every SQL backend builds the same way: pieces of SQL text for user search, and
-//! the lookup of the integer keys a batch writes with.
+//! What every SQL backend builds the same way: pieces of SQL text for user search, the
+//! lookup of the integer keys a batch writes with, and keys' permitted addresses as JSON.
 
 use std::collections::HashMap;
 
 use std::time::Duration;
 
 use roster_domain::catalog::RoleEntry;
+use roster_domain::keys::IpRange;
 use roster_domain::names::RoleName;
 use roster_domain::search::SortField;
 use roster_domain::{Error, ErrorCode};
@@ -92,6 +93,30 @@ pub fn like_pattern(text: &str) -> String {
     }
     p.push('%');
     p
+}
+
+/// A key's permitted addresses as stored: a JSON list of texts (`["10.0.0.0/8"]`).
+pub fn ip_ranges_json(ranges: &[IpRange]) -> String {
+    let texts: Vec<String> = ranges.iter().map(ToString::to_string).collect();
+    serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// [`ip_ranges_json`] read back. A stored range that does not parse is an internal
+/// error (only Roster writes the column).
+pub fn ip_ranges_from_json(s: &str) -> Result<Vec<IpRange>, Error> {
+    let texts: Vec<String> = serde_json::from_str(s).map_err(|e| {
+        tracing::error!(error = %e, "a stored key's permitted addresses are not a JSON list");
+        Error::internal()
+    })?;
+    texts
+        .iter()
+        .map(|t| {
+            IpRange::parse(t).map_err(|e| {
+                tracing::error!(error = %e, "a stored key's permitted address does not parse");
+                Error::internal()
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -511,6 +511,8 @@ async fn projects_are_rate_limited_and_wrong_keys_slowed() {
                 created: crate::helpers::START,
                 expires: None,
                 revoked: None,
+                read_only: false,
+                permitted_ips: vec![],
             },
         )
         .await

@@ -119,6 +119,30 @@ async fn rich_store(backend: Backend) -> TestApp {
         json!({"tenantId": "t1", "enabled": true, "sessionTokenExpiration": 15, "domains": ["a.io"]}),
     )
     .await;
+    // A read-only key limited to addresses.
+    app.store
+        .add_key(
+            &roster_domain::ids::ProjectId::parse(crate::helpers::PROJECT).unwrap(),
+            &roster_store::StoredKey {
+                id: roster_domain::ids::KeyId::from_stored("K2ReadOnlyCopyKey".into()),
+                name: "read-only".into(),
+                hash: roster_domain::keys::ManagementKey::parse("a-read-only-key")
+                    .unwrap()
+                    .hash(),
+                created: crate::helpers::START,
+                expires: Some(roster_domain::time::Millis(
+                    crate::helpers::START.0 + 60_000,
+                )),
+                revoked: None,
+                read_only: true,
+                permitted_ips: vec![
+                    roster_domain::keys::IpRange::parse("10.0.0.0/8").unwrap(),
+                    roster_domain::keys::IpRange::parse("2001:db8::1").unwrap(),
+                ],
+            },
+        )
+        .await
+        .unwrap();
     app.ok(
         "POST",
         "/v1/mgmt/tenant/updateDefaultRoles",

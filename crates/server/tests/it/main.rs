@@ -13,6 +13,8 @@
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `keys`: management keys from the command line: limits, listing, revocation,
+//!   rotation of `ROSTER_MANAGEMENT_KEY`, short keys refused beyond loopback.
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
 //! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
 //!   `roster copy` of a store of 100,000 users both ways.
@@ -33,6 +35,7 @@ mod conformance;
 mod copy;
 mod helpers;
 mod hostile;
+mod keys;
 mod nodes;
 mod patch_model;
 mod postgres;

@@ -215,6 +215,8 @@ async fn big_sqlite_store(path: &Path) -> String {
                 created: now,
                 expires: None,
                 revoked: None,
+                read_only: false,
+                permitted_ips: vec![],
             },
         )
         .await

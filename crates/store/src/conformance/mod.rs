@@ -34,7 +34,7 @@ use roster_domain::ErrorCode;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
 use roster_domain::create::{NewUser, RawNewUser};
 use roster_domain::ids::{KeyId, PermissionId, ProjectId, RandomIds, RoleId, TenantId, UserId};
-use roster_domain::keys::ManagementKey;
+use roster_domain::keys::{IpRange, ManagementKey};
 use roster_domain::names::{AttributeName, Label, PermissionName, RoleName};
 use roster_domain::patch::{PatchItem, PatchOutcome, RawTenantAssignment, RawUserPatch, UserPatch};
 use roster_domain::permission::{PermissionRef, PermissionUpdate};

@@ -25,24 +25,44 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         created: NOW,
         expires,
         revoked: None,
+        read_only: false,
+        permitted_ips: vec![],
     };
     assert!(store.add_key(&p, &stored(&key, None)).await.unwrap());
     assert!(
         !store.add_key(&p, &stored(&key, None)).await.unwrap(),
         "same digest twice is a no-op"
     );
-    assert!(authenticate(store, &p, &key, NOW).await.unwrap());
+    assert!(
+        authenticate(store, &p, &key, None, NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let wrong = ManagementKey::generate(&ids());
-    assert!(!authenticate(store, &p, &wrong, NOW).await.unwrap());
+    assert!(
+        authenticate(store, &p, &wrong, None, NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let other = ProjectId::generate(&ids());
     store.create_project(&other, &name, NOW).await.unwrap();
     assert!(
-        !authenticate(store, &other, &key, NOW).await.unwrap(),
+        authenticate(store, &other, &key, None, NOW)
+            .await
+            .unwrap()
+            .is_none(),
         "a key only opens its own project"
     );
     let ghost = ProjectId::generate(&ids());
-    assert!(!authenticate(store, &ghost, &key, NOW).await.unwrap());
+    assert!(
+        authenticate(store, &ghost, &key, None, NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let missing = store
         .add_key(&ghost, &stored(&key, None))
         .await
@@ -54,11 +74,17 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         .add_key(&p, &stored(&expiring, Some(Millis(NOW.0 + 10))))
         .await
         .unwrap();
-    assert!(authenticate(store, &p, &expiring, NOW).await.unwrap());
     assert!(
-        !authenticate(store, &p, &expiring, Millis(NOW.0 + 10))
+        authenticate(store, &p, &expiring, None, NOW)
             .await
             .unwrap()
+            .is_some()
+    );
+    assert!(
+        authenticate(store, &p, &expiring, None, Millis(NOW.0 + 10))
+            .await
+            .unwrap()
+            .is_none()
     );
 
     let keys = store.keys(&p).await.unwrap();
@@ -66,17 +92,69 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
     let first = keys.iter().find(|k| k.hash.matches(&key.hash())).unwrap();
     assert!(store.revoke_key(&p, &first.id, NOW).await.unwrap());
     assert!(
-        !authenticate(store, &p, &key, NOW).await.unwrap(),
+        authenticate(store, &p, &key, None, NOW)
+            .await
+            .unwrap()
+            .is_none(),
         "a revoked key is refused"
     );
     assert!(
-        authenticate(store, &p, &expiring, NOW).await.unwrap(),
+        authenticate(store, &p, &expiring, None, NOW)
+            .await
+            .unwrap()
+            .is_some(),
         "other keys still work"
     );
     assert!(
         !store.revoke_key(&other, &first.id, NOW).await.unwrap(),
         "keys are per project"
     );
+
+    // A read-only key limited to addresses: both kept, and the addresses enforced.
+    let limited = ManagementKey::generate(&ids());
+    let ranges = vec![
+        IpRange::parse("10.0.0.0/8").unwrap(),
+        IpRange::parse("2001:db8::1").unwrap(),
+    ];
+    store
+        .add_key(
+            &p,
+            &StoredKey {
+                read_only: true,
+                permitted_ips: ranges.clone(),
+                ..stored(&limited, None)
+            },
+        )
+        .await
+        .unwrap();
+    let kept = store.keys(&p).await.unwrap();
+    let kept = kept
+        .iter()
+        .find(|k| k.hash.matches(&limited.hash()))
+        .unwrap();
+    assert!(kept.read_only);
+    assert_eq!(kept.permitted_ips, ranges);
+    let from = |a: &str| Some(a.parse::<std::net::IpAddr>().unwrap());
+    let access = authenticate(store, &p, &limited, from("10.9.8.7"), NOW)
+        .await
+        .unwrap()
+        .expect("a permitted address gets in");
+    assert!(access.read_only);
+    assert_eq!(access.key, kept.id);
+    for refused in [from("192.0.2.1"), from("2001:db8::2"), None] {
+        assert!(
+            authenticate(store, &p, &limited, refused, NOW)
+                .await
+                .unwrap()
+                .is_none(),
+            "a key used from elsewhere is refused like a wrong key"
+        );
+    }
+    let open = authenticate(store, &p, &expiring, from("192.0.2.1"), NOW)
+        .await
+        .unwrap()
+        .expect("a key without ranges works from anywhere");
+    assert!(!open.read_only);
 }
 
 pub async fn projects_are_isolated(store: Arc<dyn Store>) {
@@ -177,6 +255,8 @@ pub async fn first_start_happens_once(store: Arc<dyn Store>) {
                 created: NOW,
                 expires: None,
                 revoked: None,
+                read_only: false,
+                permitted_ips: vec![],
             };
             let made = store.create_first_project(&project, &stored).await.unwrap();
             (made, project.id, key)
@@ -200,7 +280,12 @@ pub async fn first_start_happens_once(store: Arc<dyn Store>) {
         "one first project, or none"
     );
     for (project, key) in made {
-        assert!(authenticate(&*store, &project, &key, NOW).await.unwrap());
+        assert!(
+            authenticate(&*store, &project, &key, None, NOW)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
     assert!(store.has_projects().await.unwrap());
 }
