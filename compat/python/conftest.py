@@ -20,6 +20,7 @@ import itertools
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -70,10 +71,14 @@ def free_port():
 BACKEND = os.environ.get("ROSTER_COMPAT_BACKEND", "sqlite")
 
 
-def start_node(database_url, extra_env=None):
-    """Start `roster serve` on a free port; return the process and its URL."""
+def start_node(database_url, extra_env=None, ca_file=None):
+    """Start `roster serve` on a free port; return the process and its URL. With
+    `ca_file` the server speaks HTTPS (`extra_env` gives its certificate) and is
+    checked against that CA."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    scheme = "https" if ca_file else "http"
+    url = f"{scheme}://127.0.0.1:{port}"
+    verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
     env = dict(os.environ, ROSTER_PROJECT_ID=BOOT_PROJECT, ROSTER_MANAGEMENT_KEY=BOOT_KEY)
     env.update(extra_env or {})
     proc = subprocess.Popen(
@@ -86,7 +91,7 @@ def start_node(database_url, extra_env=None):
     deadline = time.time() + 30
     while True:
         try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health/ready", timeout=1, verify=verify).status_code == 200:
                 return proc, url
         except httpx.HTTPError:
             pass

@@ -92,6 +92,12 @@ pub struct ServeArgs {
     /// `N/WINDOW` (`200/60s`, `100/1m`). Beyond, 429 with Retry-After. Off by default.
     #[arg(long, env = "ROSTER_RATE_LIMIT", value_parser = RateLimit::parse)]
     pub rate_limit: Option<RateLimit>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "ROSTER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "ROSTER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// With ROSTER_MANAGEMENT_KEY: make sure this project exists at start-up.
     #[arg(long, env = "ROSTER_PROJECT_ID", hide = true)]
     pub project_id: Option<String>,

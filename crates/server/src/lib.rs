@@ -10,6 +10,7 @@
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`keys`]: `roster key create | list | revoke`.
 //! - [`telemetry`]: logging to standard error.
+//! - [`tls`]: HTTPS with rustls, from `--tls-cert` and `--tls-key`.
 
 pub mod cli;
 pub mod copy;
@@ -17,3 +18,4 @@ pub mod keys;
 pub mod serve;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;

@@ -65,6 +65,10 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         &mut std::io::stdout(),
     )
     .await?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(roster_server::tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -101,12 +105,19 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         limits,
     )
     .with_heavy_runtime(heavy.handle().clone());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "serving plain HTTP on {addr}, beyond loopback: management keys cross the \
+             network in clear; give --tls-cert and --tls-key, or put a TLS proxy in front"
+        );
+    }
     tracing::info!(
         store = store.backend(),
         database = %redact(&args.database.database_url),
-        "roster listening on http://{addr}"
+        "roster listening on {scheme}://{addr}"
     );
-    let served = serve(listener, state, connections, shutdown_signal()).await;
+    let served = serve(listener, state, connections, tls, shutdown_signal()).await;
     heavy.shutdown_background();
     served
 }

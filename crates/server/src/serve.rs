@@ -9,6 +9,9 @@
 //! 429 `E130429` and the connection is closed, so that an overloaded server says so
 //! instead of leaving clients hanging in the accept queue. Request limits (in flight,
 //! time) are layers of the router (`roster_api`).
+//!
+//! With a TLS acceptor ([`crate::tls`]), each connection's handshake runs in its own task
+//! within the header timeout, then the connection is served the same way.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -23,13 +26,14 @@ use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use roster_api::AppState;
 use roster_api::error::ApiError;
 use roster_domain::{Error, ErrorCode};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// How connections are served.
@@ -105,12 +109,36 @@ fn over_capacity(max: usize) -> Response<Body> {
     resp
 }
 
+/// Serve one accepted connection (plain or TLS) with `service`, until it closes.
+async fn serve_conn<I, S>(builder: http1::Builder, io: I, service: S, watcher: Option<Watcher>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming> + Send + 'static,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as hyper::body::Body>::Data: Send,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    match watcher {
+        Some(w) => {
+            let _ = w.watch(conn).await;
+        }
+        None => {
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
+        }
+    }
+}
+
 /// Serve `state`'s API on an already bound listener until `shutdown` completes, then
-/// wait for the requests in flight, at most `limits.shutdown_timeout`.
+/// wait for the requests in flight, at most `limits.shutdown_timeout`. With `tls`,
+/// every connection speaks TLS.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app: Router = roster_api::router(state);
@@ -136,34 +164,46 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let io = TokioIo::new(stream);
-        match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
-                let app = app.clone();
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let mut req = req.map(Body::new);
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    app.clone().oneshot(req)
-                });
-                let conn = graceful.watch(builder.serve_connection(io, service));
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                    drop(slot);
-                });
+        let slot = slots.clone().try_acquire_owned().ok();
+        let app = app.clone();
+        let builder = builder.clone();
+        // Connections beyond the limit are not watched: shutdown does not wait for them.
+        let watcher = slot.as_ref().map(|_| graceful.watcher());
+        let tls = tls.clone();
+        let max = limits.max_connections;
+        let handshake_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _slot = slot;
+            macro_rules! serve_io {
+                ($io:expr) => {
+                    if watcher.is_some() {
+                        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                            let mut req = req.map(Body::new);
+                            req.extensions_mut().insert(ConnectInfo(peer));
+                            app.clone().oneshot(req)
+                        });
+                        serve_conn(builder, $io, service, watcher).await;
+                    } else {
+                        let service = TowerToHyperService::new(tower::service_fn(
+                            move |_req: Request<Incoming>| async move {
+                                Ok::<_, Infallible>(over_capacity(max))
+                            },
+                        ));
+                        serve_conn(builder, $io, service, None).await;
+                    }
+                };
             }
-            Err(_) => {
-                let max = limits.max_connections;
-                let service = TowerToHyperService::new(tower::service_fn(
-                    move |_req: Request<Incoming>| async move {
-                        Ok::<_, Infallible>(over_capacity(max))
-                    },
-                ));
-                let conn = builder.serve_connection(io, service);
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
-                });
+            match tls {
+                None => serve_io!(stream),
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => serve_io!(tls_stream),
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake took too long"),
+                    }
+                }
             }
-        }
+        });
     }
     drop(listener);
     tokio::select! {

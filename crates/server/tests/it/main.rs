@@ -13,6 +13,7 @@
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `exposure`: plain HTTP beyond loopback warned about, unusable TLS files refused.
 //! - `keys`: management keys from the command line: limits, listing, revocation,
 //!   rotation of `ROSTER_MANAGEMENT_KEY`, short keys refused beyond loopback.
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
@@ -33,6 +34,7 @@ mod api_resources;
 mod binary;
 mod conformance;
 mod copy;
+mod exposure;
 mod helpers;
 mod hostile;
 mod keys;
