@@ -77,6 +77,8 @@ error_codes! {
     RoleNotFound => ("E992404", 404, "Role not found");
     /// No permission has the given name or ID.
     PermissionNotFound => ("E993404", 404, "Permission not found");
+    /// No management key of the project has the given ID.
+    KeyNotFound => ("E996404", 404, "Management key not found");
     /// No project has the given ID (command line only: the API answers 401).
     ProjectNotFound => ("E994404", 404, "Project not found");
     /// The request took longer than the server allows (`--request-timeout`, or the

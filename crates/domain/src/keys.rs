@@ -152,6 +152,21 @@ impl fmt::Display for IpRange {
     }
 }
 
+/// Whether the roles a key is given make it read-only: there is at least one, and every
+/// one is a reading role, one whose name says so (`read` or `view` in it, in any case:
+/// "Project Read Only", "Viewer"). Any other role may change things.
+pub fn roles_read_only<'a>(roles: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut any = false;
+    for r in roles {
+        let r = r.to_ascii_lowercase();
+        if !(r.contains("read") || r.contains("view")) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Whether a request from `client` may use a key limited to `permitted` (no ranges: from
 /// anywhere). An unknown client address is refused by a limited key.
 pub fn permitted_from(permitted: &[IpRange], client: Option<IpAddr>) -> bool {
@@ -183,6 +198,14 @@ mod tests {
         assert!(!permitted_from(&[net], None));
         assert!(permitted_from(&[one, net], Some(ip("10.1.1.1"))));
         assert!(!permitted_from(&[one, net], Some(ip("127.0.0.1"))));
+    }
+
+    #[test]
+    fn reading_roles_make_a_read_only_key() {
+        assert!(roles_read_only(["Project Read Only"]));
+        assert!(roles_read_only(["viewer", "Audit Reader"]));
+        assert!(!roles_read_only(["viewer", "Company Full Access"]));
+        assert!(!roles_read_only([]));
     }
 
     #[test]

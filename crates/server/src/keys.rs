@@ -91,14 +91,10 @@ fn new_key(
         .transpose()?;
     let key = ManagementKey::generate(&RandomIds);
     let stored = StoredKey {
-        id: KeyId::generate(&RandomIds),
-        name,
-        hash: key.hash(),
-        created: now,
         expires,
-        revoked: None,
         read_only,
         permitted_ips,
+        ..StoredKey::new(KeyId::generate(&RandomIds), name, key.hash(), now)
     };
     Ok((key, stored))
 }
@@ -115,6 +111,7 @@ fn listing(keys: &[StoredKey], now: Millis) -> String {
         let status = match (k.revoked, k.expires) {
             (Some(at), _) => format!("revoked {}", when(at)),
             (None, Some(at)) if at <= now => "expired".to_string(),
+            _ if !k.active => "inactive".to_string(),
             _ => "active".to_string(),
         };
         let permitted = if k.permitted_ips.is_empty() {

@@ -74,16 +74,12 @@ fn stored_key(
     name: &str,
     clock: &dyn Clock,
 ) -> StoredKey {
-    StoredKey {
-        id: KeyId::generate(ids),
-        name: name.to_string(),
-        hash: key.hash(),
-        created: clock.now(),
-        expires: None,
-        revoked: None,
-        read_only: false,
-        permitted_ips: Vec::new(),
-    }
+    StoredKey::new(
+        KeyId::generate(ids),
+        name.to_string(),
+        key.hash(),
+        clock.now(),
+    )
 }
 
 /// The name under which the key of `ROSTER_MANAGEMENT_KEY` is stored.

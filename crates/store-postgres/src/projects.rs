@@ -8,7 +8,7 @@ use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
 use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
-use roster_store::{Project, ProjectStore, StoredKey};
+use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
 use sqlx::{PgConnection, Row};
 
 use crate::{PostgresStore, db_error, internal, is_foreign_key_violation, unique_violation};
@@ -72,8 +72,9 @@ pub(crate) async fn insert_key(
 ) -> Result<bool, Error> {
     let done = sqlx::query(
         "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms, \
-           read_only, permitted_ips) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) ON CONFLICT (project_id, key_hash) DO NOTHING",
+           read_only, permitted_ips, description, active, rebac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb) \
+         ON CONFLICT (project_id, key_hash) DO NOTHING",
     )
     .bind(key.id.as_str())
     .bind(project.as_str())
@@ -84,6 +85,9 @@ pub(crate) async fn insert_key(
     .bind(key.revoked.map(|m| m.0))
     .bind(key.read_only)
     .bind(ip_ranges_json(&key.permitted_ips))
+    .bind(&key.description)
+    .bind(key.active)
+    .bind(serde_json::Value::Object(key.rebac.clone()).to_string())
     .execute(conn)
     .await
     .map_err(|e| {
@@ -106,7 +110,7 @@ pub(crate) async fn load_keys(
 ) -> Result<Vec<StoredKey>, Error> {
     let rows = sqlx::query(
         "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, \
-           permitted_ips::text AS permitted_ips \
+           permitted_ips::text AS permitted_ips, description, active, rebac::text AS rebac \
          FROM management_keys WHERE project_id = $1 ORDER BY created_ms, id",
     )
     .bind(project.as_str())
@@ -137,6 +141,16 @@ pub(crate) async fn load_keys(
                     &r.try_get::<String, _>("permitted_ips")
                         .map_err(internal("read key"))?,
                 )?,
+                description: r.try_get("description").map_err(internal("read key"))?,
+                active: r.try_get("active").map_err(internal("read key"))?,
+                rebac: serde_json::from_str(
+                    &r.try_get::<String, _>("rebac")
+                        .map_err(internal("read key"))?,
+                )
+                .map_err(|e| {
+                    tracing::error!(error = %e, "a stored key's roles are not a JSON object");
+                    Error::internal()
+                })?,
             })
         })
         .collect()
@@ -246,5 +260,42 @@ impl ProjectStore for PostgresStore {
         .await
         .map_err(internal("revoke key"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_key(
+        &self,
+        project: &ProjectId,
+        key: &KeyId,
+        update: &KeyUpdate,
+    ) -> Result<Option<StoredKey>, Error> {
+        let done = sqlx::query(
+            "UPDATE management_keys SET name = $3, description = $4, permitted_ips = $5::jsonb, \
+               active = $6 WHERE project_id = $1 AND id = $2",
+        )
+        .bind(project.as_str())
+        .bind(key.as_str())
+        .bind(&update.name)
+        .bind(&update.description)
+        .bind(ip_ranges_json(&update.permitted_ips))
+        .bind(update.active)
+        .execute(&self.pool)
+        .await
+        .map_err(internal("update key"))?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(self.keys(project).await?.into_iter().find(|k| k.id == *key))
+    }
+
+    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64, Error> {
+        let ids: Vec<&str> = keys.iter().map(KeyId::as_str).collect();
+        let done =
+            sqlx::query("DELETE FROM management_keys WHERE project_id = $1 AND id = ANY($2)")
+                .bind(project.as_str())
+                .bind(&ids)
+                .execute(&self.pool)
+                .await
+                .map_err(internal("delete keys"))?;
+        Ok(done.rows_affected())
     }
 }

@@ -8,7 +8,7 @@ use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
 use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
-use roster_store::{Project, ProjectStore, StoredKey};
+use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
 use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, internal, is_foreign_key_violation, is_unique_violation};
@@ -62,8 +62,9 @@ pub(crate) async fn insert_key(
 ) -> Result<bool, Error> {
     let done = sqlx::query(
         "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms, \
-           read_only, permitted_ips) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (project_id, key_hash) DO NOTHING",
+           read_only, permitted_ips, description, active, rebac) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+         ON CONFLICT (project_id, key_hash) DO NOTHING",
     )
     .bind(key.id.as_str())
     .bind(project.as_str())
@@ -74,6 +75,9 @@ pub(crate) async fn insert_key(
     .bind(key.revoked.map(|m| m.0))
     .bind(key.read_only)
     .bind(ip_ranges_json(&key.permitted_ips))
+    .bind(&key.description)
+    .bind(key.active)
+    .bind(serde_json::Value::Object(key.rebac.clone()).to_string())
     .execute(conn)
     .await
     .map_err(|e| {
@@ -95,7 +99,8 @@ pub(crate) async fn load_keys(
     project: &ProjectId,
 ) -> Result<Vec<StoredKey>, Error> {
     let rows = sqlx::query(
-        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, permitted_ips \
+        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, permitted_ips, \
+           description, active, rebac \
          FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id",
     )
     .bind(project.as_str())
@@ -126,6 +131,16 @@ pub(crate) async fn load_keys(
                     &r.try_get::<String, _>("permitted_ips")
                         .map_err(internal("read key"))?,
                 )?,
+                description: r.try_get("description").map_err(internal("read key"))?,
+                active: r.try_get("active").map_err(internal("read key"))?,
+                rebac: serde_json::from_str(
+                    &r.try_get::<String, _>("rebac")
+                        .map_err(internal("read key"))?,
+                )
+                .map_err(|e| {
+                    tracing::error!(error = %e, "a stored key's roles are not a JSON object");
+                    Error::internal()
+                })?,
             })
         })
         .collect()
@@ -236,5 +251,49 @@ impl ProjectStore for SqliteStore {
         .map_err(internal("revoke key"))?;
         tx.commit().await.map_err(internal("commit"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_key(
+        &self,
+        project: &ProjectId,
+        key: &KeyId,
+        update: &KeyUpdate,
+    ) -> Result<Option<StoredKey>, Error> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE management_keys SET name = ?3, description = ?4, permitted_ips = ?5, active = ?6 \
+             WHERE project_id = ?1 AND id = ?2",
+        )
+        .bind(project.as_str())
+        .bind(key.as_str())
+        .bind(&update.name)
+        .bind(&update.description)
+        .bind(ip_ranges_json(&update.permitted_ips))
+        .bind(update.active)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("update key"))?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let keys = load_keys(&mut tx, project).await?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(keys.into_iter().find(|k| k.id == *key))
+    }
+
+    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64, Error> {
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<&str> = keys.iter().map(KeyId::as_str).collect();
+        let done = sqlx::query(
+            "DELETE FROM management_keys WHERE project_id = ?1 \
+             AND id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(project.as_str())
+        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut *tx)
+        .await
+        .map_err(internal("delete keys"))?;
+        tx.commit().await.map_err(internal("commit"))?;
+        Ok(done.rows_affected())
     }
 }

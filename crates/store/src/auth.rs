@@ -18,7 +18,7 @@ pub struct Access {
 
 /// The access `key` gives to `project` for a request from `client`, if any: its digest
 /// equals a stored one (compared in constant time, every stored key compared, no early
-/// exit), and that key is neither revoked nor expired at `now`, and may be used from
+/// exit), and that key is active, neither revoked nor expired at `now`, and may be used from
 /// `client` (a key limited to addresses refuses an unknown client). A key used from
 /// elsewhere is refused exactly like a wrong key. An unknown project simply has no keys.
 pub async fn authenticate(
@@ -31,7 +31,8 @@ pub async fn authenticate(
     let presented = key.hash();
     let mut granted = None;
     for stored in store.keys(project).await? {
-        let live = stored.revoked.is_none()
+        let live = stored.active
+            && stored.revoked.is_none()
             && stored.expires.is_none_or(|e| e > now)
             && permitted_from(&stored.permitted_ips, client);
         if stored.hash.matches(&presented) & live {

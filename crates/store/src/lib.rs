@@ -53,6 +53,41 @@ pub struct StoredKey {
     pub read_only: bool,
     /// Where the key may be used from; empty: from anywhere.
     pub permitted_ips: Vec<IpRange>,
+    pub description: String,
+    /// An inactive key is refused until it is made active again (revocation is final).
+    pub active: bool,
+    /// The roles the key was made with through the API (Descope's `reBac`), as given.
+    pub rebac: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StoredKey {
+    /// A new active key with nothing but a name: read-write, from anywhere, never
+    /// expiring.
+    pub fn new(id: KeyId, name: String, hash: KeyHash, created: Millis) -> Self {
+        StoredKey {
+            id,
+            name,
+            hash,
+            created,
+            expires: None,
+            revoked: None,
+            read_only: false,
+            permitted_ips: Vec::new(),
+            description: String::new(),
+            active: true,
+            rebac: serde_json::Map::new(),
+        }
+    }
+}
+
+/// What `PATCH /v1/mgmt/managementkey` changes of a key: all of it (Descope's update
+/// replaces every field it carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUpdate {
+    pub name: String,
+    pub description: String,
+    pub permitted_ips: Vec<IpRange>,
+    pub active: bool,
 }
 
 /// A project as stored.
@@ -86,6 +121,16 @@ pub trait ProjectStore: Send + Sync {
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>>;
     /// Revoke a key; `false` if the project has no such key.
     async fn revoke_key(&self, project: &ProjectId, key: &KeyId, now: Millis) -> Result<bool>;
+    /// Change a key's name, description, permitted addresses and status; the key as it
+    /// now stands, or `None` when the project has no such key.
+    async fn update_key(
+        &self,
+        project: &ProjectId,
+        key: &KeyId,
+        update: &KeyUpdate,
+    ) -> Result<Option<StoredKey>>;
+    /// Delete keys for good; how many there were.
+    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64>;
 }
 
 /// How a single-user request names its user.

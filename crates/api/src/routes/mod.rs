@@ -7,6 +7,7 @@ use crate::AppState;
 
 pub mod attributes;
 pub mod health;
+pub mod keys;
 pub mod permissions;
 pub mod roles;
 pub mod tenants;
@@ -18,6 +19,7 @@ pub mod users;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(health::routes())
+        .merge(keys::routes())
         .merge(users::routes())
         .merge(user_batches::routes())
         .merge(user_changes::routes())

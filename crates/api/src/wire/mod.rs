@@ -10,6 +10,7 @@
 pub mod answers;
 pub mod attribute;
 pub mod common;
+pub mod key;
 pub mod permission;
 pub mod role;
 pub mod search;

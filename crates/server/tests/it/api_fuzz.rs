@@ -65,6 +65,9 @@ const BODY_ENDPOINTS: &[(&str, &str)] = &[
     ("PATCH", "/v1/mgmt/tenant/patch"),
     ("POST", "/v1/mgmt/tenant/updateDefaultRoles"),
     ("POST", "/v1/mgmt/tenant/settings"),
+    // Not `managementkey/delete`: it could delete the key the fuzzing uses.
+    ("PUT", "/v1/mgmt/managementkey"),
+    ("PATCH", "/v1/mgmt/managementkey"),
 ];
 
 const KEYS: &[&str] = &[
@@ -152,6 +155,10 @@ const KEYS: &[&str] = &[
     "enabled",
     "domains",
     "disabled",
+    "permittedIps",
+    "reBac",
+    "companyRoles",
+    "expiresIn",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {

@@ -513,6 +513,9 @@ async fn projects_are_rate_limited_and_wrong_keys_slowed() {
                 revoked: None,
                 read_only: false,
                 permitted_ips: vec![],
+                description: String::new(),
+                active: true,
+                rebac: Default::default(),
             },
         )
         .await

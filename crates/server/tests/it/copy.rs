@@ -139,6 +139,12 @@ async fn rich_store(backend: Backend) -> TestApp {
                     roster_domain::keys::IpRange::parse("10.0.0.0/8").unwrap(),
                     roster_domain::keys::IpRange::parse("2001:db8::1").unwrap(),
                 ],
+                description: "dashboards".into(),
+                active: false,
+                rebac: serde_json::json!({"companyRoles": ["Read Only"]})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
             },
         )
         .await

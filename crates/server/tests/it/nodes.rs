@@ -217,6 +217,9 @@ async fn big_sqlite_store(path: &Path) -> String {
                 revoked: None,
                 read_only: false,
                 permitted_ips: vec![],
+                description: String::new(),
+                active: true,
+                rebac: Default::default(),
             },
         )
         .await

@@ -49,7 +49,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::authenticate;
 use crate::batch::{CreateItem, CreateOutcome, create_users, patch_users};
-use crate::{Project, Store, StoredKey, UserSelector};
+use crate::{KeyUpdate, Project, Store, StoredKey, UserSelector};
 
 /// Every check, by name. The test binary expands this into one test per check and
 /// backend: `roster_store::checks!(my_macro)` calls `my_macro!(name)` for each.

@@ -19,14 +19,8 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
 
     let key = ManagementKey::generate(&ids());
     let stored = |k: &ManagementKey, expires: Option<Millis>| StoredKey {
-        id: KeyId::generate(&ids()),
-        name: "ci".into(),
-        hash: k.hash(),
-        created: NOW,
         expires,
-        revoked: None,
-        read_only: false,
-        permitted_ips: vec![],
+        ..StoredKey::new(KeyId::generate(&ids()), "ci".into(), k.hash(), NOW)
     };
     assert!(store.add_key(&p, &stored(&key, None)).await.unwrap());
     assert!(
@@ -155,6 +149,66 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         .unwrap()
         .expect("a key without ranges works from anywhere");
     assert!(!open.read_only);
+
+    // Updating a key: an inactive key is refused until it is active again.
+    let update = |active: bool| KeyUpdate {
+        name: "renamed".into(),
+        description: "what it is for".into(),
+        permitted_ips: vec![],
+        active,
+    };
+    let changed = store
+        .update_key(&p, &kept.id, &update(false))
+        .await
+        .unwrap()
+        .expect("the key exists");
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.description.as_str(),
+            changed.active
+        ),
+        ("renamed", "what it is for", false)
+    );
+    assert!(changed.permitted_ips.is_empty() && changed.read_only);
+    assert!(
+        authenticate(store, &p, &limited, None, NOW)
+            .await
+            .unwrap()
+            .is_none(),
+        "an inactive key is refused"
+    );
+    store.update_key(&p, &kept.id, &update(true)).await.unwrap();
+    assert!(
+        authenticate(store, &p, &limited, None, NOW)
+            .await
+            .unwrap()
+            .is_some(),
+        "active again, from anywhere now"
+    );
+    assert!(
+        store
+            .update_key(&other, &kept.id, &update(true))
+            .await
+            .unwrap()
+            .is_none(),
+        "keys are per project"
+    );
+    let ghost_key = KeyId::from_stored("K-none".into());
+    assert_eq!(
+        store
+            .delete_keys(&p, &[kept.id.clone(), ghost_key])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        authenticate(store, &p, &limited, None, NOW)
+            .await
+            .unwrap()
+            .is_none(),
+        "a deleted key is gone"
+    );
 }
 
 pub async fn projects_are_isolated(store: Arc<dyn Store>) {
@@ -248,16 +302,12 @@ pub async fn first_start_happens_once(store: Arc<dyn Store>) {
                 created: NOW,
             };
             let key = ManagementKey::generate(&ids());
-            let stored = StoredKey {
-                id: KeyId::generate(&ids()),
-                name: "first start".into(),
-                hash: key.hash(),
-                created: NOW,
-                expires: None,
-                revoked: None,
-                read_only: false,
-                permitted_ips: vec![],
-            };
+            let stored = StoredKey::new(
+                KeyId::generate(&ids()),
+                "first start".into(),
+                key.hash(),
+                NOW,
+            );
             let made = store.create_first_project(&project, &stored).await.unwrap();
             (made, project.id, key)
         }));
