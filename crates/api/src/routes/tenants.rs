@@ -138,12 +138,13 @@ async fn configure_settings(
     caller: Caller,
     Body(body): Body<Map<String, Value>>,
 ) -> ApiResult<Json<Empty>> {
-    let id = required_id(
-        body.get("tenantId")
-            .or_else(|| body.get("id"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty()),
-    )?;
+    let id = body
+        .get("tenantId")
+        .or_else(|| body.get("id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::missing("tenantId"))?;
+    let id = TenantId::parse(id).map_err(|r| FieldError::new("tenantId", r))?;
     let change = TenantChange::Patch(settings_patch(&body)?);
     state
         .store()
