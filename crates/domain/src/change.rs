@@ -17,7 +17,9 @@ use crate::error::FieldError;
 use crate::ids::TenantId;
 use crate::login_id::LoginId;
 use crate::names::RoleName;
-use crate::patch::{LoginIdChange, PasswordChange, RawUserPatch, TenantEdit, TenantOp, UserPatch};
+use crate::patch::{
+    LoginIdChange, PasswordChange, RawUserPatch, TenantEdit, TenantOp, UserPatch, item, parse_list,
+};
 use crate::phone::Phone;
 use crate::setting::Setting;
 use crate::status::UserStatus;
@@ -131,18 +133,6 @@ pub fn custom_attribute(key: Option<&str>, value: Value) -> Result<UserPatch, Fi
     })
 }
 
-fn role_names(names: Vec<String>) -> Result<Vec<RoleName>, FieldError> {
-    caps::items("roleNames", names.len(), caps::USER_ROLES)?;
-    let mut out: Vec<RoleName> = Vec::with_capacity(names.len());
-    for (i, n) in names.iter().enumerate() {
-        let r = RoleName::parse(n).map_err(|e| FieldError::new(format!("roleNames[{i}]"), e))?;
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
-    Ok(out)
-}
-
 fn tenant_id(id: &str) -> Result<TenantId, FieldError> {
     TenantId::parse(id).map_err(|r| FieldError::new("tenantId", r))
 }
@@ -154,7 +144,7 @@ pub fn roles(
     tenant: Option<&str>,
     names: Vec<String>,
 ) -> Result<UserPatch, FieldError> {
-    let names = role_names(names)?;
+    let names = parse_list("roleNames", names, caps::USER_ROLES, RoleName::parse)?;
     let mut patch = UserPatch::default();
     match tenant.filter(|t| !t.is_empty()) {
         None => match op {
@@ -192,13 +182,7 @@ pub fn tenant(join: bool, tenant: Option<&str>) -> Result<UserPatch, FieldError>
 
 /// `update/ssoapp/set`, `add`, `remove`.
 pub fn sso_apps(op: ListOp, ids: Vec<String>) -> Result<UserPatch, FieldError> {
-    caps::text_list("ssoAppIds", &ids, caps::SSO_APPS, caps::ITEM_CHARS)?;
-    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !unique.contains(&id) {
-            unique.push(id);
-        }
-    }
+    let unique = parse_list("ssoAppIds", ids, caps::SSO_APPS, item)?;
     let mut patch = UserPatch::default();
     match op {
         ListOp::Set => patch.sso_app_ids = Some(unique),

@@ -149,7 +149,7 @@ fn parse_text<T>(
 
 /// Parse each element, dropping repeats (the first occurrence keeps its place). The list
 /// may hold at most `max` items, repeats included.
-fn parse_list<T: Eq + std::hash::Hash + Clone>(
+pub(crate) fn parse_list<T: Eq + std::hash::Hash + Clone>(
     field: &str,
     items: Vec<String>,
     max: usize,
@@ -168,7 +168,7 @@ fn parse_list<T: Eq + std::hash::Hash + Clone>(
 }
 
 /// A short text item of a list (an SSO application ID).
-fn item(s: &str) -> Result<String, String> {
+pub(crate) fn item(s: &str) -> Result<String, String> {
     caps::chars("", s, caps::ITEM_CHARS).map_err(|e| e.reason)?;
     Ok(s.to_string())
 }

@@ -118,7 +118,7 @@ pub(crate) async fn touch_users(
     }
     sqlx::query(
         "UPDATE users SET version = version + 1, modified_ms = $2 \
-         WHERE pk = ANY(ARRAY(SELECT DISTINCT unnest($1::bigint[])))",
+         WHERE pk = ANY($1::bigint[])",
     )
     .bind(pks)
     .bind(now.0)

@@ -122,7 +122,7 @@ pub(crate) async fn touch_users(
     }
     sqlx::query(
         "UPDATE users SET version = version + 1, modified_ms = ?2 \
-         WHERE pk IN (SELECT DISTINCT value FROM json_each(?1))",
+         WHERE pk IN (SELECT value FROM json_each(?1))",
     )
     .bind(to_json(&pks))
     .bind(now.0)

@@ -18,8 +18,9 @@ use crate::wire::tenant::{
     CreatedTenant, DefaultRolesBody, DeleteTenantBody, TenantBody, TenantDto, TenantSearchBody,
     TenantsEnvelope, settings_answer, settings_patch,
 };
-use roster_domain::tenant::TenantChange;
+use roster_domain::tenant::{Tenant, TenantChange};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -117,18 +118,27 @@ fn tenant_not_found(id: &TenantId) -> Error {
     )
 }
 
+/// The tenant `?id=…` names (404 `E991404` when there is none).
+async fn tenant_of_query(
+    state: &AppState,
+    caller: &Caller,
+    q: &HashMap<String, String>,
+) -> Result<Tenant, Error> {
+    let id = required_id(q.get("id").map(String::as_str).filter(|s| !s.is_empty()))?;
+    state
+        .store()
+        .load_tenant(&caller.project, &id)
+        .await?
+        .ok_or_else(|| tenant_not_found(&id))
+}
+
 /// `GET /v1/mgmt/tenant/settings?id=…`: the settings object, flat at the root.
 async fn load_settings(
     State(state): State<AppState>,
     caller: Caller,
     QueryMap(q): QueryMap,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    let id = required_id(q.get("id").map(String::as_str).filter(|s| !s.is_empty()))?;
-    let tenant = state
-        .store()
-        .load_tenant(&caller.project, &id)
-        .await?
-        .ok_or_else(|| tenant_not_found(&id))?;
+    let tenant = tenant_of_query(&state, &caller, &q).await?;
     Ok(Json(settings_answer(&tenant)))
 }
 
@@ -173,12 +183,7 @@ async fn load(
     caller: Caller,
     QueryMap(q): QueryMap,
 ) -> ApiResult<Json<TenantDto>> {
-    let id = required_id(q.get("id").map(String::as_str).filter(|s| !s.is_empty()))?;
-    let tenant = state
-        .store()
-        .load_tenant(&caller.project, &id)
-        .await?
-        .ok_or_else(|| tenant_not_found(&id))?;
+    let tenant = tenant_of_query(&state, &caller, &q).await?;
     Ok(Json(TenantDto::from(&tenant)))
 }
 

@@ -10,10 +10,11 @@
 //! answers for an existing user and 404 `E112102` for an unknown one.
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::change::{self, ListOp};
+use roster_domain::error::FieldError;
 use roster_domain::ids::ProjectId;
 use roster_domain::password::Password;
 use roster_domain::patch::{PasswordChange, PatchItem, PatchOutcome, RawUserPatch, UserPatch};
@@ -31,29 +32,79 @@ use crate::wire::user_change::{
 use crate::{AppState, offload};
 
 pub fn routes() -> Router<AppState> {
+    use UserChangeBody as B;
     Router::new()
         .route("/v1/mgmt/user/update", post(update))
-        .route("/v1/mgmt/user/update/status", post(update_status))
-        .route("/v1/mgmt/user/update/loginid", post(update_login_id))
-        .route("/v1/mgmt/user/update/email", post(update_email))
-        .route("/v1/mgmt/user/update/phone", post(update_phone))
         .route("/v1/mgmt/user/update/name", post(update_name))
-        .route("/v1/mgmt/user/update/picture", post(update_picture))
+        .route(
+            "/v1/mgmt/user/update/status",
+            change_route(|b| change::status(B::text(&b.status))),
+        )
+        .route(
+            "/v1/mgmt/user/update/loginid",
+            // `apply` checked the selector; it is the login ID to rename.
+            change_route(|b| {
+                change::login_id(b.selector().unwrap_or_default(), B::text(&b.new_login_id))
+            }),
+        )
+        .route(
+            "/v1/mgmt/user/update/email",
+            change_route(|b| {
+                let fail = B::flag(&b.fail_on_conflict).unwrap_or(false);
+                change::email(B::text(&b.email), B::flag(&b.verified), fail)
+            }),
+        )
+        .route(
+            "/v1/mgmt/user/update/phone",
+            change_route(|b| {
+                let fail = B::flag(&b.fail_on_conflict).unwrap_or(false);
+                change::phone(B::text(&b.phone), B::flag(&b.verified), fail)
+            }),
+        )
+        .route(
+            "/v1/mgmt/user/update/picture",
+            change_route(|b| change::picture(B::text(&b.picture))),
+        )
         .route(
             "/v1/mgmt/user/update/customAttribute",
-            post(update_custom_attribute),
+            change_route(|b| {
+                let value = b.attribute_value.set().cloned().unwrap_or(Value::Null);
+                change::custom_attribute(B::text(&b.attribute_key), value)
+            }),
         )
-        .route("/v1/mgmt/user/update/role/set", post(roles_set))
-        .route("/v2/mgmt/user/update/role/add", post(roles_add))
-        .route("/v1/mgmt/user/update/role/add", post(roles_add))
-        .route("/v1/mgmt/user/update/role/remove", post(roles_remove))
-        .route("/v1/mgmt/user/update/tenant/add", post(tenant_add))
-        .route("/v1/mgmt/user/update/tenant/remove", post(tenant_remove))
-        .route("/v1/mgmt/user/update/ssoapp/set", post(sso_set))
-        .route("/v1/mgmt/user/update/ssoapp/add", post(sso_add))
-        .route("/v1/mgmt/user/update/ssoapp/remove", post(sso_remove))
-        .route("/v1/mgmt/user/update/recovery/email", post(recovery_email))
-        .route("/v1/mgmt/user/update/recovery/phone", post(recovery_phone))
+        .route("/v1/mgmt/user/update/role/set", roles_route(ListOp::Set))
+        .route("/v2/mgmt/user/update/role/add", roles_route(ListOp::Add))
+        .route("/v1/mgmt/user/update/role/add", roles_route(ListOp::Add))
+        .route(
+            "/v1/mgmt/user/update/role/remove",
+            roles_route(ListOp::Remove),
+        )
+        .route(
+            "/v1/mgmt/user/update/tenant/add",
+            change_route(|b| change::tenant(true, B::text(&b.tenant_id))),
+        )
+        .route(
+            "/v1/mgmt/user/update/tenant/remove",
+            change_route(|b| change::tenant(false, B::text(&b.tenant_id))),
+        )
+        .route("/v1/mgmt/user/update/ssoapp/set", sso_route(ListOp::Set))
+        .route("/v1/mgmt/user/update/ssoapp/add", sso_route(ListOp::Add))
+        .route(
+            "/v1/mgmt/user/update/ssoapp/remove",
+            sso_route(ListOp::Remove),
+        )
+        .route(
+            "/v1/mgmt/user/update/recovery/email",
+            change_route(|b| {
+                change::recovery_email(B::text(&b.recovery_email), B::flag(&b.verified))
+            }),
+        )
+        .route(
+            "/v1/mgmt/user/update/recovery/phone",
+            change_route(|b| {
+                change::recovery_phone(B::text(&b.recovery_phone), B::flag(&b.verified))
+            }),
+        )
         .route(
             "/v1/mgmt/user/password/set/temporary",
             post(password_temporary),
@@ -70,6 +121,34 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/mgmt/user/trusteddevices/list", post(devices_list))
         .route("/v1/mgmt/user/trusteddevices/remove", post(devices_remove))
         .route("/v1/mgmt/user/history", post(history))
+}
+
+/// `POST` of a one-purpose change: read the selector, build the patch from the body
+/// with `build`, apply it.
+fn change_route<F>(build: F) -> MethodRouter<AppState>
+where
+    F: Fn(UserChangeBody) -> Result<UserPatch, FieldError> + Clone + Send + Sync + 'static,
+{
+    post(
+        move |State(state): State<AppState>, caller: Caller, Body(body): Body<UserChangeBody>| async move {
+            let selector = selector(&body)?;
+            let patch = build(body)?;
+            patch_single(&state, &caller.project, selector, patch).await
+        },
+    )
+}
+
+/// `update/role/set`, `add`, `remove`, with or without a tenant.
+fn roles_route(op: ListOp) -> MethodRouter<AppState> {
+    change_route(move |b| {
+        let names = b.role_names.set().cloned().unwrap_or_default();
+        change::roles(op, UserChangeBody::text(&b.tenant_id), names)
+    })
+}
+
+/// `update/ssoapp/set`, `add`, `remove`.
+fn sso_route(op: ListOp) -> MethodRouter<AppState> {
+    change_route(move |mut b| change::sso_apps(op, b.sso_app_ids()))
 }
 
 /// Patch one user: the flow every single-user change shares. Failures are the
@@ -99,18 +178,6 @@ fn selector(body: &UserChangeBody) -> Result<String, Error> {
         .ok_or_else(|| Error::missing("loginId"))
 }
 
-/// Read the selector, build the patch, apply it.
-async fn apply(
-    state: &AppState,
-    caller: &Caller,
-    body: UserChangeBody,
-    build: impl FnOnce(UserChangeBody) -> Result<UserPatch, Error>,
-) -> ApiResult<Json<UserEnvelope>> {
-    let selector = selector(&body)?;
-    let patch = build(body)?;
-    patch_single(state, &caller.project, selector, patch).await
-}
-
 /// `POST /v1/mgmt/user/update`: a full replace (see `change::replace` for what an
 /// absent field becomes).
 async fn update(
@@ -124,62 +191,6 @@ async fn update(
         .to_string();
     let patch = change::replace(body.into_raw_patch())?;
     patch_single(&state, &caller.project, selector, patch).await
-}
-
-async fn update_status(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::status(UserChangeBody::text(&b.status))?)
-    })
-    .await
-}
-
-async fn update_login_id(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    let from = selector(&body)?;
-    apply(&state, &caller, body, move |b| {
-        Ok(change::login_id(
-            &from,
-            UserChangeBody::text(&b.new_login_id),
-        )?)
-    })
-    .await
-}
-
-async fn update_email(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::email(
-            UserChangeBody::text(&b.email),
-            UserChangeBody::flag(&b.verified),
-            UserChangeBody::flag(&b.fail_on_conflict).unwrap_or(false),
-        )?)
-    })
-    .await
-}
-
-async fn update_phone(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::phone(
-            UserChangeBody::text(&b.phone),
-            UserChangeBody::flag(&b.verified),
-            UserChangeBody::flag(&b.fail_on_conflict).unwrap_or(false),
-        )?)
-    })
-    .await
 }
 
 /// `update/name`: `displayName` (or `name`), `givenName`, `middleName`, `familyName`;
@@ -203,159 +214,6 @@ async fn update_name(
     };
     let patch = UserPatch::parse(names)?;
     patch_single(&state, &caller.project, selector, patch).await
-}
-
-async fn update_picture(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::picture(UserChangeBody::text(&b.picture))?)
-    })
-    .await
-}
-
-async fn update_custom_attribute(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        let value = b.attribute_value.set().cloned().unwrap_or(Value::Null);
-        Ok(change::custom_attribute(
-            UserChangeBody::text(&b.attribute_key),
-            value,
-        )?)
-    })
-    .await
-}
-
-async fn roles(
-    state: &AppState,
-    caller: &Caller,
-    body: UserChangeBody,
-    op: ListOp,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(state, caller, body, |b| {
-        let names = b.role_names.set().cloned().unwrap_or_default();
-        Ok(change::roles(
-            op,
-            UserChangeBody::text(&b.tenant_id),
-            names,
-        )?)
-    })
-    .await
-}
-
-async fn roles_set(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    roles(&state, &caller, body, ListOp::Set).await
-}
-
-async fn roles_add(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    roles(&state, &caller, body, ListOp::Add).await
-}
-
-async fn roles_remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    roles(&state, &caller, body, ListOp::Remove).await
-}
-
-async fn tenant_add(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::tenant(true, UserChangeBody::text(&b.tenant_id))?)
-    })
-    .await
-}
-
-async fn tenant_remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::tenant(false, UserChangeBody::text(&b.tenant_id))?)
-    })
-    .await
-}
-
-async fn sso(
-    state: &AppState,
-    caller: &Caller,
-    body: UserChangeBody,
-    op: ListOp,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(state, caller, body, |mut b| {
-        Ok(change::sso_apps(op, b.sso_app_ids())?)
-    })
-    .await
-}
-
-async fn sso_set(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    sso(&state, &caller, body, ListOp::Set).await
-}
-
-async fn sso_add(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    sso(&state, &caller, body, ListOp::Add).await
-}
-
-async fn sso_remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    sso(&state, &caller, body, ListOp::Remove).await
-}
-
-async fn recovery_email(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::recovery_email(
-            UserChangeBody::text(&b.recovery_email),
-            UserChangeBody::flag(&b.verified),
-        )?)
-    })
-    .await
-}
-
-async fn recovery_phone(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<UserChangeBody>,
-) -> ApiResult<Json<UserEnvelope>> {
-    apply(&state, &caller, body, |b| {
-        Ok(change::recovery_phone(
-            UserChangeBody::text(&b.recovery_phone),
-            UserChangeBody::flag(&b.verified),
-        )?)
-    })
-    .await
 }
 
 /// Hash the body's password (off the async workers) and set it; `{}` as Descope answers.

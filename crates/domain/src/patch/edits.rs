@@ -6,6 +6,9 @@
 //! applied by [`apply_patch`](super::apply_patch) after the whole-field replacements, so
 //! that every change to a user goes through the same function.
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 use crate::catalog::Catalog;
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
@@ -63,6 +66,29 @@ fn role_missing(field: &str, role: &RoleName, scope: &str) -> Error {
     .into()
 }
 
+/// Append the items of `add` that `list` lacks, in order (sets, not scans: both lists
+/// may hold hundreds).
+fn add_all<T: Eq + Hash + Clone>(list: &mut Vec<T>, add: &[T]) {
+    if add.is_empty() {
+        return;
+    }
+    let mut held: HashSet<T> = list.iter().cloned().collect();
+    for a in add {
+        if held.insert(a.clone()) {
+            list.push(a.clone());
+        }
+    }
+}
+
+/// Drop the items of `remove` from `list`, keeping the order of the rest.
+fn remove_all<T: Eq + Hash>(list: &mut Vec<T>, remove: &[T]) {
+    if remove.is_empty() {
+        return;
+    }
+    let gone: HashSet<&T> = remove.iter().collect();
+    list.retain(|x| !gone.contains(x));
+}
+
 /// Project roles added and removed. Every role named must exist.
 pub(super) fn edit_roles(
     next: &mut User,
@@ -75,14 +101,8 @@ pub(super) fn edit_roles(
             return Err(role_missing("roleNames", r, ""));
         }
     }
-    for r in add {
-        if !next.role_names.contains(r) {
-            next.role_names.push(r.clone());
-        }
-    }
-    if !remove.is_empty() {
-        next.role_names.retain(|r| !remove.contains(r));
-    }
+    add_all(&mut next.role_names, add);
+    remove_all(&mut next.role_names, remove);
     Ok(())
 }
 
@@ -143,12 +163,7 @@ pub(super) fn edit_tenants(
             }
             TenantOp::AddRoles(r) => {
                 let i = membership(next);
-                let held = &mut next.tenants[i].role_names;
-                for role in r {
-                    if !held.contains(role) {
-                        held.push(role.clone());
-                    }
-                }
+                add_all(&mut next.tenants[i].role_names, r);
             }
             TenantOp::RemoveRoles(r) => {
                 let Some(i) = pos else {
@@ -158,7 +173,7 @@ pub(super) fn edit_tenants(
                     )
                     .into());
                 };
-                next.tenants[i].role_names.retain(|role| !r.contains(role));
+                remove_all(&mut next.tenants[i].role_names, r);
             }
         }
     }
@@ -167,14 +182,8 @@ pub(super) fn edit_tenants(
 
 /// SSO applications added and removed.
 pub(super) fn edit_sso_apps(next: &mut User, add: &[String], remove: &[String]) {
-    for a in add {
-        if !next.sso_app_ids.contains(a) {
-            next.sso_app_ids.push(a.clone());
-        }
-    }
-    if !remove.is_empty() {
-        next.sso_app_ids.retain(|a| !remove.contains(a));
-    }
+    add_all(&mut next.sso_app_ids, add);
+    remove_all(&mut next.sso_app_ids, remove);
 }
 
 /// Rename or remove one login ID. The new one must not belong to another user; the last
