@@ -14,6 +14,7 @@ const READ_POSTS: &[&str] = &[
     "/v1/mgmt/user/passkeys/list",
     "/v1/mgmt/user/trusteddevices/list",
     "/v1/mgmt/user/history",
+    "/v1/mgmt/audit/search",
 ];
 
 /// Whether the request `method path` only reads.
@@ -32,6 +33,8 @@ mod tests {
         assert!(reads_only(&Method::GET, "/v1/mgmt/user"));
         assert!(reads_only(&Method::POST, "/v2/mgmt/user/search"));
         assert!(reads_only(&Method::POST, "/v1/mgmt/users/load"));
+        assert!(reads_only(&Method::POST, "/v1/mgmt/audit/search"));
+        assert!(!reads_only(&Method::POST, "/v1/mgmt/audit/event"));
         assert!(!reads_only(&Method::POST, "/v1/mgmt/user/create"));
         assert!(!reads_only(&Method::PATCH, "/v1/mgmt/user/patch/batch"));
         assert!(!reads_only(

@@ -12,7 +12,7 @@
 //! gets in counts against its project's rate limit (see [`crate::rate`]).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -173,11 +173,13 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
     }
 }
 
-/// The project the caller's management key opens, and which key it is.
+/// The project the caller's management key opens, which key it is, and the client's
+/// address (for the audit trail).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub project: ProjectId,
     pub key: KeyId,
+    pub client: Option<IpAddr>,
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -219,15 +221,13 @@ impl FromRequestParts<AppState> for Caller {
                 Ok(Caller {
                     project,
                     key: access.key,
+                    client: client_address(parts),
                 })
             }
             Err(e) => {
                 // Repeated failures from one address are answered later and later;
                 // a valid key is never slowed.
-                let address = parts
-                    .extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0.ip());
+                let address = client_address(parts);
                 let wait = state.auth_failures().failed(address, state.now());
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
@@ -236,6 +236,15 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
     }
+}
+
+/// The address the request came from (the peer of the connection: behind a proxy, the
+/// proxy's).
+fn client_address(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// The project the request's management key opens and what the key may do, or why not.
@@ -259,10 +268,7 @@ async fn check_key(parts: &Parts, state: &AppState) -> Result<(ProjectId, Access
     let denied = || unauthorized("the project ID and management key do not match an active key");
     let project = ProjectId::parse(project).map_err(|_| denied())?;
     let key = ManagementKey::parse(key).map_err(|_| denied())?;
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let client = client_address(parts);
     let granted = roster_store::auth::authenticate(
         state.store().as_ref(),
         &project,

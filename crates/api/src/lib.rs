@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use roster_domain::audit::Origin;
 use roster_domain::ids::IdGenerator;
 use roster_domain::time::{Clock, Millis};
 use roster_store::Store;
@@ -91,7 +92,7 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -105,7 +106,13 @@ struct Inner {
     limiter: Option<Arc<rate::ProjectLimiter>>,
     /// Failed authentications per client address.
     auth_failures: Arc<rate::AuthFailures>,
+    /// How long audit records are kept; zero: none are written.
+    audit_retention: Duration,
 }
+
+/// How long audit records are kept unless the operator says otherwise: 30 days, what
+/// Descope's audit search covers.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl AppState {
     pub fn new(
@@ -126,6 +133,7 @@ impl AppState {
                     .rate_limit
                     .map(|l| Arc::new(rate::ProjectLimiter::new(l))),
                 auth_failures: Arc::default(),
+                audit_retention: DEFAULT_AUDIT_RETENTION,
             }),
         }
     }
@@ -133,21 +141,35 @@ impl AppState {
     /// The same state, with heavy work (large bodies, large batches, large answers) run
     /// on `heavy`, a runtime whose threads yield to the ones answering requests.
     pub fn with_heavy_runtime(self, heavy: Handle) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            store: shared.store.clone(),
-            clock: shared.clock.clone(),
-            ids: shared.ids.clone(),
-            limits: shared.limits,
-            in_flight: shared.in_flight.clone(),
-            heavy: shared.heavy.clone(),
-            limiter: shared.limiter.clone(),
-            auth_failures: shared.auth_failures.clone(),
-        });
+        self.with(|inner| inner.heavy = Some(heavy))
+    }
+
+    /// The same state, keeping audit records for `retention` ([`DEFAULT_AUDIT_RETENTION`]
+    /// unless told); zero turns the audit trail off: no change is recorded.
+    pub fn with_audit_retention(self, retention: Duration) -> Self {
+        self.with(|inner| inner.audit_retention = retention)
+    }
+
+    fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        change(&mut inner);
         Self {
-            inner: Arc::new(Inner {
-                heavy: Some(heavy),
-                ..inner
-            }),
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// How long audit records are kept (zero: the audit trail is off).
+    pub fn audit_retention(&self) -> Duration {
+        self.inner.audit_retention
+    }
+
+    /// Who makes the changes of a request: the caller's key, from its address, now.
+    pub fn origin(&self, caller: &extract::Caller) -> Origin {
+        let origin = Origin::key(&caller.key, caller.client, self.now());
+        if self.audit_retention().is_zero() {
+            origin.unaudited()
+        } else {
+            origin
         }
     }
 

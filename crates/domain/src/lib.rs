@@ -19,8 +19,11 @@
 //! - [`user`], [`patch`], [`create`], [`change`]: the user record, the patch rules, user
 //!   creation, and the SDK's one-purpose changes (activate, add a role...) as patches.
 //! - [`tenant`], [`role`], [`permission`], [`search`]: the other resources and queries.
+//! - [`audit`]: who changed what: the origin of a change, the records each change
+//!   writes, and the audit search.
 
 pub mod attribute;
+pub mod audit;
 pub mod caps;
 pub mod catalog;
 pub mod change;

@@ -92,6 +92,12 @@ pub struct ServeArgs {
     /// `N/WINDOW` (`200/60s`, `100/1m`). Beyond, 429 with Retry-After. Off by default.
     #[arg(long, env = "ROSTER_RATE_LIMIT", value_parser = RateLimit::parse)]
     pub rate_limit: Option<RateLimit>,
+    /// Days audit records are kept (Descope's audit search covers 30); older ones are
+    /// pruned in the background. 0 turns the audit trail off: changes made through the
+    /// API are not recorded, and nothing is pruned.
+    #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    pub audit_retention_days: u64,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "ROSTER_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -207,6 +213,7 @@ mod tests {
         );
         assert_eq!((args.max_connections, args.max_requests), (4096, 512));
         assert_eq!(args.rate_limit, None);
+        assert_eq!(args.audit_retention_days, 30);
         let limited = Cli::try_parse_from(["roster", "serve", "--rate-limit", "200/60s"]);
         assert!(matches!(
             limited,

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
+use roster_domain::audit::Origin;
 use roster_domain::ids::{KeyId, ProjectId, RandomIds};
 use roster_domain::keys::{IpRange, ManagementKey};
 use roster_domain::time::{Clock, Millis, SystemClock};
@@ -29,7 +30,10 @@ pub async fn run(command: KeyCommand, out: &mut dyn std::io::Write) -> anyhow::R
             let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let (key, stored) =
                 new_key(name, expires, read_only, &permitted_ips, SystemClock.now())?;
-            store.add_key(&parse_project(&project)?, &stored).await?;
+            let origin = Origin::command_line(SystemClock.now());
+            store
+                .add_key(&parse_project(&project)?, &stored, &origin)
+                .await?;
             writeln!(out, "{}", key.expose())?;
         }
         KeyCommand::List { project, database } => {
@@ -47,7 +51,8 @@ pub async fn run(command: KeyCommand, out: &mut dyn std::io::Write) -> anyhow::R
             let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let project = parse_project(&project)?;
             let id = KeyId::from_stored(id);
-            if !store.revoke_key(&project, &id, SystemClock.now()).await? {
+            let origin = Origin::command_line(SystemClock.now());
+            if !store.revoke_key(&project, &id, &origin).await? {
                 anyhow::bail!("project {project} has no key {id} (see `roster key list`)");
             }
             writeln!(out, "revoked {id}")?;

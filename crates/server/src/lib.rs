@@ -9,12 +9,14 @@
 //!   deadline.
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`keys`]: `roster key create | list | revoke`.
+//! - [`prune`]: deleting audit records past the retention, in the background.
 //! - [`telemetry`]: logging to standard error.
 //! - [`tls`]: HTTPS with rustls, from `--tls-cert` and `--tls-key`.
 
 pub mod cli;
 pub mod copy;
 pub mod keys;
+pub mod prune;
 pub mod serve;
 pub mod startup;
 pub mod telemetry;

@@ -98,13 +98,26 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
     };
     let heavy = heavy_runtime()?;
+    let retention = Duration::from_secs(args.audit_retention_days.saturating_mul(24 * 3600));
     let state = AppState::new(
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(RandomIds),
         limits,
     )
-    .with_heavy_runtime(heavy.handle().clone());
+    .with_heavy_runtime(heavy.handle().clone())
+    .with_audit_retention(retention);
+    if retention.is_zero() {
+        tracing::warn!(
+            "the audit trail is off (--audit-retention-days 0): changes are not recorded"
+        );
+    } else {
+        tokio::spawn(roster_server::prune::prune_forever(
+            store.clone(),
+            Arc::new(SystemClock),
+            retention,
+        ));
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     if tls.is_none() && !addr.ip().is_loopback() {
         tracing::warn!(

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::bail;
+use roster_domain::audit::Origin;
 use roster_domain::ids::{IdGenerator, KeyId, ProjectId};
 use roster_domain::keys::ManagementKey;
 use roster_domain::names::Label;
@@ -103,7 +104,11 @@ pub async fn bootstrap(
             tracing::info!(project = %b.project, "created the project named by ROSTER_PROJECT_ID");
         }
         if store
-            .add_key(&b.project, &stored_key(ids, &b.key, ENV_KEY_NAME, clock))
+            .add_key(
+                &b.project,
+                &stored_key(ids, &b.key, ENV_KEY_NAME, clock),
+                &Origin::server(clock.now()),
+            )
             .await?
         {
             tracing::info!(project = %b.project, "registered ROSTER_MANAGEMENT_KEY for the project");
@@ -113,7 +118,9 @@ pub async fn bootstrap(
         let current = b.key.hash();
         for old in store.keys(&b.project).await? {
             if old.name == ENV_KEY_NAME && old.revoked.is_none() && !old.hash.matches(&current) {
-                store.revoke_key(&b.project, &old.id, clock.now()).await?;
+                store
+                    .revoke_key(&b.project, &old.id, &Origin::server(clock.now()))
+                    .await?;
                 tracing::info!(project = %b.project, key = %old.id, "revoked the ROSTER_MANAGEMENT_KEY this one replaced");
             }
         }
@@ -131,7 +138,11 @@ pub async fn bootstrap(
     // Another node starting on the same empty database may win the race; then this
     // one's project and key are never stored, and it prints nothing.
     if !store
-        .create_first_project(&project, &stored_key(ids, &key, "first start", clock))
+        .create_first_project(
+            &project,
+            &stored_key(ids, &key, "first start", clock),
+            &Origin::server(clock.now()),
+        )
         .await?
     {
         return Ok(());

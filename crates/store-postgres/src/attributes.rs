@@ -5,17 +5,17 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
-use roster_domain::time::Millis;
 use roster_store::AttributeStore;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::{PgConnection, Row};
 
-use crate::users;
 use crate::{
     PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
 };
+use crate::{audit, users};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredOption {
@@ -130,6 +130,7 @@ impl AttributeStore for PostgresStore {
         &self,
         project: &ProjectId,
         defs: &[AttributeDef],
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "create attributes", |conn| async {
             lock_catalog(conn, project).await?;
@@ -138,7 +139,11 @@ impl AttributeStore for PostgresStore {
                 insert_attribute(conn, project, position, d).await?;
                 position += 1;
             }
-            Ok(())
+            let records: Vec<_> = defs
+                .iter()
+                .map(|d| records::attribute_created(origin, d))
+                .collect();
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }
@@ -147,7 +152,7 @@ impl AttributeStore for PostgresStore {
         &self,
         project: &ProjectId,
         names: &[String],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete attributes", |conn| {
             async {
@@ -170,9 +175,20 @@ impl AttributeStore for PostgresStore {
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(db_error("remove attribute values"))?;
-                users::touch_users(conn, &changed, now).await?;
+                let record = records::cascade(
+                    origin,
+                    actions::USER_MODIFIED,
+                    actions::ATTRIBUTE_DELETED,
+                    &[],
+                    json!({"deletedAttributes": deleted}),
+                );
+                users::touch_users(conn, origin, &record, &changed).await?;
             }
-            Ok(())
+            let records: Vec<_> = deleted
+                .iter()
+                .map(|name| records::attribute_deleted(origin, name))
+                .collect();
+            audit::insert(conn, project, origin, &records).await
         }
         .await
         })

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use roster_domain::Error;
+use roster_domain::audit::AuditRecord;
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
@@ -177,6 +178,10 @@ impl UserTx for PgUserTx {
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
         write_changes(&mut self.tx, &self.project, changes, catalog, &self.loaded).await
+    }
+
+    async fn record(&mut self, records: &[AuditRecord]) -> Result<(), Error> {
+        crate::audit::write(&mut self.tx, &self.project, records).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

@@ -23,7 +23,8 @@
 //! missing.
 //!
 //! Modules: [`users`] (reading users, the user endpoints), [`batch`] (the batch
-//! transaction: lock, load, set-based write), [`search`] (user search SQL), [`copy`]
+//! transaction: lock, load, set-based write), [`audit`] (the audit trail's records,
+//! written in the transaction of each change), [`search`] (user search SQL), [`copy`]
 //! (a whole store read and written for `roster copy`), and one module per other
 //! resource.
 
@@ -65,6 +66,7 @@ macro_rules! in_write_tx {
 }
 
 mod attributes;
+mod audit;
 mod batch;
 mod copy;
 mod permissions;

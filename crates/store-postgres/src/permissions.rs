@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, records};
 use roster_domain::ids::{PermissionId, ProjectId};
 use roster_domain::names::PermissionName;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
 use roster_store::PermissionStore;
 use sqlx::PgConnection;
 
-use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation};
+use crate::{PostgresStore, audit, db_error, internal, lock_catalog, unique_violation};
 
 fn duplicate(name: &str) -> Error {
     Error::already_exists(format!("name: permission {name:?} already exists"))
@@ -119,6 +120,7 @@ impl PermissionStore for PostgresStore {
         &self,
         project: &ProjectId,
         permissions: &[(PermissionId, PermissionName, String)],
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "create permissions", |conn| async {
             lock_catalog(conn, project).await?;
@@ -127,7 +129,13 @@ impl PermissionStore for PostgresStore {
                 insert_permission(conn, project, position, id, name, description).await?;
                 position += 1;
             }
-            Ok(())
+            let records: Vec<_> = permissions
+                .iter()
+                .map(|(_, name, description)| {
+                    records::permission_created(origin, name.as_str(), description)
+                })
+                .collect();
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }
@@ -136,14 +144,23 @@ impl PermissionStore for PostgresStore {
         &self,
         project: &ProjectId,
         updates: &[PermissionUpdate],
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "update permissions", |conn| {
             async {
             lock_catalog(conn, project).await?;
+            let mut records = Vec::new();
             for u in updates {
                 let pk = find(conn, project, &u.target)
                     .await?
                     .ok_or_else(|| not_found(&u.target))?;
+                let old: String = sqlx::query_scalar("SELECT name FROM permissions WHERE pk = $1")
+                    .bind(pk)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_error("read a permission"))?;
+                let new = u.new_name.as_ref().map_or(old.as_str(), PermissionName::as_str);
+                records.push(records::permission_modified(origin, &old, new, &u.description));
                 sqlx::query(
                     "UPDATE permissions SET name = coalesce($2, name), description = $3 WHERE pk = $1",
                 )
@@ -160,7 +177,7 @@ impl PermissionStore for PostgresStore {
                     }
                 })?;
             }
-            Ok(())
+            audit::insert(conn, project, origin, &records).await
         }
         .await
         })
@@ -171,23 +188,28 @@ impl PermissionStore for PostgresStore {
         project: &ProjectId,
         permissions: &[PermissionRef],
         missing_ok: bool,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete permissions", |conn| async {
             lock_catalog(conn, project).await?;
+            let mut records = Vec::new();
             for p in permissions {
                 match find(conn, project, p).await? {
                     Some(pk) => {
-                        sqlx::query("DELETE FROM permissions WHERE pk = $1")
-                            .bind(pk)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(db_error("delete permission"))?;
+                        let name: String = sqlx::query_scalar(
+                            "DELETE FROM permissions WHERE pk = $1 RETURNING name",
+                        )
+                        .bind(pk)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db_error("delete permission"))?;
+                        records.push(records::permission_deleted(origin, &name));
                     }
                     None if missing_ok => {}
                     None => return Err(not_found(p)),
                 }
             }
-            Ok(())
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }

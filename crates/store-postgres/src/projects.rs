@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, records};
 use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
@@ -11,7 +12,7 @@ use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
 use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
 use sqlx::{PgConnection, Row};
 
-use crate::{PostgresStore, db_error, internal, is_foreign_key_violation, unique_violation};
+use crate::{PostgresStore, audit, db_error, internal, is_foreign_key_violation, unique_violation};
 
 /// Keep other writers from adding a project until the transaction ends (a first start
 /// on another node, a copy into this database). Reads and other tables are not held.
@@ -209,6 +210,7 @@ impl ProjectStore for PostgresStore {
         &self,
         project: &Project,
         key: &StoredKey,
+        origin: &Origin,
     ) -> Result<bool, Error> {
         in_write_tx!(self, "first start", |conn| async {
             // Another node starting on the same empty database waits here, then finds
@@ -223,14 +225,26 @@ impl ProjectStore for PostgresStore {
             }
             insert_project(conn, project).await?;
             insert_key(conn, &project.id, key).await?;
+            let record = records::key_created(origin, &key.facts());
+            audit::insert(conn, &project.id, origin, &[record]).await?;
             Ok(true)
         }
         .await)
     }
 
-    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool, Error> {
+    async fn add_key(
+        &self,
+        project: &ProjectId,
+        key: &StoredKey,
+        origin: &Origin,
+    ) -> Result<bool, Error> {
         in_write_tx!(self, "add key", |conn| async {
-            insert_key(conn, project, key).await
+            let added = insert_key(conn, project, key).await?;
+            if added {
+                let record = records::key_created(origin, &key.facts());
+                audit::insert(conn, project, origin, &[record]).await?;
+            }
+            Ok(added)
         }
         .await)
     }
@@ -248,18 +262,27 @@ impl ProjectStore for PostgresStore {
         &self,
         project: &ProjectId,
         key: &KeyId,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<bool, Error> {
-        let done = sqlx::query(
-            "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, $3) WHERE project_id = $1 AND id = $2",
-        )
-        .bind(project.as_str())
-        .bind(key.as_str())
-        .bind(now.0)
-        .execute(&self.pool)
-        .await
-        .map_err(internal("revoke key"))?;
-        Ok(done.rows_affected() == 1)
+        in_write_tx!(self, "revoke key", |conn| async {
+            let done = sqlx::query(
+                "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, $3) \
+                 WHERE project_id = $1 AND id = $2",
+            )
+            .bind(project.as_str())
+            .bind(key.as_str())
+            .bind(origin.now.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error("revoke key"))?;
+            let revoked = done.rows_affected() == 1;
+            if revoked {
+                let record = records::key_revoked(origin, key);
+                audit::insert(conn, project, origin, &[record]).await?;
+            }
+            Ok(revoked)
+        }
+        .await)
     }
 
     async fn update_key(
@@ -267,35 +290,63 @@ impl ProjectStore for PostgresStore {
         project: &ProjectId,
         key: &KeyId,
         update: &KeyUpdate,
+        origin: &Origin,
     ) -> Result<Option<StoredKey>, Error> {
-        let done = sqlx::query(
-            "UPDATE management_keys SET name = $3, description = $4, permitted_ips = $5::jsonb, \
-               active = $6 WHERE project_id = $1 AND id = $2",
-        )
-        .bind(project.as_str())
-        .bind(key.as_str())
-        .bind(&update.name)
-        .bind(&update.description)
-        .bind(ip_ranges_json(&update.permitted_ips))
-        .bind(update.active)
-        .execute(&self.pool)
-        .await
-        .map_err(internal("update key"))?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
+        in_write_tx!(self, "update key", |conn| {
+            async {
+            let done = sqlx::query(
+                "UPDATE management_keys SET name = $3, description = $4, permitted_ips = $5::jsonb, \
+                   active = $6 WHERE project_id = $1 AND id = $2",
+            )
+            .bind(project.as_str())
+            .bind(key.as_str())
+            .bind(&update.name)
+            .bind(&update.description)
+            .bind(ip_ranges_json(&update.permitted_ips))
+            .bind(update.active)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error("update key"))?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let updated = load_keys(&mut *conn, project)
+                .await?
+                .into_iter()
+                .find(|k| k.id == *key);
+            if let Some(k) = &updated {
+                let record = records::key_modified(origin, &k.facts());
+                audit::insert(conn, project, origin, &[record]).await?;
+            }
+            Ok(updated)
         }
-        Ok(self.keys(project).await?.into_iter().find(|k| k.id == *key))
+        .await
+        })
     }
 
-    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64, Error> {
+    async fn delete_keys(
+        &self,
+        project: &ProjectId,
+        keys: &[KeyId],
+        origin: &Origin,
+    ) -> Result<u64, Error> {
         let ids: Vec<&str> = keys.iter().map(KeyId::as_str).collect();
-        let done =
-            sqlx::query("DELETE FROM management_keys WHERE project_id = $1 AND id = ANY($2)")
-                .bind(project.as_str())
-                .bind(&ids)
-                .execute(&self.pool)
-                .await
-                .map_err(internal("delete keys"))?;
-        Ok(done.rows_affected())
+        in_write_tx!(self, "delete keys", |conn| async {
+            let deleted: Vec<String> = sqlx::query_scalar(
+                "DELETE FROM management_keys WHERE project_id = $1 AND id = ANY($2) RETURNING id",
+            )
+            .bind(project.as_str())
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error("delete keys"))?;
+            let records: Vec<_> = deleted
+                .into_iter()
+                .map(|id| records::key_deleted(origin, &KeyId::from_stored(id)))
+                .collect();
+            audit::insert(conn, project, origin, &records).await?;
+            Ok(records.len() as u64)
+        }
+        .await)
     }
 }

@@ -7,15 +7,17 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, RoleId, TenantId};
 use roster_domain::names::{PermissionName, RoleName};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::time::Millis;
 use roster_store::RoleStore;
+use serde_json::json;
 use sqlx::{PgConnection, Row};
 
-use crate::{PostgresStore, db_error, internal, lock_catalog, unique_violation, users};
+use crate::{PostgresStore, audit, db_error, internal, lock_catalog, unique_violation, users};
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
@@ -227,21 +229,48 @@ pub(crate) async fn insert_role(
     set_permissions(conn, permissions, pk, &spec.permission_names).await
 }
 
+/// A role's ID, name and tenant, by pk.
+async fn role_facts(
+    conn: &mut PgConnection,
+    pk: i64,
+) -> Result<(RoleId, String, Option<TenantId>), Error> {
+    let row = sqlx::query(
+        "SELECT r.id, r.name, t.id AS tenant_id FROM roles r \
+         LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.pk = $1",
+    )
+    .bind(pk)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error("read a role"))?;
+    let id: String = row.try_get("id").map_err(internal("read a role"))?;
+    let name: String = row.try_get("name").map_err(internal("read a role"))?;
+    let tenant: Option<String> = row.try_get("tenant_id").map_err(internal("read a role"))?;
+    Ok((
+        RoleId::from_stored(id),
+        name,
+        tenant.map(TenantId::from_stored),
+    ))
+}
+
 #[async_trait]
 impl RoleStore for PostgresStore {
     async fn create_roles(
         &self,
         project: &ProjectId,
         roles: &[(RoleId, RoleSpec)],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "create roles", |conn| async {
             lock_catalog(conn, project).await?;
             let permissions = permission_map(conn, project).await?;
             for (id, spec) in roles {
-                insert_role(conn, project, &permissions, id, spec, now).await?;
+                insert_role(conn, project, &permissions, id, spec, origin.now).await?;
             }
-            Ok(())
+            let records: Vec<_> = roles
+                .iter()
+                .map(|(id, spec)| records::role_created(origin, id, spec))
+                .collect();
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }
@@ -250,25 +279,25 @@ impl RoleStore for PostgresStore {
         &self,
         project: &ProjectId,
         updates: &[RoleUpdate],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "update roles", |conn| async {
             lock_catalog(conn, project).await?;
             let permissions = permission_map(conn, project).await?;
             let mut changed: Vec<i64> = Vec::new();
+            let mut records = Vec::new();
+            let mut renamed = Vec::new();
             for u in updates {
                 let pk = find_role(conn, project, &u.target)
                     .await?
                     .ok_or_else(|| role_not_found(&u.target))?;
-                if let Some(new_name) = &u.new_name {
-                    let old: String = sqlx::query_scalar("SELECT name FROM roles WHERE pk = $1")
-                        .bind(pk)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .map_err(db_error("read a role"))?;
-                    if old != new_name.as_str() {
-                        changed.extend(users::role_holders(conn, pk).await?);
-                    }
+                let (id, old, tenant) = role_facts(conn, pk).await?;
+                if let Some(new_name) = &u.new_name
+                    && old != new_name.as_str()
+                {
+                    // Every holder now shows the new name: each changed.
+                    changed.extend(users::role_holders(conn, pk).await?);
+                    renamed.push(json!({"old": old, "new": new_name.as_str()}));
                 }
                 sqlx::query(
                     "UPDATE roles SET name = coalesce($2, name), description = $3, \
@@ -297,9 +326,23 @@ impl RoleStore for PostgresStore {
                     }
                 })?;
                 set_permissions(conn, &permissions, pk, &u.permission_names).await?;
+                records.push(records::role_modified(
+                    origin,
+                    &id,
+                    &old,
+                    tenant.as_ref(),
+                    u,
+                ));
             }
-            users::touch_users(conn, &changed, now).await?;
-            Ok(())
+            let record = records::cascade(
+                origin,
+                actions::USER_MODIFIED,
+                actions::ROLE_MODIFIED,
+                &[],
+                json!({"renamedRoles": renamed}),
+            );
+            users::touch_users(conn, origin, &record, &changed).await?;
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }
@@ -309,15 +352,24 @@ impl RoleStore for PostgresStore {
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete roles", |conn| async {
             lock_catalog(conn, project).await?;
             let mut changed: Vec<i64> = Vec::new();
+            let mut records = Vec::new();
+            let mut deleted = Vec::new();
             for r in roles {
                 match find_role(conn, project, r).await? {
                     Some(pk) => {
+                        let (id, name, tenant) = role_facts(conn, pk).await?;
+                        // Every holder loses the role: each changed.
                         changed.extend(users::role_holders(conn, pk).await?);
+                        deleted.push(json!({
+                            "name": name,
+                            "tenantId": tenant.as_ref().map(TenantId::as_str),
+                        }));
+                        records.push(records::role_deleted(origin, &id, &name, tenant.as_ref()));
                         sqlx::query("DELETE FROM roles WHERE pk = $1")
                             .bind(pk)
                             .execute(&mut *conn)
@@ -328,8 +380,16 @@ impl RoleStore for PostgresStore {
                     None => return Err(role_not_found(r)),
                 }
             }
-            users::touch_users(conn, &changed, now).await?;
-            Ok(())
+            // Users deleted with a role's tenant are gone; the rest changed.
+            let record = records::cascade(
+                origin,
+                actions::USER_MODIFIED,
+                actions::ROLE_DELETED,
+                &[],
+                json!({"deletedRoles": deleted}),
+            );
+            users::touch_users(conn, origin, &record, &changed).await?;
+            audit::insert(conn, project, origin, &records).await
         }
         .await)
     }

@@ -180,7 +180,10 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &UserQu
 }
 
 /// A failed search statement: cancelled at the deadline (`57014`), or anything else.
-fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+pub(crate) fn search_error(
+    timeout: Duration,
+    what: &'static str,
+) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| {
         if crate::sqlstate(&e).as_deref() == Some("57014") {
             search_took_too_long(timeout)
@@ -190,14 +193,12 @@ fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Erro
     }
 }
 
-/// Run a search in a read-only transaction whose statements PostgreSQL cancels once
-/// `timeout` has passed (`statement_timeout`).
-pub(crate) async fn search(
+/// A read-only transaction whose statements PostgreSQL cancels once `timeout` has
+/// passed (`statement_timeout`).
+pub(crate) async fn begin_with_deadline(
     conn: &mut PgConnection,
-    project: &ProjectId,
-    q: &UserQuery,
     timeout: Duration,
-) -> Result<(Vec<User>, u64), Error> {
+) -> Result<sqlx::Transaction<'_, Postgres>, Error> {
     let mut tx = conn
         .begin_with("BEGIN READ ONLY")
         .await
@@ -210,6 +211,17 @@ pub(crate) async fn search(
     .execute(&mut *tx)
     .await
     .map_err(internal("set the search deadline"))?;
+    Ok(tx)
+}
+
+/// Run a search that PostgreSQL cancels once `timeout` has passed.
+pub(crate) async fn search(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    q: &UserQuery,
+    timeout: Duration,
+) -> Result<(Vec<User>, u64), Error> {
+    let mut tx = begin_with_deadline(conn, timeout).await?;
     let found = run(&mut tx, project, q, timeout).await?;
     tx.commit().await.map_err(internal("end a search"))?;
     Ok(found)

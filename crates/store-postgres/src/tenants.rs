@@ -5,18 +5,19 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, TenantId};
 use roster_domain::names::{Label, RoleName};
 use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_store::TenantStore;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::{
-    PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
+    PostgresStore, audit, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
 };
 
 fn tenant_not_found(id: &TenantId) -> Error {
@@ -185,11 +186,13 @@ impl TenantStore for PostgresStore {
         project: &ProjectId,
         id: &TenantId,
         spec: &TenantSpec,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "create tenant", |conn| async {
-            lock_catalog(conn, project).await?;
-            insert_tenant(conn, project, id, spec, now).await
+            lock_catalog(&mut *conn, project).await?;
+            insert_tenant(&mut *conn, project, id, spec, origin.now).await?;
+            let record = records::tenant_created(origin, id, spec);
+            audit::insert(conn, project, origin, &[record]).await
         }
         .await)
     }
@@ -199,6 +202,7 @@ impl TenantStore for PostgresStore {
         project: &ProjectId,
         id: &TenantId,
         change: &TenantChange,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "update tenant", |conn| async {
             // The project's catalog lock, taken exclusively, keeps the current fields
@@ -239,7 +243,7 @@ impl TenantStore for PostgresStore {
             .bind(&spec.role_inheritance)
             .bind(to_json(&spec.default_roles))
             .bind(to_json(&spec.settings))
-            .execute(conn)
+            .execute(&mut *conn)
             .await
             .map_err(|e| match unique_violation(&e) {
                 Some(constraint) => unique_error(id, spec, constraint),
@@ -247,6 +251,10 @@ impl TenantStore for PostgresStore {
             })?;
             if done.rows_affected() == 0 {
                 return Err(tenant_not_found(id));
+            }
+            if *spec != current.spec {
+                let record = records::tenant_modified(origin, id, &current.spec, spec);
+                audit::insert(conn, project, origin, &[record]).await?;
             }
             Ok(())
         }
@@ -258,7 +266,7 @@ impl TenantStore for PostgresStore {
         project: &ProjectId,
         id: &TenantId,
         cascade: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         in_write_tx!(self, "delete tenant", |conn| async {
             lock_catalog(conn, project).await?;
@@ -271,17 +279,21 @@ impl TenantStore for PostgresStore {
                     .fetch_all(&mut *conn)
                     .await
                     .map_err(db_error("find the tenant's users"))?;
+            let cause = |action| {
+                records::cascade(origin, action, actions::TENANT_DELETED, &[id], json!({}))
+            };
             if cascade {
-                sqlx::query(
-                    "DELETE FROM users WHERE pk IN ( \
-                       SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk = $1 \
+                let only_here: Vec<i64> = sqlx::query_scalar(
+                    "SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk = $1 \
                        AND NOT EXISTS (SELECT 1 FROM user_tenants o \
-                         WHERE o.user_pk = ut.user_pk AND o.tenant_pk <> $1))",
+                         WHERE o.user_pk = ut.user_pk AND o.tenant_pk <> $1)",
                 )
                 .bind(pk)
-                .execute(&mut *conn)
+                .fetch_all(&mut *conn)
                 .await
-                .map_err(db_error("delete the tenant's users"))?;
+                .map_err(db_error("find the tenant's own users"))?;
+                let record = cause(actions::USER_DELETED);
+                crate::users::delete_recorded(&mut *conn, origin, &record, &only_here).await?;
             }
             // Foreign keys do the rest: the tenant's roles, every membership of it and its
             // children's parent link go with it.
@@ -290,8 +302,12 @@ impl TenantStore for PostgresStore {
                 .execute(&mut *conn)
                 .await
                 .map_err(db_error("delete tenant"))?;
-            // The members left (those `cascade` deleted are gone) changed.
-            crate::users::touch_users(conn, &members, now).await?;
+            // The members left changed (those `cascade` deleted are gone: neither their
+            // version nor a record is written).
+            let record = cause(actions::USER_MODIFIED);
+            crate::users::touch_users(&mut *conn, origin, &record, &members).await?;
+            let record = records::tenant_deleted(origin, id, cascade);
+            audit::insert(conn, project, origin, &[record]).await?;
             Ok(())
         }
         .await)

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
+use roster_domain::audit::{AuditRecord, Origin, actions};
 use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, TenantId, UserId};
@@ -26,7 +27,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, Row};
 
 use crate::batch::PgUserTx;
-use crate::{PostgresStore, attributes, from_json, internal, lock_catalog_shared, roles, tenants};
+use crate::{
+    PostgresStore, attributes, audit, from_json, internal, lock_catalog_shared, roles, tenants,
+};
 
 /// Every column of a user, lists as arrays (tenants as a JSON array of `[id, [roles]]`).
 /// Expects the `users` table aliased as `u`.
@@ -106,16 +109,20 @@ pub(crate) fn decode_user(row: &PgRow) -> Result<User, Error> {
 
 /// A cascade (a role renamed or deleted, a tenant deleted, an attribute definition
 /// deleted) changed these users: each one's `version` moves by one and its
-/// `modifiedTime` becomes `now`, as any change of a user does, once whatever the number
-/// of changes the cascade made to it.
+/// `modifiedTime` becomes the origin's time, as any change of a user does, and it gets
+/// one audit record (`record`, see [`roster_domain::audit::records::cascade`]), once
+/// whatever the number of changes the cascade made to it.
 pub(crate) async fn touch_users(
     conn: &mut PgConnection,
+    origin: &Origin,
+    record: &AuditRecord,
     pks: &[i64],
-    now: Millis,
 ) -> Result<(), Error> {
     if pks.is_empty() {
         return Ok(());
     }
+    audit::stamp_users(&mut *conn, origin, record, pks).await?;
+    let now = origin.now;
     sqlx::query(
         "UPDATE users SET version = version + 1, modified_ms = $2 \
          WHERE pk = ANY($1::bigint[])",
@@ -229,48 +236,77 @@ impl UserStore for PostgresStore {
         &self,
         project: &ProjectId,
         selector: UserSelector<'_>,
+        origin: &Origin,
     ) -> Result<bool, Error> {
         let (filter, value) = selector_sql(selector);
-        let sql = format!("DELETE FROM users AS u {filter}");
+        let sql = format!("SELECT u.pk FROM users AS u {filter} FOR UPDATE");
         in_write_tx!(self, "delete a user", |conn| async {
-            let done = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            let pks: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(project.as_str())
                 .bind(value)
-                .execute(conn)
+                .fetch_all(&mut *conn)
                 .await
-                .map_err(crate::db_error("delete a user"))?;
-            Ok(done.rows_affected() > 0)
+                .map_err(crate::db_error("find a user"))?;
+            let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+            Ok(delete_recorded(conn, origin, &deleted, &pks).await? > 0)
         }
         .await)
     }
 
-    async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64, Error> {
-        in_write_tx!(self, "delete users", |conn| {
-            async {
-            let done = sqlx::query(
-                "DELETE FROM users u USING (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS wanted \
-                 WHERE u.project_id = $1 AND u.id = wanted.s",
+    async fn delete_users(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+        origin: &Origin,
+    ) -> Result<u64, Error> {
+        in_write_tx!(self, "delete users", |conn| async {
+            let pks: Vec<i64> = sqlx::query_scalar(
+                "SELECT pk FROM users WHERE project_id = $1 AND id = ANY($2::text[]) \
+                 ORDER BY pk FOR UPDATE",
             )
-                .bind(project.as_str())
-                .bind(ids)
-                .execute(conn)
-                .await
-                .map_err(crate::db_error("delete users"))?;
-            Ok(done.rows_affected())
-        }
-        .await
-        })
-    }
-
-    async fn delete_test_users(&self, project: &ProjectId) -> Result<u64, Error> {
-        in_write_tx!(self, "delete test users", |conn| async {
-            let done = sqlx::query("DELETE FROM users WHERE project_id = $1 AND test")
-                .bind(project.as_str())
-                .execute(conn)
-                .await
-                .map_err(crate::db_error("delete test users"))?;
-            Ok(done.rows_affected())
+            .bind(project.as_str())
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(crate::db_error("find users"))?;
+            let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+            delete_recorded(conn, origin, &deleted, &pks).await
         }
         .await)
     }
+
+    async fn delete_test_users(&self, project: &ProjectId, origin: &Origin) -> Result<u64, Error> {
+        in_write_tx!(self, "delete test users", |conn| async {
+            let pks: Vec<i64> = sqlx::query_scalar(
+                "SELECT pk FROM users WHERE project_id = $1 AND test ORDER BY pk FOR UPDATE",
+            )
+            .bind(project.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(crate::db_error("find test users"))?;
+            let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+            delete_recorded(conn, origin, &deleted, &pks).await
+        }
+        .await)
+    }
+}
+
+/// Delete users by pk, each with its `UserDeleted` record (`record`, stamped with the
+/// user); how many there were.
+pub(crate) async fn delete_recorded(
+    conn: &mut PgConnection,
+    origin: &Origin,
+    record: &AuditRecord,
+    pks: &[i64],
+) -> Result<u64, Error> {
+    if pks.is_empty() {
+        return Ok(0);
+    }
+    audit::stamp_users(&mut *conn, origin, record, pks).await?;
+    let done = sqlx::query("DELETE FROM users WHERE pk = ANY($1::bigint[])")
+        .bind(pks)
+        .execute(conn)
+        .await
+        .map_err(crate::db_error("delete users"))?;
+    Ok(done.rows_affected())
 }

@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
-use roster_domain::time::Millis;
 use roster_store::AttributeStore;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_unique_violation, json_column, to_json, users};
+use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, to_json, users};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredOption {
@@ -131,6 +131,7 @@ impl AttributeStore for SqliteStore {
         &self,
         project: &ProjectId,
         defs: &[AttributeDef],
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let mut position = next_position(&mut tx, project).await?;
@@ -138,6 +139,11 @@ impl AttributeStore for SqliteStore {
             insert_attribute(&mut tx, project, position, d).await?;
             position += 1;
         }
+        let records: Vec<_> = defs
+            .iter()
+            .map(|d| records::attribute_created(origin, d))
+            .collect();
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -145,7 +151,7 @@ impl AttributeStore for SqliteStore {
         &self,
         project: &ProjectId,
         names: &[String],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let names_json = to_json(&names);
@@ -159,8 +165,12 @@ impl AttributeStore for SqliteStore {
         .await
         .map_err(internal("delete attributes"))?;
         let mut changed: Vec<i64> = Vec::new();
+        let mut records = Vec::new();
+        let mut gone = Vec::new();
         for row in deleted {
             let name: String = row.try_get("name").map_err(internal("read an attribute"))?;
+            records.push(records::attribute_deleted(origin, &name));
+            gone.push(name.clone());
             let path = format!("$.\"{name}\"");
             let pks: Vec<i64> = sqlx::query_scalar(
                 "UPDATE users SET custom_attributes = json_remove(custom_attributes, ?2) \
@@ -174,7 +184,15 @@ impl AttributeStore for SqliteStore {
             .map_err(internal("remove attribute values"))?;
             changed.extend(pks);
         }
-        users::touch_users(&mut tx, &changed, now).await?;
+        let record = records::cascade(
+            origin,
+            actions::USER_MODIFIED,
+            actions::ATTRIBUTE_DELETED,
+            &[],
+            json!({"deletedAttributes": gone}),
+        );
+        users::touch_users(&mut tx, origin, &record, &changed).await?;
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

@@ -16,7 +16,8 @@
 //! database file's mode. An existing file is left as it is, with a warning when others
 //! can read it.
 //!
-//! Modules: [`users`] (the user tables and the batch transaction), [`user_writes`]
+//! Modules: [`users`] (the user tables and the batch transaction), [`audit`] (the
+//! audit trail's records, written in the transaction of each change), [`user_writes`]
 //! (writing changed users set-based), [`search`] (user
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
@@ -31,6 +32,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 mod attributes;
+mod audit;
 mod copy;
 mod permissions;
 mod projects;

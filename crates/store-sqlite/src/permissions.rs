@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, records};
 use roster_domain::ids::{PermissionId, ProjectId};
 use roster_domain::names::PermissionName;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate};
 use roster_store::PermissionStore;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_unique_violation};
+use crate::{SqliteStore, audit, internal, is_unique_violation};
 
 fn duplicate(name: &str) -> Error {
     Error::already_exists(format!("name: permission {name:?} already exists"))
@@ -131,6 +132,7 @@ impl PermissionStore for SqliteStore {
         &self,
         project: &ProjectId,
         permissions: &[(PermissionId, PermissionName, String)],
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let mut position = next_position(&mut tx, project).await?;
@@ -138,6 +140,13 @@ impl PermissionStore for SqliteStore {
             insert_permission(&mut tx, project, position, id, name, description).await?;
             position += 1;
         }
+        let records: Vec<_> = permissions
+            .iter()
+            .map(|(_, name, description)| {
+                records::permission_created(origin, name.as_str(), description)
+            })
+            .collect();
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -145,12 +154,29 @@ impl PermissionStore for SqliteStore {
         &self,
         project: &ProjectId,
         updates: &[PermissionUpdate],
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut records = Vec::new();
         for u in updates {
             let pk = find(&mut tx, project, &u.target)
                 .await?
                 .ok_or_else(|| not_found(&u.target))?;
+            let old: String = sqlx::query_scalar("SELECT name FROM permissions WHERE pk = ?1")
+                .bind(pk)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(internal("read a permission"))?;
+            let new = u
+                .new_name
+                .as_ref()
+                .map_or(old.as_str(), PermissionName::as_str);
+            records.push(records::permission_modified(
+                origin,
+                &old,
+                new,
+                &u.description,
+            ));
             sqlx::query(
                 "UPDATE permissions SET name = coalesce(?2, name), description = ?3 WHERE pk = ?1",
             )
@@ -167,6 +193,7 @@ impl PermissionStore for SqliteStore {
                 }
             })?;
         }
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -175,21 +202,26 @@ impl PermissionStore for SqliteStore {
         project: &ProjectId,
         permissions: &[PermissionRef],
         missing_ok: bool,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut records = Vec::new();
         for p in permissions {
             match find(&mut tx, project, p).await? {
                 Some(pk) => {
-                    sqlx::query("DELETE FROM permissions WHERE pk = ?1")
-                        .bind(pk)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(internal("delete permission"))?;
+                    let name: String =
+                        sqlx::query_scalar("DELETE FROM permissions WHERE pk = ?1 RETURNING name")
+                            .bind(pk)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(internal("delete permission"))?;
+                    records.push(records::permission_deleted(origin, &name));
                 }
                 None if missing_ok => {}
                 None => return Err(not_found(p)),
             }
         }
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, records};
 use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
@@ -11,7 +12,7 @@ use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
 use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_foreign_key_violation, is_unique_violation};
+use crate::{SqliteStore, audit, internal, is_foreign_key_violation, is_unique_violation};
 
 /// Insert a project as given.
 pub(crate) async fn insert_project(
@@ -200,6 +201,7 @@ impl ProjectStore for SqliteStore {
         &self,
         project: &Project,
         key: &StoredKey,
+        origin: &Origin,
     ) -> Result<bool, Error> {
         // The write lock (BEGIN IMMEDIATE) is held from the first statement, so another
         // process starting on the same file waits and then finds this project.
@@ -213,13 +215,24 @@ impl ProjectStore for SqliteStore {
         }
         insert_project(&mut tx, project).await?;
         insert_key(&mut tx, &project.id, key).await?;
+        let record = records::key_created(origin, &key.facts());
+        audit::insert(&mut tx, &project.id, origin, &[record]).await?;
         tx.commit().await.map_err(internal("commit"))?;
         Ok(true)
     }
 
-    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool, Error> {
+    async fn add_key(
+        &self,
+        project: &ProjectId,
+        key: &StoredKey,
+        origin: &Origin,
+    ) -> Result<bool, Error> {
         let mut tx = self.begin_write().await?;
         let added = insert_key(&mut tx, project, key).await?;
+        if added {
+            let record = records::key_created(origin, &key.facts());
+            audit::insert(&mut tx, project, origin, &[record]).await?;
+        }
         tx.commit().await.map_err(internal("commit"))?;
         Ok(added)
     }
@@ -237,7 +250,7 @@ impl ProjectStore for SqliteStore {
         &self,
         project: &ProjectId,
         key: &KeyId,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<bool, Error> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -245,10 +258,14 @@ impl ProjectStore for SqliteStore {
         )
         .bind(project.as_str())
         .bind(key.as_str())
-        .bind(now.0)
+        .bind(origin.now.0)
         .execute(&mut *tx)
         .await
         .map_err(internal("revoke key"))?;
+        if done.rows_affected() == 1 {
+            let record = records::key_revoked(origin, key);
+            audit::insert(&mut tx, project, origin, &[record]).await?;
+        }
         tx.commit().await.map_err(internal("commit"))?;
         Ok(done.rows_affected() == 1)
     }
@@ -258,6 +275,7 @@ impl ProjectStore for SqliteStore {
         project: &ProjectId,
         key: &KeyId,
         update: &KeyUpdate,
+        origin: &Origin,
     ) -> Result<Option<StoredKey>, Error> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -276,24 +294,41 @@ impl ProjectStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let keys = load_keys(&mut tx, project).await?;
+        let updated = load_keys(&mut tx, project)
+            .await?
+            .into_iter()
+            .find(|k| k.id == *key);
+        if let Some(k) = &updated {
+            let record = records::key_modified(origin, &k.facts());
+            audit::insert(&mut tx, project, origin, &[record]).await?;
+        }
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(keys.into_iter().find(|k| k.id == *key))
+        Ok(updated)
     }
 
-    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64, Error> {
+    async fn delete_keys(
+        &self,
+        project: &ProjectId,
+        keys: &[KeyId],
+        origin: &Origin,
+    ) -> Result<u64, Error> {
         let mut tx = self.begin_write().await?;
         let ids: Vec<&str> = keys.iter().map(KeyId::as_str).collect();
-        let done = sqlx::query(
+        let deleted: Vec<String> = sqlx::query_scalar(
             "DELETE FROM management_keys WHERE project_id = ?1 \
-             AND id IN (SELECT value FROM json_each(?2))",
+             AND id IN (SELECT value FROM json_each(?2)) RETURNING id",
         )
         .bind(project.as_str())
         .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(internal("delete keys"))?;
+        let records: Vec<_> = deleted
+            .into_iter()
+            .map(|id| records::key_deleted(origin, &KeyId::from_stored(id)))
+            .collect();
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected())
+        Ok(records.len() as u64)
     }
 }

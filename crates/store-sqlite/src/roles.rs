@@ -6,15 +6,17 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, RoleId, TenantId};
 use roster_domain::names::{PermissionName, RoleName};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::time::Millis;
 use roster_store::RoleStore;
+use serde_json::json;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, internal, is_unique_violation, json_column, users};
+use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, users};
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
@@ -236,19 +238,48 @@ pub(crate) async fn insert_role(
     set_permissions(conn, permissions, pk, &spec.permission_names).await
 }
 
+/// A role's ID, name and tenant, by pk.
+async fn role_facts(
+    conn: &mut SqliteConnection,
+    pk: i64,
+) -> Result<(RoleId, String, Option<TenantId>), Error> {
+    let row = sqlx::query(
+        "SELECT r.id, r.name, t.id AS tenant_id FROM roles r \
+         LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.pk = ?1",
+    )
+    .bind(pk)
+    .fetch_one(conn)
+    .await
+    .map_err(internal("read a role"))?;
+    let read = internal("read a role");
+    let id: String = row.try_get("id").map_err(internal("read a role"))?;
+    let name: String = row.try_get("name").map_err(internal("read a role"))?;
+    let tenant: Option<String> = row.try_get("tenant_id").map_err(read)?;
+    Ok((
+        RoleId::from_stored(id),
+        name,
+        tenant.map(TenantId::from_stored),
+    ))
+}
+
 #[async_trait]
 impl RoleStore for SqliteStore {
     async fn create_roles(
         &self,
         project: &ProjectId,
         roles: &[(RoleId, RoleSpec)],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let permissions = permission_map(&mut tx, project).await?;
         for (id, spec) in roles {
-            insert_role(&mut tx, project, &permissions, id, spec, now).await?;
+            insert_role(&mut tx, project, &permissions, id, spec, origin.now).await?;
         }
+        let records: Vec<_> = roles
+            .iter()
+            .map(|(id, spec)| records::role_created(origin, id, spec))
+            .collect();
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -256,24 +287,24 @@ impl RoleStore for SqliteStore {
         &self,
         project: &ProjectId,
         updates: &[RoleUpdate],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let permissions = permission_map(&mut tx, project).await?;
+        let mut records = Vec::new();
+        let mut renamed = Vec::new();
         let mut changed: Vec<i64> = Vec::new();
         for u in updates {
             let pk = find_role(&mut tx, project, &u.target)
                 .await?
                 .ok_or_else(|| role_not_found(&u.target))?;
-            if let Some(new_name) = &u.new_name {
-                let old: String = sqlx::query_scalar("SELECT name FROM roles WHERE pk = ?1")
-                    .bind(pk)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(internal("read a role"))?;
-                if old != new_name.as_str() {
-                    changed.extend(users::role_holders(&mut tx, pk).await?);
-                }
+            let (id, old, tenant) = role_facts(&mut tx, pk).await?;
+            if let Some(new_name) = &u.new_name
+                && old != new_name.as_str()
+            {
+                // Every holder now shows the new name: each changed.
+                changed.extend(users::role_holders(&mut tx, pk).await?);
+                renamed.push(json!({"old": old, "new": new_name.as_str()}));
             }
             sqlx::query(
                 "UPDATE roles SET name = coalesce(?2, name), description = ?3, is_default = ?4, is_private = ?5 \
@@ -299,8 +330,23 @@ impl RoleStore for SqliteStore {
                 }
             })?;
             set_permissions(&mut tx, &permissions, pk, &u.permission_names).await?;
+            records.push(records::role_modified(
+                origin,
+                &id,
+                &old,
+                tenant.as_ref(),
+                u,
+            ));
         }
-        users::touch_users(&mut tx, &changed, now).await?;
+        let record = records::cascade(
+            origin,
+            actions::USER_MODIFIED,
+            actions::ROLE_MODIFIED,
+            &[],
+            json!({"renamedRoles": renamed}),
+        );
+        users::touch_users(&mut tx, origin, &record, &changed).await?;
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -309,14 +355,22 @@ impl RoleStore for SqliteStore {
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
+        let mut records = Vec::new();
+        let mut deleted = Vec::new();
         let mut changed: Vec<i64> = Vec::new();
         for r in roles {
             match find_role(&mut tx, project, r).await? {
                 Some(pk) => {
+                    let (id, name, tenant) = role_facts(&mut tx, pk).await?;
+                    // Every holder loses the role: each changed.
                     changed.extend(users::role_holders(&mut tx, pk).await?);
+                    deleted.push(
+                        json!({"name": name, "tenantId": tenant.as_ref().map(TenantId::as_str)}),
+                    );
+                    records.push(records::role_deleted(origin, &id, &name, tenant.as_ref()));
                     sqlx::query("DELETE FROM roles WHERE pk = ?1")
                         .bind(pk)
                         .execute(&mut *tx)
@@ -328,7 +382,15 @@ impl RoleStore for SqliteStore {
             }
         }
         // Users deleted with a role's tenant are gone; the rest changed.
-        users::touch_users(&mut tx, &changed, now).await?;
+        let record = records::cascade(
+            origin,
+            actions::USER_MODIFIED,
+            actions::ROLE_DELETED,
+            &[],
+            json!({"deletedRoles": deleted}),
+        );
+        users::touch_users(&mut tx, origin, &record, &changed).await?;
+        audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

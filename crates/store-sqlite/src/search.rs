@@ -187,7 +187,10 @@ fn before(deadline: Instant) -> bool {
 }
 
 /// A failed search statement: SQLite interrupted by the deadline, or anything else.
-fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+pub(crate) fn search_error(
+    timeout: Duration,
+    what: &'static str,
+) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| match &e {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("9") => {
             search_took_too_long(timeout)
@@ -196,23 +199,37 @@ fn search_error(timeout: Duration, what: &'static str) -> impl FnOnce(sqlx::Erro
     }
 }
 
-/// Run a search, stopping it (SQLite's progress handler) once `timeout` has passed.
+/// Stop any statement on `conn` (SQLite's progress handler) once `timeout` has passed;
+/// [`clear_deadline`] must follow before the connection goes back to its pool.
+pub(crate) async fn set_deadline(
+    conn: &mut SqliteConnection,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let until = deadline(timeout);
+    conn.lock_handle()
+        .await
+        .map_err(internal("lock a reader"))?
+        .set_progress_handler(PROGRESS_OPS, move || before(until));
+    Ok(())
+}
+
+/// The connection goes back to the pool: it must not keep the deadline.
+pub(crate) async fn clear_deadline(conn: &mut SqliteConnection) {
+    if let Ok(mut handle) = conn.lock_handle().await {
+        handle.remove_progress_handler();
+    }
+}
+
+/// Run a search, stopping it once `timeout` has passed.
 pub(crate) async fn search(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     q: &UserQuery,
     timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
-    let until = deadline(timeout);
-    conn.lock_handle()
-        .await
-        .map_err(internal("lock a reader"))?
-        .set_progress_handler(PROGRESS_OPS, move || before(until));
+    set_deadline(conn, timeout).await?;
     let result = run(conn, project, q, timeout).await;
-    // The connection goes back to the pool: it must not keep the deadline.
-    if let Ok(mut handle) = conn.lock_handle().await {
-        handle.remove_progress_handler();
-    }
+    clear_deadline(conn).await;
     result
 }
 

@@ -4,16 +4,18 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ErrorCode;
+use roster_domain::audit::{Origin, actions, records};
 use roster_domain::error::FieldError;
 use roster_domain::ids::{ProjectId, TenantId};
 use roster_domain::names::{Label, RoleName};
 use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_store::TenantStore;
+use serde_json::json;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, db_message, internal, is_unique_violation, json_column, to_json};
+use crate::{SqliteStore, audit, db_message, internal, is_unique_violation, json_column, to_json};
 
 fn tenant_not_found(id: &TenantId) -> Error {
     Error::new(
@@ -186,10 +188,12 @@ impl TenantStore for SqliteStore {
         project: &ProjectId,
         id: &TenantId,
         spec: &TenantSpec,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
-        insert_tenant(&mut tx, project, id, spec, now).await?;
+        insert_tenant(&mut tx, project, id, spec, origin.now).await?;
+        let record = records::tenant_created(origin, id, spec);
+        audit::insert(&mut tx, project, origin, &[record]).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -198,6 +202,7 @@ impl TenantStore for SqliteStore {
         project: &ProjectId,
         id: &TenantId,
         change: &TenantChange,
+        origin: &Origin,
     ) -> Result<(), Error> {
         // The write lock is held from here: the current fields cannot change under us.
         let mut tx = self.begin_write().await?;
@@ -241,6 +246,10 @@ impl TenantStore for SqliteStore {
                 internal("update tenant")(e)
             }
         })?;
+        if spec != current.spec {
+            let record = records::tenant_modified(origin, id, &current.spec, &spec);
+            audit::insert(&mut tx, project, origin, &[record]).await?;
+        }
         tx.commit().await.map_err(internal("commit"))
     }
 
@@ -249,7 +258,7 @@ impl TenantStore for SqliteStore {
         project: &ProjectId,
         id: &TenantId,
         cascade: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         let pk = tenant_pk(&mut tx, project, id)
@@ -261,17 +270,20 @@ impl TenantStore for SqliteStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(internal("find the tenant's users"))?;
+        let cause =
+            |action| records::cascade(origin, action, actions::TENANT_DELETED, &[id], json!({}));
         if cascade {
-            sqlx::query(
-                "DELETE FROM users WHERE pk IN ( \
-                   SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk = ?1 \
+            let only_here: Vec<i64> = sqlx::query_scalar(
+                "SELECT ut.user_pk FROM user_tenants ut WHERE ut.tenant_pk = ?1 \
                    AND NOT EXISTS (SELECT 1 FROM user_tenants o \
-                     WHERE o.user_pk = ut.user_pk AND o.tenant_pk <> ?1))",
+                     WHERE o.user_pk = ut.user_pk AND o.tenant_pk <> ?1)",
             )
             .bind(pk)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
-            .map_err(internal("delete the tenant's users"))?;
+            .map_err(internal("find the tenant's own users"))?;
+            let record = cause(actions::USER_DELETED);
+            crate::users::delete_recorded(&mut tx, origin, &record, &only_here).await?;
         }
         // Foreign keys do the rest: the tenant's roles, every membership of it and its
         // children's parent link go with it.
@@ -280,8 +292,12 @@ impl TenantStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(internal("delete tenant"))?;
-        // The members left (those `cascade` deleted are gone) changed.
-        crate::users::touch_users(&mut tx, &members, now).await?;
+        // The members left changed (those `cascade` deleted are gone: neither their
+        // version nor a record is written).
+        let record = cause(actions::USER_MODIFIED);
+        crate::users::touch_users(&mut tx, origin, &record, &members).await?;
+        let record = records::tenant_deleted(origin, id, cascade);
+        audit::insert(&mut tx, project, origin, &[record]).await?;
         tx.commit().await.map_err(internal("commit"))
     }
 

@@ -23,7 +23,7 @@ use crate::{internal, is_unique_violation, to_json};
 
 /// SQLite's default limit on bound parameters in one statement
 /// (`SQLITE_MAX_VARIABLE_NUMBER`): it alone decides how many rows one `INSERT` carries.
-const MAX_PARAMS: usize = 32_766;
+pub(crate) const MAX_PARAMS: usize = 32_766;
 
 const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
     family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \

@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use roster_domain::Error;
+use roster_domain::audit::{AuditRecord, Origin, actions};
 use roster_domain::catalog::Catalog;
 use roster_domain::email::Email;
 use roster_domain::ids::{ProjectId, TenantId, UserId};
@@ -30,7 +31,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::user_writes::write_changes;
-use crate::{SqliteStore, attributes, internal, json_column, roles, tenants, to_json};
+use crate::{SqliteStore, attributes, audit, internal, json_column, roles, tenants, to_json};
 
 /// Every column of a user, lists aggregated as JSON arrays. Expects the `users` table
 /// aliased as `u`.
@@ -110,16 +111,20 @@ pub(crate) fn decode_user(row: &SqliteRow) -> Result<User, Error> {
 
 /// A cascade (a role renamed or deleted, a tenant deleted, an attribute definition
 /// deleted) changed these users: each one's `version` moves by one and its
-/// `modifiedTime` becomes `now`, as any change of a user does, once whatever the number
-/// of changes the cascade made to it.
+/// `modifiedTime` becomes the origin's time, as any change of a user does, and it gets
+/// one audit record (`record`, see [`roster_domain::audit::records::cascade`]), once
+/// whatever the number of changes the cascade made to it.
 pub(crate) async fn touch_users(
     conn: &mut SqliteConnection,
+    origin: &Origin,
+    record: &AuditRecord,
     pks: &[i64],
-    now: Millis,
 ) -> Result<(), Error> {
     if pks.is_empty() {
         return Ok(());
     }
+    audit::stamp_users(&mut *conn, origin, record, pks).await?;
+    let now = origin.now;
     sqlx::query(
         "UPDATE users SET version = version + 1, modified_ms = ?2 \
          WHERE pk IN (SELECT value FROM json_each(?1))",
@@ -239,44 +244,77 @@ impl UserStore for SqliteStore {
         &self,
         project: &ProjectId,
         selector: UserSelector<'_>,
+        origin: &Origin,
     ) -> Result<bool, Error> {
         let (filter, value) = selector_sql(selector);
-        let sql = format!("DELETE FROM users AS u {filter}");
+        let sql = format!("SELECT u.pk FROM users AS u {filter}");
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let pks: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())
             .bind(value)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
-            .map_err(internal("delete a user"))?;
+            .map_err(internal("find a user"))?;
+        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected() > 0)
+        Ok(gone > 0)
     }
 
-    async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64, Error> {
+    async fn delete_users(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+        origin: &Origin,
+    ) -> Result<u64, Error> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "DELETE FROM users WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        let pks: Vec<i64> = sqlx::query_scalar(
+            "SELECT pk FROM users WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
         )
         .bind(project.as_str())
         .bind(to_json(&ids))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
-        .map_err(internal("delete users"))?;
+        .map_err(internal("find users"))?;
+        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected())
+        Ok(gone)
     }
 
-    async fn delete_test_users(&self, project: &ProjectId) -> Result<u64, Error> {
+    async fn delete_test_users(&self, project: &ProjectId, origin: &Origin) -> Result<u64, Error> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM users WHERE project_id = ?1 AND test = 1")
-            .bind(project.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(internal("delete test users"))?;
+        let pks: Vec<i64> =
+            sqlx::query_scalar("SELECT pk FROM users WHERE project_id = ?1 AND test = 1")
+                .bind(project.as_str())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(internal("find test users"))?;
+        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
         tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected())
+        Ok(gone)
     }
+}
+
+/// Delete users by pk, each with its `UserDeleted` record (`record`, stamped with the
+/// user); how many there were.
+pub(crate) async fn delete_recorded(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    record: &AuditRecord,
+    pks: &[i64],
+) -> Result<u64, Error> {
+    if pks.is_empty() {
+        return Ok(0);
+    }
+    audit::stamp_users(&mut *conn, origin, record, pks).await?;
+    let done = sqlx::query("DELETE FROM users WHERE pk IN (SELECT value FROM json_each(?1))")
+        .bind(to_json(&pks))
+        .execute(conn)
+        .await
+        .map_err(internal("delete users"))?;
+    Ok(done.rows_affected())
 }
 
 /// The write transaction of a user batch (`BEGIN IMMEDIATE`: the write lock is held
@@ -364,6 +402,10 @@ impl UserTx for SqliteUserTx {
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
         write_changes(&mut self.tx, &self.project, changes, catalog, &self.loaded).await
+    }
+
+    async fn record(&mut self, records: &[AuditRecord]) -> Result<(), Error> {
+        audit::write(&mut self.tx, &self.project, records).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

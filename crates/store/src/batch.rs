@@ -1,8 +1,10 @@
 //! The user-batch flows, written once over the traits: load, apply the domain's rules,
 //! write, commit.
 //!
-//! Every backend gets the same behaviour for free; a backend only provides the three
-//! steps of a [`UserTx`](crate::UserTx). One batch is one transaction: the users it
+//! Every backend gets the same behaviour for free; a backend only provides the steps of
+//! a [`UserTx`](crate::UserTx). The audit records of a batch (one per user it created or
+//! changed, built by the domain from the users before and after) are written in the
+//! batch's transaction, set-based like the users. One batch is one transaction: the users it
 //! targets are loaded in one query, the catalog once, the rules run in memory, and the
 //! changes go back in a fixed number of set-based statements.
 //!
@@ -18,11 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_domain::Error;
+use roster_domain::audit::{Origin, records};
 use roster_domain::catalog::Catalog;
 use roster_domain::create::NewUser;
 use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::{PatchItem, PatchOutcome, Workspace, batch_lookups};
-use roster_domain::time::Millis;
 use roster_domain::user::User;
 
 use crate::{Result, UserStore};
@@ -91,12 +93,12 @@ pub async fn patch_users(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[PatchItem],
-    now: Millis,
+    origin: &Origin,
 ) -> Result<(Vec<PatchOutcome>, Catalog)> {
     on_own_thread(items.len(), async {
         let mut attempt = 1;
         loop {
-            let outcome = patch_users_once(store, project, items, now).await;
+            let outcome = patch_users_once(store, project, items, origin).await;
             if !again("patch batch", &outcome, &mut attempt).await {
                 return outcome;
             }
@@ -109,20 +111,24 @@ async fn patch_users_once(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[PatchItem],
-    now: Millis,
+    origin: &Origin,
 ) -> Result<(Vec<PatchOutcome>, Catalog)> {
     let started = stopwatch();
+    let mut audit = Duration::ZERO;
     let mut tx = store.begin_users(project).await?;
     let catalog = tx.catalog().await?;
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
     let loaded = started.elapsed();
     let mut ws = Workspace::new(users, owners);
-    let outcomes = ws.apply_batch(items, &catalog, now);
+    let outcomes = ws.apply_batch(items, &catalog, origin.now);
     let changes = ws.into_changes();
     let applied = started.elapsed();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
+        let written = started.elapsed();
+        tx.record(&records::batch(origin, &changes)).await?;
+        audit = started.elapsed() - written;
         tx.commit().await?;
     }
     let patched = outcomes
@@ -137,7 +143,8 @@ async fn patch_users_once(
         changed = changes.len(),
         load_ms = loaded.as_millis() as u64,
         apply_ms = (applied - loaded).as_millis() as u64,
-        write_ms = (started.elapsed() - applied).as_millis() as u64,
+        write_ms = (started.elapsed() - applied - audit).as_millis() as u64,
+        audit_ms = audit.as_millis() as u64,
         "patch batch"
     );
     Ok((outcomes, catalog))
@@ -173,12 +180,12 @@ pub async fn create_users(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[CreateItem],
-    now: Millis,
+    origin: &Origin,
 ) -> Result<(Vec<CreateOutcome>, Catalog)> {
     on_own_thread(items.len(), async {
         let mut attempt = 1;
         loop {
-            let outcome = create_users_once(store, project, items, now).await;
+            let outcome = create_users_once(store, project, items, origin).await;
             if !again("create batch", &outcome, &mut attempt).await {
                 return outcome;
             }
@@ -191,7 +198,7 @@ async fn create_users_once(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[CreateItem],
-    now: Millis,
+    origin: &Origin,
 ) -> Result<(Vec<CreateOutcome>, Catalog)> {
     let mut tx = store.begin_users(project).await?;
     let catalog = tx.catalog().await?;
@@ -209,6 +216,7 @@ async fn create_users_once(
         .iter()
         .map(|item| match item {
             CreateItem::Ready { id, user } => {
+                let now = origin.now;
                 match ws.create(user.blank(id.clone(), now), &user.patch, &catalog, now) {
                     Ok(u) => CreateOutcome::Created(u),
                     Err(f) => CreateOutcome::Failed {
@@ -226,6 +234,7 @@ async fn create_users_once(
     let changes = ws.into_changes();
     if !changes.is_empty() {
         tx.write(&changes, &catalog).await?;
+        tx.record(&records::batch(origin, &changes)).await?;
         tx.commit().await?;
     }
     Ok((outcomes, catalog))

@@ -19,6 +19,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::attribute::AttributeDef;
+use roster_domain::audit::records::KeyFacts;
+use roster_domain::audit::{AuditQuery, AuditRecord, Origin};
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::{KeyId, PermissionId, ProjectId, RoleId, TenantId, UserId};
 use roster_domain::keys::{IpRange, KeyHash};
@@ -78,6 +80,18 @@ impl StoredKey {
             rebac: serde_json::Map::new(),
         }
     }
+
+    /// What an audit record shows of the key: never its digest.
+    pub fn facts(&self) -> KeyFacts<'_> {
+        KeyFacts {
+            id: &self.id,
+            name: &self.name,
+            read_only: self.read_only,
+            expires: self.expires.map(|e| e.0),
+            permitted_ips: self.permitted_ips.iter().map(ToString::to_string).collect(),
+            active: self.active,
+        }
+    }
 }
 
 /// What `PATCH /v1/mgmt/managementkey` changes of a key: all of it (Descope's update
@@ -112,15 +126,20 @@ pub trait ProjectStore: Send + Sync {
     /// The first start of a store: if it holds no project, create `project` with `key`,
     /// in one transaction that no other first start (another node starting on the same
     /// empty database) can interleave with. Returns whether it did.
-    async fn create_first_project(&self, project: &Project, key: &StoredKey) -> Result<bool>;
+    async fn create_first_project(
+        &self,
+        project: &Project,
+        key: &StoredKey,
+        origin: &Origin,
+    ) -> Result<bool>;
     /// Add a key to a project ([`ErrorCode::ProjectNotFound`](roster_domain::ErrorCode)
     /// if there is no such project). Adding a key whose digest is already stored for
     /// this project does nothing and returns `false`.
-    async fn add_key(&self, project: &ProjectId, key: &StoredKey) -> Result<bool>;
+    async fn add_key(&self, project: &ProjectId, key: &StoredKey, origin: &Origin) -> Result<bool>;
     /// The project's keys, revoked and expired ones included.
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>>;
     /// Revoke a key; `false` if the project has no such key.
-    async fn revoke_key(&self, project: &ProjectId, key: &KeyId, now: Millis) -> Result<bool>;
+    async fn revoke_key(&self, project: &ProjectId, key: &KeyId, origin: &Origin) -> Result<bool>;
     /// Change a key's name, description, permitted addresses and status; the key as it
     /// now stands, or `None` when the project has no such key.
     async fn update_key(
@@ -128,9 +147,15 @@ pub trait ProjectStore: Send + Sync {
         project: &ProjectId,
         key: &KeyId,
         update: &KeyUpdate,
+        origin: &Origin,
     ) -> Result<Option<StoredKey>>;
     /// Delete keys for good; how many there were.
-    async fn delete_keys(&self, project: &ProjectId, keys: &[KeyId]) -> Result<u64>;
+    async fn delete_keys(
+        &self,
+        project: &ProjectId,
+        keys: &[KeyId],
+        origin: &Origin,
+    ) -> Result<u64>;
 }
 
 /// How a single-user request names its user.
@@ -168,11 +193,21 @@ pub trait UserStore: Send + Sync {
         timeout: Duration,
     ) -> Result<(Vec<User>, u64)>;
     /// Delete one user; `false` if there was none.
-    async fn delete_user(&self, project: &ProjectId, selector: UserSelector<'_>) -> Result<bool>;
+    async fn delete_user(
+        &self,
+        project: &ProjectId,
+        selector: UserSelector<'_>,
+        origin: &Origin,
+    ) -> Result<bool>;
     /// Delete users by user ID; returns how many existed.
-    async fn delete_users(&self, project: &ProjectId, ids: &[String]) -> Result<u64>;
+    async fn delete_users(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+        origin: &Origin,
+    ) -> Result<u64>;
     /// Delete every test user; returns how many there were.
-    async fn delete_test_users(&self, project: &ProjectId) -> Result<u64>;
+    async fn delete_test_users(&self, project: &ProjectId, origin: &Origin) -> Result<u64>;
 }
 
 /// The write transaction of a user batch. Dropping it without [`UserTx::commit`] rolls
@@ -190,6 +225,8 @@ pub trait UserTx: Send {
     /// Write the changed and created users: set-based, a fixed number of statements
     /// whatever the number of users. Role names are mapped to IDs with `catalog`.
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<()>;
+    /// Write the batch's audit records: set-based, like the users.
+    async fn record(&mut self, records: &[AuditRecord]) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 
@@ -203,7 +240,7 @@ pub trait TenantStore: Send + Sync {
         project: &ProjectId,
         id: &TenantId,
         spec: &TenantSpec,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     /// Change a tenant's fields (never its parent) in one transaction: `change` is
     /// applied to the fields as they stand under the write lock, so concurrent changes
@@ -213,16 +250,18 @@ pub trait TenantStore: Send + Sync {
         project: &ProjectId,
         id: &TenantId,
         change: &TenantChange,
+        origin: &Origin,
     ) -> Result<()>;
     /// Delete a tenant. With `cascade`, users whose only tenant it was are deleted too.
     /// Every other member changes (it leaves the tenant): its `version` moves by one and
-    /// its `modifiedTime` becomes `now`, in the same transaction.
+    /// its `modifiedTime` becomes the origin's time, in the same transaction, and each
+    /// user changed or deleted gets an audit record.
     async fn delete_tenant(
         &self,
         project: &ProjectId,
         id: &TenantId,
         cascade: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     async fn load_tenant(&self, project: &ProjectId, id: &TenantId) -> Result<Option<Tenant>>;
     async fn all_tenants(&self, project: &ProjectId) -> Result<Vec<Tenant>>;
@@ -235,15 +274,16 @@ pub trait RoleStore: Send + Sync {
         &self,
         project: &ProjectId,
         roles: &[(RoleId, RoleSpec)],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     /// Renaming a role changes every user that holds it (at project level or in a
-    /// tenant): their `version` moves by one and `modifiedTime` becomes `now`.
+    /// tenant): their `version` moves by one and `modifiedTime` becomes the origin's
+    /// time, and each gets an audit record.
     async fn update_roles(
         &self,
         project: &ProjectId,
         updates: &[RoleUpdate],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     /// With `missing_ok` false, a role that does not exist fails the whole call. Every
     /// user that held a deleted role changes as a rename changes it.
@@ -252,7 +292,7 @@ pub trait RoleStore: Send + Sync {
         project: &ProjectId,
         roles: &[RoleRef],
         missing_ok: bool,
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     async fn all_roles(&self, project: &ProjectId) -> Result<Vec<Role>>;
 }
@@ -264,17 +304,20 @@ pub trait PermissionStore: Send + Sync {
         &self,
         project: &ProjectId,
         permissions: &[(PermissionId, PermissionName, String)],
+        origin: &Origin,
     ) -> Result<()>;
     async fn update_permissions(
         &self,
         project: &ProjectId,
         updates: &[PermissionUpdate],
+        origin: &Origin,
     ) -> Result<()>;
     async fn delete_permissions(
         &self,
         project: &ProjectId,
         permissions: &[PermissionRef],
         missing_ok: bool,
+        origin: &Origin,
     ) -> Result<()>;
     async fn all_permissions(&self, project: &ProjectId) -> Result<Vec<Permission>>;
 }
@@ -282,17 +325,43 @@ pub trait PermissionStore: Send + Sync {
 /// Custom attribute definitions. Deleting one removes its values from every user.
 #[async_trait]
 pub trait AttributeStore: Send + Sync {
-    async fn create_attributes(&self, project: &ProjectId, defs: &[AttributeDef]) -> Result<()>;
+    async fn create_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+        origin: &Origin,
+    ) -> Result<()>;
     /// Deleting a definition removes its values from every user; each user that had one
-    /// changes once (`version` by one, `modifiedTime` to `now`), however many of the
-    /// deleted attributes it had.
+    /// changes once (`version` by one, `modifiedTime` to the origin's time, one audit
+    /// record), however many of the deleted attributes it had.
     async fn delete_attributes(
         &self,
         project: &ProjectId,
         names: &[String],
-        now: Millis,
+        origin: &Origin,
     ) -> Result<()>;
     async fn all_attributes(&self, project: &ProjectId) -> Result<Vec<AttributeDef>>;
+}
+
+/// The audit trail. The records of a change are written by the store method that makes
+/// the change, in its transaction; this trait reads them, writes an application's own
+/// events, and prunes old records.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Write records that record no change of Roster's (an application's events).
+    async fn record(&self, project: &ProjectId, records: &[AuditRecord]) -> Result<()>;
+    /// One page of the records matching the query, newest first, and how many match in
+    /// all. A search that runs longer than `timeout` fails with
+    /// [`ErrorCode::RequestTimeout`](roster_domain::ErrorCode::RequestTimeout).
+    async fn search_audit(
+        &self,
+        project: &ProjectId,
+        query: &AuditQuery,
+        timeout: Duration,
+    ) -> Result<(Vec<AuditRecord>, u64)>;
+    /// Delete at most `limit` records older than `before`, of any project, in short
+    /// transactions that writers do not wait long for; how many were deleted.
+    async fn prune_audit(&self, before: Millis, limit: u32) -> Result<u64>;
 }
 
 /// Every table a store has, in the order a copy fills them. Both backends have these
@@ -384,6 +453,7 @@ pub trait Store:
     + RoleStore
     + PermissionStore
     + AttributeStore
+    + AuditStore
     + CopyStore
     + std::fmt::Debug
 {

@@ -51,7 +51,7 @@ async fn create(
     };
     state
         .store()
-        .create_attributes(&caller.project, &defs)
+        .create_attributes(&caller.project, &defs, &state.origin(&caller))
         .await?;
     envelope(&state, &caller).await
 }
@@ -69,7 +69,7 @@ async fn delete(
     state.limits().check_items("names", names.len())?;
     state
         .store()
-        .delete_attributes(&caller.project, &names, state.now())
+        .delete_attributes(&caller.project, &names, &state.origin(&caller))
         .await?;
     envelope(&state, &caller).await
 }

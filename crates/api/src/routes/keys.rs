@@ -102,7 +102,10 @@ async fn create(
         rebac,
         ..StoredKey::new(KeyId::generate(state.ids()), name, key.hash(), now)
     };
-    state.store().add_key(&caller.project, &stored).await?;
+    state
+        .store()
+        .add_key(&caller.project, &stored, &state.origin(&caller))
+        .await?;
     Ok(Json(CreatedKey {
         key: KeyDto::from(&stored),
         cleartext: key.expose().to_string(),
@@ -140,6 +143,7 @@ async fn update(
             &caller.project,
             &KeyId::from_stored(id.to_string()),
             &update,
+            &state.origin(&caller),
         )
         .await?
         .ok_or_else(|| key_not_found(id))?;
@@ -180,7 +184,10 @@ async fn delete(
     }
     state.limits().check_items("ids", ids.len())?;
     let ids: Vec<KeyId> = ids.into_iter().map(KeyId::from_stored).collect();
-    let total = state.store().delete_keys(&caller.project, &ids).await?;
+    let total = state
+        .store()
+        .delete_keys(&caller.project, &ids, &state.origin(&caller))
+        .await?;
     Ok(Json(DeletedKeys { total }))
 }
 

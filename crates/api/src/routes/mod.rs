@@ -6,6 +6,7 @@ use axum::Router;
 use crate::AppState;
 
 pub mod attributes;
+pub mod audit;
 pub mod health;
 pub mod keys;
 pub mod permissions;
@@ -28,4 +29,5 @@ pub fn routes() -> Router<AppState> {
         .merge(roles::routes())
         .merge(permissions::routes())
         .merge(attributes::routes())
+        .merge(audit::routes())
 }

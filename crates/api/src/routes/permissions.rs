@@ -46,6 +46,7 @@ async fn create(
         .create_permissions(
             &caller.project,
             &[(PermissionId::generate(state.ids()), name, description)],
+            &state.origin(&caller),
         )
         .await?;
     Ok(Json(Empty {}))
@@ -65,7 +66,7 @@ async fn create_batch(
         .collect::<Result<Vec<_>, Error>>()?;
     state
         .store()
-        .create_permissions(&caller.project, &items)
+        .create_permissions(&caller.project, &items, &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -79,7 +80,7 @@ async fn update(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .update_permissions(&caller.project, &[body.update()?])
+        .update_permissions(&caller.project, &[body.update()?], &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -95,7 +96,7 @@ async fn update_batch(
         .collect::<Result<Vec<_>, Error>>()?;
     state
         .store()
-        .update_permissions(&caller.project, &updates)
+        .update_permissions(&caller.project, &updates, &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -108,7 +109,12 @@ async fn delete(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_permissions(&caller.project, &[body.target()?], false)
+        .delete_permissions(
+            &caller.project,
+            &[body.target()?],
+            false,
+            &state.origin(&caller),
+        )
         .await?;
     Ok(Json(Empty {}))
 }
@@ -121,7 +127,12 @@ async fn delete_batch(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_permissions(&caller.project, &body.targets(state.limits())?, true)
+        .delete_permissions(
+            &caller.project,
+            &body.targets(state.limits())?,
+            true,
+            &state.origin(&caller),
+        )
         .await?;
     Ok(Json(Empty {}))
 }

@@ -57,7 +57,11 @@ async fn create(
     let id = RoleId::generate(state.ids());
     state
         .store()
-        .create_roles(&caller.project, &[(id.clone(), body.spec()?)], state.now())
+        .create_roles(
+            &caller.project,
+            &[(id.clone(), body.spec()?)],
+            &state.origin(&caller),
+        )
         .await?;
     let role = created(&state, &caller, &[id])
         .await?
@@ -78,7 +82,7 @@ async fn create_batch(
         .collect::<Result<Vec<_>, Error>>()?;
     state
         .store()
-        .create_roles(&caller.project, &specs, state.now())
+        .create_roles(&caller.project, &specs, &state.origin(&caller))
         .await?;
     let ids: Vec<RoleId> = specs.into_iter().map(|(id, _)| id).collect();
     let roles = created(&state, &caller, &ids).await?;
@@ -96,7 +100,7 @@ async fn update(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .update_roles(&caller.project, &[body.update()?], state.now())
+        .update_roles(&caller.project, &[body.update()?], &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -113,7 +117,7 @@ async fn update_batch(
         .collect::<Result<Vec<_>, Error>>()?;
     state
         .store()
-        .update_roles(&caller.project, &updates, state.now())
+        .update_roles(&caller.project, &updates, &state.origin(&caller))
         .await?;
     let roles = state.store().all_roles(&caller.project).await?;
     Ok(Json(RolesEnvelope {
@@ -129,7 +133,12 @@ async fn delete(
 ) -> ApiResult<Json<Empty>> {
     state
         .store()
-        .delete_roles(&caller.project, &[body.target()?], false, state.now())
+        .delete_roles(
+            &caller.project,
+            &[body.target()?],
+            false,
+            &state.origin(&caller),
+        )
         .await?;
     Ok(Json(Empty {}))
 }
@@ -147,7 +156,7 @@ async fn delete_batch(
             &caller.project,
             &body.targets(state.limits())?,
             true,
-            state.now(),
+            &state.origin(&caller),
         )
         .await?;
     Ok(Json(Empty {}))

@@ -58,7 +58,7 @@ async fn create(
         .unwrap_or_else(|| TenantId::generate(state.ids()));
     state
         .store()
-        .create_tenant(&caller.project, &id, &spec, state.now())
+        .create_tenant(&caller.project, &id, &spec, &state.origin(&caller))
         .await?;
     Ok(Json(CreatedTenant {
         id: id.into_string(),
@@ -75,7 +75,12 @@ async fn update(
     let spec = body.spec()?;
     state
         .store()
-        .update_tenant(&caller.project, &id, &TenantChange::Replace(spec))
+        .update_tenant(
+            &caller.project,
+            &id,
+            &TenantChange::Replace(spec),
+            &state.origin(&caller),
+        )
         .await?;
     Ok(Json(Empty {}))
 }
@@ -91,7 +96,7 @@ async fn patch_tenant(
     let change = TenantChange::Patch(body.patch()?);
     state
         .store()
-        .update_tenant(&caller.project, &id, &change)
+        .update_tenant(&caller.project, &id, &change, &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -106,7 +111,7 @@ async fn default_roles(
     let change = TenantChange::Patch(body.patch()?);
     state
         .store()
-        .update_tenant(&caller.project, &id, &change)
+        .update_tenant(&caller.project, &id, &change, &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -158,7 +163,7 @@ async fn configure_settings(
     let change = TenantChange::Patch(settings_patch(&body)?);
     state
         .store()
-        .update_tenant(&caller.project, &id, &change)
+        .update_tenant(&caller.project, &id, &change, &state.origin(&caller))
         .await?;
     Ok(Json(Empty {}))
 }
@@ -172,7 +177,12 @@ async fn delete(
     let id = required_id(given(&body.id))?;
     state
         .store()
-        .delete_tenant(&caller.project, &id, flag(&body.cascade), state.now())
+        .delete_tenant(
+            &caller.project,
+            &id,
+            flag(&body.cascade),
+            &state.origin(&caller),
+        )
         .await?;
     Ok(Json(Empty {}))
 }

@@ -105,9 +105,10 @@ async fn patch_batch(
         Ok(raw_items.iter().map(|r| patch_item(r)).collect::<Vec<_>>())
     })
     .await?;
-    let (store, project, now) = (state.store().clone(), caller.project, state.now());
+    let origin = state.origin(&caller);
+    let (store, project) = (state.store().clone(), caller.project);
     let (outcomes, catalog) = offload::run(&state, items.len(), async move {
-        patch_users(store.as_ref(), &project, &items, now).await
+        patch_users(store.as_ref(), &project, &items, &origin).await
     })
     .await?;
     let items = outcomes.len();
@@ -130,7 +131,7 @@ async fn patch_one(
         .ok_or_else(|| Error::missing("loginId"))?
         .to_string();
     let patch = UserPatch::parse(body.into_raw_patch())?;
-    super::user_changes::patch_single(&state, &caller.project, selector, patch).await
+    super::user_changes::patch_single(&state, &caller, selector, patch).await
 }
 
 /// `POST /v1/mgmt/user/create/batch`: each user created whole or not at all, in order.
@@ -164,9 +165,10 @@ async fn create_batch(
         Ok((items, unaddressable))
     })
     .await?;
-    let (store, project, now) = (state.store().clone(), caller.project, state.now());
+    let origin = state.origin(&caller);
+    let (store, project) = (state.store().clone(), caller.project);
     let (outcomes, catalog) = offload::run(&state, items.len(), async move {
-        create_users(store.as_ref(), &project, &items, now).await
+        create_users(store.as_ref(), &project, &items, &origin).await
     })
     .await?;
     let items = outcomes.len();

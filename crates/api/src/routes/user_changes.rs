@@ -133,7 +133,7 @@ where
         move |State(state): State<AppState>, caller: Caller, Body(body): Body<UserChangeBody>| async move {
             let selector = selector(&body)?;
             let patch = build(body)?;
-            patch_single(&state, &caller.project, selector, patch).await
+            patch_single(&state, &caller, selector, patch).await
         },
     )
 }
@@ -156,13 +156,18 @@ fn sso_route(op: ListOp) -> MethodRouter<AppState> {
 /// a taken login ID).
 pub(crate) async fn patch_single(
     state: &AppState,
-    project: &ProjectId,
+    caller: &Caller,
     selector: String,
     patch: UserPatch,
 ) -> ApiResult<Json<UserEnvelope>> {
     let items = [PatchItem::Ready { selector, patch }];
-    let (mut outcomes, catalog) =
-        patch_users(state.store().as_ref(), project, &items, state.now()).await?;
+    let (mut outcomes, catalog) = patch_users(
+        state.store().as_ref(),
+        &caller.project,
+        &items,
+        &state.origin(caller),
+    )
+    .await?;
     match outcomes.pop() {
         Some(PatchOutcome::Patched(u)) => Ok(Json(UserEnvelope {
             user: UserDto::render(&u, &catalog),
@@ -190,7 +195,7 @@ async fn update(
         .ok_or_else(|| Error::missing("loginId"))?
         .to_string();
     let patch = change::replace(body.into_raw_patch())?;
-    patch_single(&state, &caller.project, selector, patch).await
+    patch_single(&state, &caller, selector, patch).await
 }
 
 /// `update/name`: `displayName` (or `name`), `givenName`, `middleName`, `familyName`;
@@ -213,7 +218,7 @@ async fn update_name(
         ..RawUserPatch::default()
     };
     let patch = UserPatch::parse(names)?;
-    patch_single(&state, &caller.project, selector, patch).await
+    patch_single(&state, &caller, selector, patch).await
 }
 
 /// Hash the body's password (off the async workers) and set it; `{}` as Descope answers.
@@ -229,7 +234,7 @@ async fn set_password(
     let ids = state.ids_arc();
     let hash = offload::slow(state, move || password.hash(ids.as_ref())).await?;
     let patch = change::password(PasswordChange::Set { hash, expired });
-    patch_single(state, &caller.project, selector, patch)
+    patch_single(state, caller, selector, patch)
         .await
         .map(|_| Json(Empty {}))
 }
@@ -260,7 +265,7 @@ async fn password_expire(
     let selector = selector(&body)?;
     patch_single(
         &state,
-        &caller.project,
+        &caller,
         selector,
         change::password(PasswordChange::Expire),
     )

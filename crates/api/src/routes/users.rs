@@ -48,7 +48,7 @@ async fn create_one(
         state.store().as_ref(),
         &caller.project,
         &[item],
-        state.now(),
+        &state.origin(caller),
     )
     .await?;
     match out.pop() {
@@ -192,7 +192,11 @@ async fn delete_one(
         .map(UserSelector::LoginOrUserId)
         .or_else(|| given(&body.user_id).map(UserSelector::UserId))
         .ok_or_else(|| Error::missing("loginId or userId"))?;
-    if state.store().delete_user(&caller.project, selector).await? {
+    if state
+        .store()
+        .delete_user(&caller.project, selector, &state.origin(&caller))
+        .await?
+    {
         Ok(Json(Empty {}))
     } else {
         let (UserSelector::LoginOrUserId(s) | UserSelector::UserId(s)) = selector;
@@ -211,7 +215,10 @@ async fn delete_many(
     }
     let ids = list(&body.user_ids);
     state.limits().check_items("userIds", ids.len())?;
-    state.store().delete_users(&caller.project, &ids).await?;
+    state
+        .store()
+        .delete_users(&caller.project, &ids, &state.origin(&caller))
+        .await?;
     Ok(Json(Empty {}))
 }
 
@@ -220,6 +227,9 @@ async fn delete_test_users(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Empty>> {
-    state.store().delete_test_users(&caller.project).await?;
+    state
+        .store()
+        .delete_test_users(&caller.project, &state.origin(&caller))
+        .await?;
     Ok(Json(Empty {}))
 }

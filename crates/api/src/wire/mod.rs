@@ -9,6 +9,7 @@
 
 pub mod answers;
 pub mod attribute;
+pub mod audit;
 pub mod common;
 pub mod key;
 pub mod permission;

@@ -61,6 +61,9 @@ pub enum PatchOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserChange {
     pub user: Arc<User>,
+    /// The user as loaded, before the batch (`None`: the batch created it); the audit
+    /// trail records the difference.
+    pub before: Option<Arc<User>>,
     pub created: bool,
     pub login_ids_changed: bool,
     pub roles_changed: bool,
@@ -75,6 +78,7 @@ impl UserChange {
     pub fn created(user: Arc<User>) -> Self {
         UserChange {
             user,
+            before: None,
             created: true,
             login_ids_changed: true,
             roles_changed: true,
@@ -254,6 +258,7 @@ impl Workspace {
                             .iter()
                             .map(|t| &t.tenant_id)
                             .eq(user.tenants.iter().map(|t| &t.tenant_id)),
+                        before: Some(orig.clone()),
                         user,
                     },
                 })

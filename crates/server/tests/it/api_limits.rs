@@ -5,7 +5,7 @@
 use roster_api::Limits;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_error};
+use crate::helpers::{Backend, TestApp, assert_error, origin};
 
 fn long(n: usize) -> String {
     "x".repeat(n)
@@ -517,6 +517,7 @@ async fn projects_are_rate_limited_and_wrong_keys_slowed() {
                 active: true,
                 rebac: Default::default(),
             },
+            &origin(),
         )
         .await
         .unwrap();

@@ -5,7 +5,7 @@ use roster_api::Limits;
 use roster_domain::ErrorCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, KEY, PROJECT, TestApp, assert_error};
+use crate::helpers::{Backend, KEY, PROJECT, TestApp, assert_error, at};
 
 async fn health_needs_no_key(backend: Backend) {
     let app = TestApp::on(backend).await;
@@ -61,7 +61,7 @@ async fn a_revoked_key_stops_working(backend: Backend) {
     let project = roster_domain::ids::ProjectId::parse(PROJECT).unwrap();
     let keys = app.store.keys(&project).await.unwrap();
     app.store
-        .revoke_key(&project, &keys[0].id, crate::helpers::START)
+        .revoke_key(&project, &keys[0].id, &at(crate::helpers::START))
         .await
         .unwrap();
     assert_error(&app.get("/v1/mgmt/license").await, 401, "E990401");

@@ -11,7 +11,7 @@ use roster_store::{ExportTx, Store};
 use roster_store_sqlite::SqliteStore;
 use serde_json::json;
 
-use crate::helpers::{Backend, PROJECT, TestApp};
+use crate::helpers::{Backend, PROJECT, TestApp, origin};
 
 /// Progress that records what it was told; it can stop the copy by panicking once the
 /// users are under way, as an interruption would.
@@ -146,6 +146,7 @@ async fn rich_store(backend: Backend) -> TestApp {
                     .cloned()
                     .unwrap(),
             },
+            &origin(),
         )
         .await
         .unwrap();

@@ -23,6 +23,16 @@ use tower::ServiceExt;
 
 /// 2026-11-26T00:00:00Z.
 pub const START: Millis = Millis(1_764_115_200_000);
+
+/// A change made directly on a store by a test, at `now` (as the command line would).
+pub fn at(now: Millis) -> roster_domain::audit::Origin {
+    roster_domain::audit::Origin::command_line(now)
+}
+
+/// A change made directly on a store by a test, at [`START`].
+pub fn origin() -> roster_domain::audit::Origin {
+    at(START)
+}
 pub const PROJECT: &str = "P2RosterTestProject000000001";
 pub const KEY: &str = "test-management-key";
 

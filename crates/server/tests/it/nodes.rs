@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
+use crate::helpers::{at, origin};
 use crate::postgres::{fresh_url, host_port, skip, with_host_port};
 use crate::process::{BIN, Server, banner_value, call, writers_lose_no_update};
 
@@ -221,6 +222,7 @@ async fn big_sqlite_store(path: &Path) -> String {
                 active: true,
                 rebac: Default::default(),
             },
+            &origin(),
         )
         .await
         .unwrap();
@@ -242,7 +244,7 @@ async fn big_sqlite_store(path: &Path) -> String {
                 default_roles: vec![],
                 settings: Default::default(),
             },
-            now,
+            &at(now),
         )
         .await
         .unwrap();
@@ -261,7 +263,7 @@ async fn big_sqlite_store(path: &Path) -> String {
                 (RoleId::generate(&RandomIds), role("member", None)),
                 (RoleId::generate(&RandomIds), role("editor", Some(tenant))),
             ],
-            now,
+            &at(now),
         )
         .await
         .unwrap();
@@ -278,6 +280,7 @@ async fn big_sqlite_store(path: &Path) -> String {
                 edit_permissions: vec![],
                 required: false,
             }],
+            &origin(),
         )
         .await
         .unwrap();
@@ -306,7 +309,9 @@ async fn big_sqlite_store(path: &Path) -> String {
                 .unwrap(),
             })
             .collect();
-        create_users(&store, &project, &items, now).await.unwrap();
+        create_users(&store, &project, &items, &at(now))
+            .await
+            .unwrap();
     }
     url
 }

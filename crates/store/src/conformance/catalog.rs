@@ -6,13 +6,13 @@ pub async fn tenants(store: Arc<dyn Store>) {
     let store = &*store;
     let p = fixture(store).await;
     let dup = store
-        .create_tenant(&p, &tenant_id("t1"), &tenant_spec("Other"), NOW)
+        .create_tenant(&p, &tenant_id("t1"), &tenant_spec("Other"), &origin())
         .await
         .unwrap_err();
     assert_eq!(dup.code, ErrorCode::AlreadyExists);
     assert!(dup.message.starts_with("id:"), "{dup}");
     let dup = store
-        .create_tenant(&p, &tenant_id("t3"), &tenant_spec("Tenant One"), NOW)
+        .create_tenant(&p, &tenant_id("t3"), &tenant_spec("Tenant One"), &origin())
         .await
         .unwrap_err();
     assert_eq!(dup.code, ErrorCode::AlreadyExists);
@@ -20,7 +20,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
     let mut child = tenant_spec("Child");
     child.parent = Some(tenant_id("nope"));
     let e = store
-        .create_tenant(&p, &tenant_id("c"), &child, NOW)
+        .create_tenant(&p, &tenant_id("c"), &child, &origin())
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailure);
@@ -28,7 +28,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
     child.custom_attributes = json!({"region": "eu"}).as_object().cloned().unwrap();
     child.self_provisioning_domains = vec!["child.example".into()];
     store
-        .create_tenant(&p, &tenant_id("c"), &child, NOW)
+        .create_tenant(&p, &tenant_id("c"), &child, &origin())
         .await
         .unwrap();
     let t1 = store
@@ -51,6 +51,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
             &p,
             &tenant_id("t1"),
             &TenantChange::Replace(renamed.clone()),
+            &origin(),
         )
         .await
         .unwrap();
@@ -68,6 +69,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
             &p,
             &tenant_id("zz"),
             &TenantChange::Replace(renamed.clone()),
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -77,6 +79,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
             &p,
             &tenant_id("t2"),
             &TenantChange::Replace(renamed.clone()),
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -125,7 +128,7 @@ pub async fn tenants(store: Arc<dyn Store>) {
     )
     .await;
     store
-        .delete_tenant(&p, &tenant_id("t1"), false, NOW)
+        .delete_tenant(&p, &tenant_id("t1"), false, &origin())
         .await
         .unwrap();
     let only = must_load(store, &p, "only-t1").await;
@@ -151,13 +154,13 @@ pub async fn tenants(store: Arc<dyn Store>) {
         None
     );
     let e = store
-        .delete_tenant(&p, &tenant_id("t1"), false, NOW)
+        .delete_tenant(&p, &tenant_id("t1"), false, &origin())
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::TenantNotFound);
 
     store
-        .delete_tenant(&p, &tenant_id("t2"), true, NOW)
+        .delete_tenant(&p, &tenant_id("t2"), true, &origin())
         .await
         .unwrap();
     assert!(
@@ -179,7 +182,7 @@ pub async fn roles(store: Arc<dyn Store>) {
         .create_roles(
             &p,
             &[(RoleId::generate(&ids()), role_spec("admin", None, &[]))],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -198,7 +201,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                     role_spec("x", None, &["no.such.permission"]),
                 ),
             ],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -215,7 +218,7 @@ pub async fn roles(store: Arc<dyn Store>) {
         .create_roles(
             &p,
             &[(RoleId::generate(&ids()), role_spec("r", Some("t9"), &[]))],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -227,7 +230,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 RoleId::generate(&ids()),
                 role_spec("admin", Some("t2"), &["users.read"]),
             )],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap();
@@ -268,7 +271,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: true,
                 private: false,
             }],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap();
@@ -302,7 +305,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: false,
                 private: false,
             }],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -318,14 +321,14 @@ pub async fn roles(store: Arc<dyn Store>) {
                 default: false,
                 private: false,
             }],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
 
     store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, NOW)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, &origin())
         .await
         .unwrap();
     let u = must_load(store, &p, "u").await;
@@ -335,12 +338,12 @@ pub async fn roles(store: Arc<dyn Store>) {
         "deleted roles leave users"
     );
     let e = store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, NOW)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], false, &origin())
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::RoleNotFound);
     store
-        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], true, NOW)
+        .delete_roles(&p, &[RoleRef::Id(su.id.clone())], true, &origin())
         .await
         .unwrap();
     store
@@ -351,7 +354,7 @@ pub async fn roles(store: Arc<dyn Store>) {
                 tenant_id: Some(tenant_id("t2")),
             }],
             false,
-            NOW,
+            &origin(),
         )
         .await
         .unwrap();
@@ -370,6 +373,7 @@ pub async fn permissions(store: Arc<dyn Store>) {
                 perm("users.read"),
                 String::new(),
             )],
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -382,6 +386,7 @@ pub async fn permissions(store: Arc<dyn Store>) {
                 new_name: Some(perm("users.view")),
                 description: String::new(),
             }],
+            &origin(),
         )
         .await
         .unwrap();
@@ -412,12 +417,18 @@ pub async fn permissions(store: Arc<dyn Store>) {
                 new_name: Some(perm("users.write")),
                 description: String::new(),
             }],
+            &origin(),
         )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
     store
-        .delete_permissions(&p, &[PermissionRef::Id(all[0].id.clone())], false)
+        .delete_permissions(
+            &p,
+            &[PermissionRef::Id(all[0].id.clone())],
+            false,
+            &origin(),
+        )
         .await
         .unwrap();
     let viewer = store
@@ -432,12 +443,22 @@ pub async fn permissions(store: Arc<dyn Store>) {
         "deleted permissions leave roles"
     );
     let e = store
-        .delete_permissions(&p, &[PermissionRef::Name(perm("users.view"))], false)
+        .delete_permissions(
+            &p,
+            &[PermissionRef::Name(perm("users.view"))],
+            false,
+            &origin(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::PermissionNotFound);
     store
-        .delete_permissions(&p, &[PermissionRef::Name(perm("users.view"))], true)
+        .delete_permissions(
+            &p,
+            &[PermissionRef::Name(perm("users.view"))],
+            true,
+            &origin(),
+        )
         .await
         .unwrap();
 }
@@ -453,7 +474,7 @@ pub async fn attributes(store: Arc<dyn Store>) {
     );
     assert_eq!(defs[2].options.len(), 2);
     let e = store
-        .create_attributes(&p, &[attr("age", AttributeType::String, &[])])
+        .create_attributes(&p, &[attr("age", AttributeType::String, &[])], &origin())
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
@@ -468,7 +489,7 @@ pub async fn attributes(store: Arc<dyn Store>) {
     )
     .await;
     store
-        .delete_attributes(&p, &["age".into(), "never-defined".into()], NOW)
+        .delete_attributes(&p, &["age".into(), "never-defined".into()], &origin())
         .await
         .unwrap();
     let u = must_load(store, &p, "u").await;

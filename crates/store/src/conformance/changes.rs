@@ -128,7 +128,7 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
         ..TenantPatch::default()
     };
     store
-        .update_tenant(&p, &t1, &TenantChange::Patch(patch1))
+        .update_tenant(&p, &t1, &TenantChange::Patch(patch1), &origin())
         .await
         .unwrap();
     let t = store.load_tenant(&p, &t1).await.unwrap().unwrap();
@@ -147,7 +147,7 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
         ..TenantPatch::default()
     };
     store
-        .update_tenant(&p, &t1, &TenantChange::Patch(patch2))
+        .update_tenant(&p, &t1, &TenantChange::Patch(patch2), &origin())
         .await
         .unwrap();
     let t = store.load_tenant(&p, &t1).await.unwrap().unwrap();
@@ -160,7 +160,12 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
 
     // A full update replaces the tenant's fields but not its settings.
     store
-        .update_tenant(&p, &t1, &TenantChange::Replace(tenant_spec("Renamed")))
+        .update_tenant(
+            &p,
+            &t1,
+            &TenantChange::Replace(tenant_spec("Renamed")),
+            &origin(),
+        )
         .await
         .unwrap();
     let t = store.load_tenant(&p, &t1).await.unwrap().unwrap();
@@ -173,6 +178,7 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
             &p,
             &tenant_id("nope"),
             &TenantChange::Patch(TenantPatch::default()),
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -187,6 +193,7 @@ pub async fn tenant_changes_keep_the_rest(store: Arc<dyn Store>) {
                 disabled: Some(true),
                 ..TenantPatch::default()
             }),
+            &origin(),
         )
         .await
         .unwrap_err();
@@ -219,6 +226,7 @@ pub async fn racing_tenant_patches_lose_nothing(store: Arc<dyn Store>) {
                             settings,
                             ..TenantPatch::default()
                         }),
+                        &origin(),
                     )
                     .await
                     .unwrap();
@@ -267,12 +275,12 @@ pub async fn cascades_move_versions(store: Arc<dyn Store>) {
     };
 
     // Deleting two attributes the user has changes it once.
-    let at = step(&mut now);
+    let when = step(&mut now);
     store
-        .delete_attributes(&p, &["age".into(), "nick".into()], at)
+        .delete_attributes(&p, &["age".into(), "nick".into()], &at(when))
         .await
         .unwrap();
-    expect = (expect.0 + 1, at);
+    expect = (expect.0 + 1, when);
     let a = must_load(store, &p, "ann@x.io").await;
     assert_eq!((state(&a), a.custom_attributes.len()), (expect, 0));
 
@@ -288,19 +296,22 @@ pub async fn cascades_move_versions(store: Arc<dyn Store>) {
         default: false,
         private: false,
     };
-    let at = step(&mut now);
+    let when = step(&mut now);
     store
-        .update_roles(&p, &[rename("admin")], at)
+        .update_roles(&p, &[rename("admin")], &at(when))
         .await
         .unwrap();
     assert_eq!(state(&must_load(store, &p, "ann@x.io").await), expect);
-    store.update_roles(&p, &[rename("boss")], at).await.unwrap();
-    expect = (expect.0 + 1, at);
+    store
+        .update_roles(&p, &[rename("boss")], &at(when))
+        .await
+        .unwrap();
+    expect = (expect.0 + 1, when);
     let a = must_load(store, &p, "ann@x.io").await;
     assert_eq!((state(&a), a.role_names[0].as_str()), (expect, "boss"));
 
     // Deleting a role the user holds in a tenant changes it.
-    let at = step(&mut now);
+    let when = step(&mut now);
     store
         .delete_roles(
             &p,
@@ -309,22 +320,22 @@ pub async fn cascades_move_versions(store: Arc<dyn Store>) {
                 tenant_id: Some(tenant_id("t1")),
             }],
             false,
-            at,
+            &at(when),
         )
         .await
         .unwrap();
-    expect = (expect.0 + 1, at);
+    expect = (expect.0 + 1, when);
     let a = must_load(store, &p, "ann@x.io").await;
     assert_eq!(state(&a), expect);
     assert_eq!(a.tenants[0].role_names.len(), 1);
 
     // Deleting a tenant changes its members.
-    let at = step(&mut now);
+    let when = step(&mut now);
     store
-        .delete_tenant(&p, &tenant_id("t1"), false, at)
+        .delete_tenant(&p, &tenant_id("t1"), false, &at(when))
         .await
         .unwrap();
-    expect = (expect.0 + 1, at);
+    expect = (expect.0 + 1, when);
     let a = must_load(store, &p, "ann@x.io").await;
     assert_eq!((state(&a), a.tenants.len()), (expect, 0));
 

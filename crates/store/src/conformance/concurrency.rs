@@ -21,7 +21,7 @@ pub async fn large_batches(store: Arc<dyn Store>) {
             )
         })
         .collect();
-    let (out, _) = create_users(store, &p, &items, NOW).await.unwrap();
+    let (out, _) = create_users(store, &p, &items, &origin()).await.unwrap();
     assert!(out.iter().all(|o| matches!(o, CreateOutcome::Created(_))));
     let patches: Vec<PatchItem> = (0..n)
         .map(|i| {
@@ -64,11 +64,14 @@ pub async fn concurrent_batches_lose_nothing(store: Arc<dyn Store>) {
             )
         })
         .collect();
-    create_users(&*store, &p, &items, NOW).await.unwrap();
+    create_users(&*store, &p, &items, &origin()).await.unwrap();
     let attrs: Vec<AttributeDef> = (0..writers)
         .map(|w| attr(&format!("w{w}"), AttributeType::Number, &[]))
         .collect();
-    store.create_attributes(&p, &attrs).await.unwrap();
+    store
+        .create_attributes(&p, &attrs, &origin())
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for w in 0..writers {
         let store = store.clone();
@@ -86,7 +89,7 @@ pub async fn concurrent_batches_lose_nothing(store: Arc<dyn Store>) {
                         )
                     })
                     .collect();
-                let (out, _) = patch_users(&*store, &p, &items, NOW).await.unwrap();
+                let (out, _) = patch_users(&*store, &p, &items, &origin()).await.unwrap();
                 assert!(out.iter().all(|o| matches!(o, PatchOutcome::Patched(_))));
             }
         }));
@@ -129,7 +132,10 @@ pub async fn racing_creates_fail_items_not_batches(store: Arc<dyn Store>) {
                 new_user(&format!("own{w}"), RawUserPatch::default()),
                 new_user("wanted", RawUserPatch::default()),
             ];
-            create_users(&*store, &p, &items, NOW).await.unwrap().0
+            create_users(&*store, &p, &items, &origin())
+                .await
+                .unwrap()
+                .0
         }));
     }
     let mut winners = 0;
@@ -156,7 +162,7 @@ pub async fn racing_login_id_claims_fail_items_not_batches(store: Arc<dyn Store>
     let items: Vec<CreateItem> = (0..writers)
         .map(|w| new_user(&format!("claimer{w}"), RawUserPatch::default()))
         .collect();
-    create_users(&*store, &p, &items, NOW).await.unwrap();
+    create_users(&*store, &p, &items, &origin()).await.unwrap();
     let start = Arc::new(tokio::sync::Barrier::new(writers));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -172,7 +178,10 @@ pub async fn racing_login_id_claims_fail_items_not_batches(store: Arc<dyn Store>
                     ..Default::default()
                 },
             );
-            patch_users(&*store, &p, &[item], NOW).await.unwrap().0
+            patch_users(&*store, &p, &[item], &origin())
+                .await
+                .unwrap()
+                .0
         }));
     }
     let mut winners = Vec::new();

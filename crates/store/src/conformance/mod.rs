@@ -5,12 +5,14 @@
 //! against every backend (SQLite in memory and in a file, PostgreSQL), through the
 //! [`checks!`](crate::checks) list. The checks are grouped by what they concern:
 //! [`projects`], [`users`], [`lists`], [`search`], [`catalog`], [`changes`] (the
-//! SDK's one-purpose user and tenant changes) and [`concurrency`].
+//! SDK's one-purpose user and tenant changes), [`audit`] (the audit trail) and
+//! [`concurrency`].
 //!
 //! This is test code: a failed expectation panics with a message saying what the
 //! backend did wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod catalog;
 mod changes;
 mod concurrency;
@@ -19,6 +21,7 @@ mod projects;
 mod search;
 mod users;
 
+pub use audit::*;
 pub use catalog::*;
 pub use changes::*;
 pub use concurrency::*;
@@ -32,6 +35,7 @@ use std::sync::Arc;
 
 use roster_domain::ErrorCode;
 use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::audit::Origin;
 use roster_domain::create::{NewUser, RawNewUser};
 use roster_domain::ids::{KeyId, PermissionId, ProjectId, RandomIds, RoleId, TenantId, UserId};
 use roster_domain::keys::{IpRange, ManagementKey};
@@ -80,6 +84,11 @@ macro_rules! checks {
         $m!(tenant_changes_keep_the_rest);
         $m!(racing_tenant_patches_lose_nothing);
         $m!(cascades_move_versions);
+        $m!(audit_records_every_change);
+        $m!(audit_is_atomic_with_its_change);
+        $m!(audit_batches_record_every_user);
+        $m!(audit_search_reads_as_the_rule_says);
+        $m!(audit_pruning_deletes_only_old_records);
     };
 }
 
@@ -90,6 +99,23 @@ const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn ids() -> RandomIds {
     RandomIds
+}
+
+/// The key every change of the suite is made with.
+const ACTOR: &str = "K-conformance";
+
+/// A change made at `now` with the suite's key, from 127.0.0.1.
+fn at(now: Millis) -> Origin {
+    Origin::key(
+        &KeyId::from_stored(ACTOR.into()),
+        Some(std::net::Ipv4Addr::LOCALHOST.into()),
+        now,
+    )
+}
+
+/// A change made at [`NOW`].
+fn origin() -> Origin {
+    at(NOW)
 }
 
 /// A fresh project with a catalog: roles `admin` (perm `users.write`) and `viewer` (perm
@@ -116,12 +142,13 @@ async fn fixture(store: &dyn Store) -> ProjectId {
                     String::new(),
                 ),
             ],
+            &origin(),
         )
         .await
         .unwrap();
     for (id, name) in [("t1", "Tenant One"), ("t2", "Tenant Two")] {
         store
-            .create_tenant(&project, &tenant_id(id), &tenant_spec(name), NOW)
+            .create_tenant(&project, &tenant_id(id), &tenant_spec(name), &origin())
             .await
             .unwrap();
     }
@@ -142,7 +169,7 @@ async fn fixture(store: &dyn Store) -> ProjectId {
                     role_spec("editor", Some("t1"), &["users.write", "users.read"]),
                 ),
             ],
-            NOW,
+            &origin(),
         )
         .await
         .unwrap();
@@ -154,6 +181,7 @@ async fn fixture(store: &dyn Store) -> ProjectId {
                 attr("nick", AttributeType::String, &[]),
                 attr("plan", AttributeType::SingleSelect, &["gold", "silver"]),
             ],
+            &origin(),
         )
         .await
         .unwrap();
@@ -240,7 +268,7 @@ fn new_user(login: &str, fields: RawUserPatch) -> CreateItem {
 }
 
 async fn create(store: &dyn Store, project: &ProjectId, login: &str, fields: RawUserPatch) -> User {
-    let (out, _) = create_users(store, project, &[new_user(login, fields)], NOW)
+    let (out, _) = create_users(store, project, &[new_user(login, fields)], &origin())
         .await
         .unwrap();
     match out.into_iter().next().unwrap() {
@@ -262,7 +290,10 @@ async fn patch(
     items: Vec<PatchItem>,
     now: Millis,
 ) -> Vec<PatchOutcome> {
-    patch_users(store, project, &items, now).await.unwrap().0
+    patch_users(store, project, &items, &at(now))
+        .await
+        .unwrap()
+        .0
 }
 
 async fn load(store: &dyn Store, project: &ProjectId, selector: &str) -> Option<User> {

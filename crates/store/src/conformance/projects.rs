@@ -22,9 +22,17 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         expires,
         ..StoredKey::new(KeyId::generate(&ids()), "ci".into(), k.hash(), NOW)
     };
-    assert!(store.add_key(&p, &stored(&key, None)).await.unwrap());
     assert!(
-        !store.add_key(&p, &stored(&key, None)).await.unwrap(),
+        store
+            .add_key(&p, &stored(&key, None), &origin())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_key(&p, &stored(&key, None), &origin())
+            .await
+            .unwrap(),
         "same digest twice is a no-op"
     );
     assert!(
@@ -58,14 +66,14 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
             .is_none()
     );
     let missing = store
-        .add_key(&ghost, &stored(&key, None))
+        .add_key(&ghost, &stored(&key, None), &origin())
         .await
         .unwrap_err();
     assert_eq!(missing.code, ErrorCode::ProjectNotFound);
 
     let expiring = ManagementKey::generate(&ids());
     store
-        .add_key(&p, &stored(&expiring, Some(Millis(NOW.0 + 10))))
+        .add_key(&p, &stored(&expiring, Some(Millis(NOW.0 + 10))), &origin())
         .await
         .unwrap();
     assert!(
@@ -84,7 +92,7 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
     let keys = store.keys(&p).await.unwrap();
     assert_eq!(keys.len(), 2);
     let first = keys.iter().find(|k| k.hash.matches(&key.hash())).unwrap();
-    assert!(store.revoke_key(&p, &first.id, NOW).await.unwrap());
+    assert!(store.revoke_key(&p, &first.id, &origin()).await.unwrap());
     assert!(
         authenticate(store, &p, &key, None, NOW)
             .await
@@ -100,7 +108,10 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         "other keys still work"
     );
     assert!(
-        !store.revoke_key(&other, &first.id, NOW).await.unwrap(),
+        !store
+            .revoke_key(&other, &first.id, &origin())
+            .await
+            .unwrap(),
         "keys are per project"
     );
 
@@ -118,6 +129,7 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
                 permitted_ips: ranges.clone(),
                 ..stored(&limited, None)
             },
+            &origin(),
         )
         .await
         .unwrap();
@@ -158,7 +170,7 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
         active,
     };
     let changed = store
-        .update_key(&p, &kept.id, &update(false))
+        .update_key(&p, &kept.id, &update(false), &origin())
         .await
         .unwrap()
         .expect("the key exists");
@@ -178,7 +190,10 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
             .is_none(),
         "an inactive key is refused"
     );
-    store.update_key(&p, &kept.id, &update(true)).await.unwrap();
+    store
+        .update_key(&p, &kept.id, &update(true), &origin())
+        .await
+        .unwrap();
     assert!(
         authenticate(store, &p, &limited, None, NOW)
             .await
@@ -188,7 +203,7 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
     );
     assert!(
         store
-            .update_key(&other, &kept.id, &update(true))
+            .update_key(&other, &kept.id, &update(true), &origin())
             .await
             .unwrap()
             .is_none(),
@@ -197,7 +212,7 @@ pub async fn projects_and_keys(store: Arc<dyn Store>) {
     let ghost_key = KeyId::from_stored("K-none".into());
     assert_eq!(
         store
-            .delete_keys(&p, &[kept.id.clone(), ghost_key])
+            .delete_keys(&p, &[kept.id.clone(), ghost_key], &origin())
             .await
             .unwrap(),
         1
@@ -259,12 +274,15 @@ pub async fn projects_are_isolated(store: Arc<dyn Store>) {
     );
     assert!(
         !store
-            .delete_user(&p2, UserSelector::UserId(u1.id.as_str()))
+            .delete_user(&p2, UserSelector::UserId(u1.id.as_str()), &origin())
             .await
             .unwrap()
     );
     assert_eq!(
-        store.delete_users(&p2, &[u1.id.to_string()]).await.unwrap(),
+        store
+            .delete_users(&p2, &[u1.id.to_string()], &origin())
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
@@ -275,7 +293,7 @@ pub async fn projects_are_isolated(store: Arc<dyn Store>) {
     q.user_ids = vec![u1.id.to_string()];
     assert_eq!(search(store, &p2, q).await.1, 0);
     store
-        .delete_tenant(&p2, &tenant_id("t1"), true, NOW)
+        .delete_tenant(&p2, &tenant_id("t1"), true, &origin())
         .await
         .unwrap();
     assert!(
@@ -308,7 +326,10 @@ pub async fn first_start_happens_once(store: Arc<dyn Store>) {
                 key.hash(),
                 NOW,
             );
-            let made = store.create_first_project(&project, &stored).await.unwrap();
+            let made = store
+                .create_first_project(&project, &stored, &origin())
+                .await
+                .unwrap();
             (made, project.id, key)
         }));
     }

@@ -54,7 +54,7 @@ pub async fn search_filters(store: Arc<dyn Store>) {
                 },
             ),
         ],
-        t0,
+        &at(t0),
     )
     .await
     .unwrap();
@@ -67,7 +67,9 @@ pub async fn search_filters(store: Arc<dyn Store>) {
         })
         .unwrap(),
     };
-    create_users(store, &p, &[test_item], NOW).await.unwrap();
+    create_users(store, &p, &[test_item], &origin())
+        .await
+        .unwrap();
     patch(
         store,
         &p,
@@ -215,7 +217,7 @@ pub async fn search_pages_and_sorts(store: Arc<dyn Store>) {
             )
         })
         .collect();
-    create_users(store, &p, &items, NOW).await.unwrap();
+    create_users(store, &p, &items, &origin()).await.unwrap();
     let mut seen = BTreeSet::new();
     for page in 0..3 {
         let mut q = UserQuery::new();

@@ -107,7 +107,7 @@ pub async fn create_and_load_users(store: Arc<dyn Store>) {
                 },
             ),
         ],
-        NOW,
+        &origin(),
     )
     .await
     .unwrap();
@@ -158,7 +158,7 @@ pub async fn login_ids_are_unique(store: Arc<dyn Store>) {
                 },
             ),
         ],
-        NOW,
+        &origin(),
     )
     .await
     .unwrap();
@@ -394,14 +394,14 @@ pub async fn deleting_users(store: Arc<dyn Store>) {
     let c = create(store, &p, "c", RawUserPatch::default()).await;
     assert!(
         store
-            .delete_user(&p, UserSelector::LoginOrUserId("a-alt"))
+            .delete_user(&p, UserSelector::LoginOrUserId("a-alt"), &origin())
             .await
             .unwrap()
     );
     assert!(load(store, &p, "a").await.is_none());
     assert!(
         !store
-            .delete_user(&p, UserSelector::LoginOrUserId("a"))
+            .delete_user(&p, UserSelector::LoginOrUserId("a"), &origin())
             .await
             .unwrap()
     );
@@ -410,20 +410,20 @@ pub async fn deleting_users(store: Arc<dyn Store>) {
     assert_ne!(again.id, a.id);
     assert!(
         store
-            .delete_user(&p, UserSelector::UserId(b.id.as_str()))
+            .delete_user(&p, UserSelector::UserId(b.id.as_str()), &origin())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .delete_user(&p, UserSelector::UserId("c"))
+            .delete_user(&p, UserSelector::UserId("c"), &origin())
             .await
             .unwrap(),
         "userId is not a login ID"
     );
     assert_eq!(
         store
-            .delete_users(&p, &[c.id.to_string(), "U-missing".into()])
+            .delete_users(&p, &[c.id.to_string(), "U-missing".into()], &origin())
             .await
             .unwrap(),
         1
@@ -437,8 +437,8 @@ pub async fn deleting_users(store: Arc<dyn Store>) {
         })
         .unwrap(),
     };
-    create_users(store, &p, &[tester], NOW).await.unwrap();
-    assert_eq!(store.delete_test_users(&p).await.unwrap(), 1);
+    create_users(store, &p, &[tester], &origin()).await.unwrap();
+    assert_eq!(store.delete_test_users(&p, &origin()).await.unwrap(), 1);
     let mut q = UserQuery::new();
     q.test_users = TestUsers::Include;
     assert_eq!(search(store, &p, q).await.0, vec!["a-alt".to_string()]);

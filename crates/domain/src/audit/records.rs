@@ -1,0 +1,474 @@
+//! The records of each kind of change. Stores call these inside the transaction of the
+//! change, with the values they loaded and wrote; the HTTP layer never builds a record.
+//!
+//! A user's record names the user, its login IDs and every tenant it was or is in, and
+//! its `data.changes` maps each changed field (Descope's wire name) to
+//! `{"old": ..., "new": ...}`. A custom attribute is one field,
+//! `customAttributes.<name>`. A password change shows only `{"changed": true}`: never a
+//! password or a hash. A cascade (a role renamed or deleted, a tenant or an attribute
+//! definition deleted) writes one record per user it changed, built by the store from
+//! [`cascade`], whose `data.cause` names what changed the user.
+
+use serde_json::{Map, Value, json};
+
+use super::{AuditRecord, Origin, actions};
+use crate::attribute::AttributeDef;
+use crate::email::Email;
+use crate::ids::{KeyId, RoleId, TenantId};
+use crate::names::RoleName;
+use crate::patch::UserChange;
+use crate::phone::Phone;
+use crate::role::{RoleSpec, RoleUpdate};
+use crate::tenant::TenantSpec;
+use crate::user::{User, UserTenant};
+
+fn names(v: &[RoleName]) -> Value {
+    Value::from(v.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+}
+
+fn tenants_value(v: &[UserTenant]) -> Value {
+    Value::from(
+        v.iter()
+            .map(|t| json!({"tenantId": t.tenant_id.as_str(), "roleNames": names(&t.role_names)}))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn opt(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
+
+/// Each field that differs between `before` (`None`: the user is new) and `after`, as
+/// `{"old": ..., "new": ...}`; a new user lists the fields it was given.
+pub fn user_changes(before: Option<&User>, after: &User) -> Map<String, Value> {
+    let blank;
+    let old = match before {
+        Some(u) => u,
+        None => {
+            blank = User::blank(after.id.clone(), after.login_ids[0].clone(), after.created);
+            &blank
+        }
+    };
+    let mut out = Map::new();
+    let mut field = |name: &str, o: Value, n: Value| {
+        if o != n {
+            out.insert(name.to_string(), json!({"old": o, "new": n}));
+        }
+    };
+    // Destructured so that a field added to `User` cannot be forgotten here.
+    let User {
+        id: _,
+        login_ids,
+        name,
+        given_name,
+        middle_name,
+        family_name,
+        email,
+        phone,
+        picture,
+        verified_email,
+        verified_phone,
+        status,
+        test,
+        scim,
+        has_password,
+        password_hash,
+        password_expired,
+        recovery_email,
+        verified_recovery_email,
+        recovery_phone,
+        verified_recovery_phone,
+        role_names,
+        tenants,
+        sso_app_ids,
+        external_ids,
+        custom_attributes,
+        created: _,
+        modified: _,
+        version: _,
+    } = after;
+    let ids = |v: &[crate::login_id::LoginId]| {
+        Value::from(v.iter().map(|l| l.as_str()).collect::<Vec<_>>())
+    };
+    field("loginIds", ids(&old.login_ids), ids(login_ids));
+    field("name", old.name.as_str().into(), name.as_str().into());
+    field(
+        "givenName",
+        old.given_name.as_str().into(),
+        given_name.as_str().into(),
+    );
+    field(
+        "middleName",
+        old.middle_name.as_str().into(),
+        middle_name.as_str().into(),
+    );
+    field(
+        "familyName",
+        old.family_name.as_str().into(),
+        family_name.as_str().into(),
+    );
+    field(
+        "email",
+        opt(old.email.as_ref().map(Email::as_str)),
+        opt(email.as_ref().map(Email::as_str)),
+    );
+    field(
+        "phone",
+        opt(old.phone.as_ref().map(Phone::as_str)),
+        opt(phone.as_ref().map(Phone::as_str)),
+    );
+    field(
+        "picture",
+        old.picture.as_str().into(),
+        picture.as_str().into(),
+    );
+    field(
+        "verifiedEmail",
+        old.verified_email.into(),
+        (*verified_email).into(),
+    );
+    field(
+        "verifiedPhone",
+        old.verified_phone.into(),
+        (*verified_phone).into(),
+    );
+    field("status", old.status.as_str().into(), status.as_str().into());
+    field("test", old.test.into(), (*test).into());
+    field("SCIM", old.scim.into(), (*scim).into());
+    field(
+        "passwordExpired",
+        old.password_expired.into(),
+        (*password_expired).into(),
+    );
+    field(
+        "recoveryEmail",
+        opt(old.recovery_email.as_ref().map(Email::as_str)),
+        opt(recovery_email.as_ref().map(Email::as_str)),
+    );
+    field(
+        "verifiedRecoveryEmail",
+        old.verified_recovery_email.into(),
+        (*verified_recovery_email).into(),
+    );
+    field(
+        "recoveryPhone",
+        opt(old.recovery_phone.as_ref().map(Phone::as_str)),
+        opt(recovery_phone.as_ref().map(Phone::as_str)),
+    );
+    field(
+        "verifiedRecoveryPhone",
+        old.verified_recovery_phone.into(),
+        (*verified_recovery_phone).into(),
+    );
+    field("roleNames", names(&old.role_names), names(role_names));
+    field(
+        "userTenants",
+        tenants_value(&old.tenants),
+        tenants_value(tenants),
+    );
+    field(
+        "ssoAppIds",
+        old.sso_app_ids.clone().into(),
+        sso_app_ids.clone().into(),
+    );
+    field(
+        "externalIds",
+        old.external_ids.clone().into(),
+        external_ids.clone().into(),
+    );
+    for (key, new) in custom_attributes {
+        let was = old
+            .custom_attributes
+            .get(key)
+            .cloned()
+            .unwrap_or(Value::Null);
+        field(&format!("customAttributes.{key}"), was, new.clone());
+    }
+    for (key, was) in &old.custom_attributes {
+        if !custom_attributes.contains_key(key) {
+            field(&format!("customAttributes.{key}"), was.clone(), Value::Null);
+        }
+    }
+    // Never the password or its hash: only that it changed.
+    if old.has_password != *has_password || old.password_hash != *password_hash {
+        out.insert("password".to_string(), json!({"changed": true}));
+    }
+    out
+}
+
+/// The record of one user a batch created or changed.
+pub fn user(origin: &Origin, before: Option<&User>, after: &User) -> AuditRecord {
+    let action = if before.is_some() {
+        actions::USER_MODIFIED
+    } else {
+        actions::USER_CREATED
+    };
+    let mut r = AuditRecord::new(origin, action);
+    r.user_id = after.id.as_str().to_string();
+    r.login_ids = after
+        .login_ids
+        .iter()
+        .map(|l| l.as_str().to_string())
+        .collect();
+    // Every tenant the user was or is in.
+    for t in before.iter().flat_map(|b| &b.tenants).chain(&after.tenants) {
+        if !r.tenants.iter().any(|have| have == t.tenant_id.as_str()) {
+            r.tenants.push(t.tenant_id.as_str().to_string());
+        }
+    }
+    r.data.insert(
+        "changes".to_string(),
+        Value::Object(user_changes(before, after)),
+    );
+    r
+}
+
+/// The records of a batch: one per user it created or changed, in the order of
+/// `changes`.
+pub fn batch(origin: &Origin, changes: &[UserChange]) -> Vec<AuditRecord> {
+    if !origin.audited {
+        return Vec::new();
+    }
+    changes
+        .iter()
+        .map(|c| user(origin, c.before.as_deref(), &c.user))
+        .collect()
+}
+
+/// The record a store stamps once per user that `cause` changed or deleted: the store
+/// fills in the user's ID and login IDs (and, when `tenants` is empty, its tenants).
+pub fn cascade(
+    origin: &Origin,
+    action: &str,
+    cause: &str,
+    tenants: &[&TenantId],
+    detail: Value,
+) -> AuditRecord {
+    let mut r = AuditRecord::new(origin, action);
+    r.tenants = tenants.iter().map(|t| t.as_str().to_string()).collect();
+    r.data.insert("cause".to_string(), cause.into());
+    if let Value::Object(detail) = detail {
+        r.data.extend(detail);
+    }
+    r
+}
+
+fn about(origin: &Origin, action: &str, tenant: Option<&TenantId>, data: Value) -> AuditRecord {
+    let mut r = AuditRecord::new(origin, action);
+    r.tenants = tenant.iter().map(|t| t.as_str().to_string()).collect();
+    if let Value::Object(data) = data {
+        r.data = data;
+    }
+    r
+}
+
+fn spec_value(spec: &TenantSpec) -> Value {
+    json!({
+        "name": spec.name.as_str(),
+        "selfProvisioningDomains": spec.self_provisioning_domains,
+        "customAttributes": spec.custom_attributes,
+        "enforceSSO": spec.enforce_sso,
+        "enforceSSOExclusions": spec.enforce_sso_exclusions,
+        "federatedAppIds": spec.federated_app_ids,
+        "disabled": spec.disabled,
+        "parent": spec.parent.as_ref().map(|p| p.as_str()),
+        "roleInheritance": spec.role_inheritance,
+        "defaultRoles": names(&spec.default_roles),
+        "settings": spec.settings,
+    })
+}
+
+pub fn tenant_created(origin: &Origin, id: &TenantId, spec: &TenantSpec) -> AuditRecord {
+    about(
+        origin,
+        actions::TENANT_CREATED,
+        Some(id),
+        json!({"tenant": spec_value(spec)}),
+    )
+}
+
+/// A tenant changed: each field that differs, as `{"old": ..., "new": ...}`.
+pub fn tenant_modified(
+    origin: &Origin,
+    id: &TenantId,
+    before: &TenantSpec,
+    after: &TenantSpec,
+) -> AuditRecord {
+    let (Value::Object(old), Value::Object(new)) = (spec_value(before), spec_value(after)) else {
+        unreachable!("a tenant's fields are an object")
+    };
+    let changes: Map<String, Value> = new
+        .into_iter()
+        .filter_map(|(k, n)| {
+            let o = old.get(&k).cloned().unwrap_or(Value::Null);
+            (o != n).then(|| (k, json!({"old": o, "new": n})))
+        })
+        .collect();
+    about(
+        origin,
+        actions::TENANT_MODIFIED,
+        Some(id),
+        json!({"changes": changes}),
+    )
+}
+
+pub fn tenant_deleted(origin: &Origin, id: &TenantId, cascade: bool) -> AuditRecord {
+    about(
+        origin,
+        actions::TENANT_DELETED,
+        Some(id),
+        json!({"cascade": cascade}),
+    )
+}
+
+fn role_value(spec: &RoleSpec) -> Value {
+    json!({
+        "name": spec.name.as_str(),
+        "description": spec.description,
+        "permissionNames": spec.permission_names.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "default": spec.default,
+        "private": spec.private,
+    })
+}
+
+pub fn role_created(origin: &Origin, id: &RoleId, spec: &RoleSpec) -> AuditRecord {
+    let mut data = role_value(spec);
+    data["id"] = id.as_str().into();
+    about(origin, actions::ROLE_CREATED, spec.tenant_id.as_ref(), data)
+}
+
+/// A role changed; `name` is its name before the change.
+pub fn role_modified(
+    origin: &Origin,
+    id: &RoleId,
+    name: &str,
+    tenant: Option<&TenantId>,
+    update: &RoleUpdate,
+) -> AuditRecord {
+    let data = json!({
+        "id": id.as_str(),
+        "name": name,
+        "newName": update.new_name.as_ref().map_or(name, |n| n.as_str()),
+        "description": update.description,
+        "permissionNames": update.permission_names.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "default": update.default,
+        "private": update.private,
+    });
+    about(origin, actions::ROLE_MODIFIED, tenant, data)
+}
+
+pub fn role_deleted(
+    origin: &Origin,
+    id: &RoleId,
+    name: &str,
+    tenant: Option<&TenantId>,
+) -> AuditRecord {
+    about(
+        origin,
+        actions::ROLE_DELETED,
+        tenant,
+        json!({"id": id.as_str(), "name": name}),
+    )
+}
+
+pub fn permission_created(origin: &Origin, name: &str, description: &str) -> AuditRecord {
+    about(
+        origin,
+        actions::PERMISSION_CREATED,
+        None,
+        json!({"name": name, "description": description}),
+    )
+}
+
+/// A permission changed; `name` is its name before the change.
+pub fn permission_modified(
+    origin: &Origin,
+    name: &str,
+    new_name: &str,
+    description: &str,
+) -> AuditRecord {
+    about(
+        origin,
+        actions::PERMISSION_MODIFIED,
+        None,
+        json!({"name": name, "newName": new_name, "description": description}),
+    )
+}
+
+pub fn permission_deleted(origin: &Origin, name: &str) -> AuditRecord {
+    about(
+        origin,
+        actions::PERMISSION_DELETED,
+        None,
+        json!({"name": name}),
+    )
+}
+
+pub fn attribute_created(origin: &Origin, def: &AttributeDef) -> AuditRecord {
+    about(
+        origin,
+        actions::ATTRIBUTE_CREATED,
+        None,
+        json!({"name": def.name.as_str(), "type": def.kind.name(), "displayName": def.display_name}),
+    )
+}
+
+pub fn attribute_deleted(origin: &Origin, name: &str) -> AuditRecord {
+    about(
+        origin,
+        actions::ATTRIBUTE_DELETED,
+        None,
+        json!({"name": name}),
+    )
+}
+
+/// What a record of a management key shows of it: never the key or its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts<'a> {
+    pub id: &'a KeyId,
+    pub name: &'a str,
+    pub read_only: bool,
+    pub expires: Option<i64>,
+    pub permitted_ips: Vec<String>,
+    pub active: bool,
+}
+
+fn key_value(k: &KeyFacts<'_>) -> Value {
+    json!({
+        "keyId": k.id.as_str(),
+        "name": k.name,
+        "readOnly": k.read_only,
+        "expires": k.expires,
+        "permittedIps": k.permitted_ips,
+        "active": k.active,
+    })
+}
+
+pub fn key_created(origin: &Origin, key: &KeyFacts<'_>) -> AuditRecord {
+    about(origin, actions::KEY_CREATED, None, key_value(key))
+}
+
+pub fn key_modified(origin: &Origin, key: &KeyFacts<'_>) -> AuditRecord {
+    about(origin, actions::KEY_MODIFIED, None, key_value(key))
+}
+
+pub fn key_revoked(origin: &Origin, id: &KeyId) -> AuditRecord {
+    about(
+        origin,
+        actions::KEY_REVOKED,
+        None,
+        json!({"keyId": id.as_str()}),
+    )
+}
+
+pub fn key_deleted(origin: &Origin, id: &KeyId) -> AuditRecord {
+    about(
+        origin,
+        actions::KEY_DELETED,
+        None,
+        json!({"keyId": id.as_str()}),
+    )
+}
+
+#[cfg(test)]
+mod tests;
