@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use crate::caps;
-use crate::error::FieldError;
+use crate::error::{Error, FieldError};
 use crate::ids::KeyId;
 use crate::time::Millis;
 
@@ -214,19 +214,20 @@ pub struct AppEvent {
 pub const EVENT_DATA_BYTES: usize = 16 * 1024;
 
 impl AppEvent {
-    /// The record of the event, made by `origin`; an event that names no action, actor,
-    /// tenant or known type, uses one of Roster's own actions, or is too large fails.
-    pub fn record(&self, origin: &Origin) -> Result<AuditRecord, FieldError> {
-        let required = |field: &str, v: &str| {
+    /// The record of the event, made by `origin`. An event that names no action, actor
+    /// or tenant is missing arguments; one of an unknown type, with one of Roster's own
+    /// actions, or too large fails validation.
+    pub fn record(&self, origin: &Origin) -> Result<AuditRecord, Error> {
+        for (field, v) in [
+            ("action", &self.action),
+            ("actorId", &self.actor_id),
+            ("tenantId", &self.tenant_id),
+        ] {
             if v.trim().is_empty() {
-                Err(FieldError::new(field, "is required"))
-            } else {
-                caps::chars(field, v, caps::ITEM_CHARS)
+                return Err(Error::missing(field));
             }
-        };
-        required("action", &self.action)?;
-        required("actorId", &self.actor_id)?;
-        required("tenantId", &self.tenant_id)?;
+            caps::chars(field, v, caps::ITEM_CHARS)?;
+        }
         caps::chars("userId", &self.user_id, caps::ITEM_CHARS)?;
         if actions::ALL.contains(&self.action.as_str()) {
             return Err(FieldError::new(
@@ -235,7 +236,8 @@ impl AppEvent {
                     "{:?} is an action Roster records itself; an application's event needs an action of its own",
                     self.action
                 ),
-            ));
+            )
+            .into());
         }
         let kind = AuditKind::parse(&self.kind)
             .ok_or_else(|| FieldError::new("type", "must be one of info, warn, error"))?;
@@ -244,7 +246,8 @@ impl AppEvent {
             return Err(FieldError::new(
                 "data",
                 format!("must be at most {EVENT_DATA_BYTES} bytes of JSON"),
-            ));
+            )
+            .into());
         }
         let mut record = AuditRecord::new(origin, &self.action);
         record.kind = kind;

@@ -1,8 +1,9 @@
 //! The real `roster` binary over a real socket: first start, the command line, shutdown,
-//! and concurrent writers.
+//! concurrent writers, and the audit trail kept and pruned.
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -168,4 +169,91 @@ async fn concurrent_writers_lose_no_update() {
         "Bearer P2RosterConcurrency000000001:k",
     )
     .await;
+}
+
+/// The real binary keeps the audit trail: old records are pruned at start-up (and every
+/// hour after), `roster key create` is recorded as the command line's doing, and the API
+/// answers the trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_is_pruned_and_the_command_line_recorded() {
+    use roster_domain::audit::{AuditQuery, AuditRecord, Origin};
+    use roster_domain::ids::ProjectId;
+    use roster_domain::names::Label;
+    use roster_domain::time::Millis;
+    use roster_store::{AuditStore, ProjectStore};
+
+    const PROJECT: &str = "P2RosterAuditPruneTest000001";
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let store = roster_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    let project = ProjectId::parse(PROJECT).unwrap();
+    store
+        .create_project(&project, &Label::parse("audit").unwrap(), Millis(0))
+        .await
+        .unwrap();
+    // A record from 1970: far past any retention.
+    let ancient = AuditRecord::new(&Origin::command_line(Millis(1_000)), "Ancient");
+    store.record(&project, &[ancient]).await.unwrap();
+    let ancient_left = || async {
+        let q = AuditQuery {
+            actions: vec!["Ancient".into()],
+            ..AuditQuery::default()
+        }
+        .check()
+        .unwrap();
+        store
+            .search_audit(&project, &q, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .1
+    };
+    assert_eq!(ancient_left().await, 1);
+
+    let db2 = db.clone();
+    let server = tokio::task::spawn_blocking(move || {
+        Server::start(
+            &db2,
+            &[
+                ("ROSTER_PROJECT_ID", PROJECT),
+                ("ROSTER_MANAGEMENT_KEY", "audit-test-key"),
+                ("ROSTER_AUDIT_RETENTION_DAYS", "7"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let mut waited = 0;
+    while ancient_left().await > 0 {
+        assert!(waited < 100, "the server never pruned the 1970 record");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+
+    roster(
+        &["key", "create", "--project", PROJECT, "--name", "ci"],
+        &db,
+    );
+    let auth = format!("Bearer {PROJECT}:audit-test-key");
+    let (status, found) = call(
+        &server.url,
+        &auth,
+        reqwest::Method::POST,
+        "/v1/mgmt/audit/search",
+        json!({"actions": ["ManagementKeyCreated"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    let by: Vec<(&str, &str)> = found["audits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["actorId"].as_str().unwrap(),
+                a["data"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Newest first: the command line's key, then the one the server registered.
+    assert_eq!(by, [("cli", "ci"), ("roster", "ROSTER_MANAGEMENT_KEY")]);
 }

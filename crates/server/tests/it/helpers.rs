@@ -128,6 +128,22 @@ impl TestApp {
         }
     }
 
+    /// The same app (store, clock), keeping audit records for `retention` (zero: the
+    /// audit trail is off), with the default limits.
+    pub fn with_audit_retention(self, retention: std::time::Duration) -> Self {
+        let state = AppState::new(
+            self.store.clone(),
+            self.clock.clone(),
+            Arc::new(SeededIds::new(43)),
+            Limits::default(),
+        )
+        .with_audit_retention(retention);
+        TestApp {
+            router: roster_api::router(state),
+            ..self
+        }
+    }
+
     /// Send a request with the test project's key; the body is JSON text when given.
     pub async fn send(
         &self,

@@ -6,6 +6,7 @@
 //! - `api_requests`: wire rules every endpoint shares (auth, errors, limits, JSON).
 //! - `api_resources`: users, tenants, roles, permissions, attributes, with snapshots.
 //! - `api_patch`: the patch endpoints.
+//! - `api_audit`: the audit trail's search and events, its retention, read-only keys.
 //! - `api_changes`: the SDK's one-purpose user and tenant changes.
 //! - `api_limits`: caps on what a client stores and item limits of batch endpoints.
 //! - `api_fuzz`: random bodies and query strings never yield a 500.
@@ -25,6 +26,7 @@
 //! --test-threads=1`), so that no other test competes for the CPU.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_audit;
 mod api_changes;
 mod api_fuzz;
 mod api_limits;

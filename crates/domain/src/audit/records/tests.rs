@@ -169,7 +169,7 @@ fn an_application_event_needs_its_own_action_a_known_type_an_actor_and_a_tenant(
     assert_eq!(r.kind, AuditKind::Warn);
     assert_eq!(r.tenants, vec!["t1"]);
 
-    for (broken, field) in [
+    for (broken, words) in [
         (
             AppEvent {
                 action: actions::USER_DELETED.into(),
@@ -207,7 +207,7 @@ fn an_application_event_needs_its_own_action_a_known_type_an_actor_and_a_tenant(
         ),
     ] {
         let e = broken.record(&origin()).unwrap_err();
-        assert_eq!(e.field, field, "{e:?}");
+        assert!(e.message.starts_with(words), "{e:?}");
     }
 }
 
