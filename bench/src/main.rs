@@ -10,6 +10,9 @@
 //! - restyling 100,000 users as ten batches of 10,000, sent one after another and by
 //!   four clients at once.
 //!
+//! Then, on the same store, the audit trail's cost: 10,000-user batches with the trail
+//! on and off (`--audit-retention-days 0`), in turn.
+//!
 //! With PostgreSQL it also times `roster copy` of the SQLite store (every user) into an
 //! empty schema. Each patch sets a name, the project roles, a tenant with a role and two
 //! custom attributes, so every write path (the user row, both role tables, the tenant
@@ -63,6 +66,11 @@ impl Drop for Server {
 }
 
 fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
+    start_with(bin, db, &[])
+}
+
+/// Start `roster serve` on `db` with `extra` arguments.
+fn start_with(bin: &str, db: &str, extra: &[&str]) -> anyhow::Result<Server> {
     let mut child = Command::new(bin)
         .args([
             "serve",
@@ -73,6 +81,7 @@ fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
             "--max-batch-items",
             "10000",
         ])
+        .args(extra)
         .env("ROSTER_PROJECT_ID", PROJECT)
         .env("ROSTER_MANAGEMENT_KEY", KEY)
         .env("ROSTER_LOG", "info")
@@ -105,6 +114,16 @@ struct Client {
 }
 
 impl Client {
+    fn new(url: &str) -> anyhow::Result<Self> {
+        Ok(Client {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(600))
+                .build()?,
+            url: url.to_string(),
+        })
+    }
+
     async fn send(
         &self,
         method: reqwest::Method,
@@ -184,17 +203,45 @@ struct Results {
     single_1k: Duration,
     restyle_sequential: Option<Duration>,
     restyle_concurrent: Option<Duration>,
+    /// `patch/batch` of 10,000 users with the audit trail on, and off.
+    audit_on: Duration,
+    audit_off: Duration,
+}
+
+/// The audit trail's cost: the same store served with the trail on and off
+/// (`--audit-retention-days 0`), twice each in turn, `repeat` batches of 10,000 each
+/// time after one untimed batch (a fresh process warms its caches); the medians.
+async fn audit_cost(args: &Args, db: &str, results: &mut Results) -> anyhow::Result<()> {
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    let mut round = 1_000;
+    for _pass in 0..2 {
+        for audited in [true, false] {
+            let extra: &[&str] = if audited {
+                &[]
+            } else {
+                &["--audit-retention-days", "0"]
+            };
+            let server = start_with(&args.roster, db, extra)?;
+            let client = Client::new(&server.url)?;
+            for run in 0..=args.repeat {
+                round += 1;
+                let items: Vec<Value> = (0..10_000).map(|i| restyle(i, round)).collect();
+                let t = Instant::now();
+                client.patch_batch(&items).await?;
+                if run > 0 {
+                    if audited { &mut on } else { &mut off }.push(t.elapsed());
+                }
+            }
+        }
+    }
+    results.audit_on = median(on);
+    results.audit_off = median(off);
+    Ok(())
 }
 
 /// Seed a fresh store behind `server` and time everything on it.
 async fn measure(args: &Args, server: &Server) -> anyhow::Result<Results> {
-    let client = Client {
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(600))
-            .build()?,
-        url: server.url.clone(),
-    };
+    let client = Client::new(&server.url)?;
     // The catalog: project roles, ten tenants with a role each, two attributes.
     for r in ["member", "reader", "viewer"] {
         client
@@ -416,6 +463,21 @@ fn print_results(args: &Args, sqlite: &Results, postgres: Option<&Results>) {
         };
         println!("| {name} | {}{ratio} |", cells.join(" | "));
     }
+    println!(
+        "\nThe audit trail's cost (the same store served with it on and off, twice each in \
+         turn; `patch/batch` of 10,000 users, median of {} batches each):\n",
+        2 * args.repeat
+    );
+    println!("| backend | audit on | audit off | on / off |");
+    println!("|---|---|---|---|");
+    for (label, r) in ["SQLite", "PostgreSQL"].iter().zip(&both) {
+        println!(
+            "| {label} | {} | {} | {:.3}x the time |",
+            fmt(r.audit_on),
+            fmt(r.audit_off),
+            r.audit_on.as_secs_f64() / r.audit_off.as_secs_f64()
+        );
+    }
     for (label, r) in ["SQLite", "PostgreSQL"].iter().zip(&both) {
         println!(
             "\n{label}: seeding {} users through create/batch took {}; one batch of 1,000 is \
@@ -434,7 +496,10 @@ async fn main() -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let sqlite = {
         let server = start(&args.roster, &sqlite_url)?;
-        measure(&args, &server).await?
+        let mut results = measure(&args, &server).await?;
+        drop(server);
+        audit_cost(&args, &sqlite_url, &mut results).await?;
+        results
     };
     let Some(base) = args.postgres.clone() else {
         print_results(&args, &sqlite, None);
@@ -448,7 +513,10 @@ async fn main() -> anyhow::Result<()> {
         let pg_url = schemas.fresh("serve");
         let postgres = {
             let server = start(&args.roster, &pg_url)?;
-            measure(&args, &server).await?
+            let mut results = measure(&args, &server).await?;
+            drop(server);
+            audit_cost(&args, &pg_url, &mut results).await?;
+            results
         };
         let copy_target = schemas.fresh("copy");
         let t = Instant::now();

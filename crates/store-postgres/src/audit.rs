@@ -160,7 +160,8 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, project: &ProjectId, q: &AuditQ
     }
 }
 
-fn decode(row: &PgRow) -> Result<AuditRecord, Error> {
+/// A row of `audit_records` (every column) as a record.
+pub(crate) fn decode(row: &PgRow) -> Result<AuditRecord, Error> {
     let read = || internal("read an audit record");
     let text = |c: &str| -> Result<String, Error> { row.try_get(c).map_err(read()) };
     let json = |c: &str| -> Result<serde_json::Value, Error> { row.try_get(c).map_err(read()) };

@@ -158,7 +158,8 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &AuditQue
     }
 }
 
-fn decode(row: &SqliteRow) -> Result<AuditRecord, Error> {
+/// A row of `audit_records` (every column) as a record.
+pub(crate) fn decode(row: &SqliteRow) -> Result<AuditRecord, Error> {
     let get = |c: &str| -> Result<String, Error> {
         row.try_get(c).map_err(internal("read an audit record"))
     };

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use roster_domain::Error;
+use roster_domain::audit::AuditRecord;
 use roster_domain::attribute::AttributeDef;
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::ProjectId;
@@ -19,13 +20,13 @@ use roster_domain::role::Role;
 use roster_domain::tenant::Tenant;
 use roster_domain::user::User;
 use roster_store::{
-    CopyStore, ExportTx, ImportTx, Project, StoredKey, TABLES, TableCount, UserPage,
+    AuditPage, CopyStore, ExportTx, ImportTx, Project, StoredKey, TABLES, TableCount, UserPage,
 };
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::user_writes::write_changes;
 use crate::users::{USER_COLUMNS, decode_user, load_catalog};
-use crate::{SqliteStore, attributes, internal, permissions, projects, roles, tenants};
+use crate::{SqliteStore, attributes, audit, internal, permissions, projects, roles, tenants};
 
 async fn counts(conn: &mut SqliteConnection) -> Result<Vec<TableCount>, Error> {
     let mut out = Vec::with_capacity(TABLES.len());
@@ -120,6 +121,30 @@ impl ExportTx for SqliteExport {
             page.users
                 .push((ProjectId::from_stored(project), decode_user(row)?));
             page.next = Some(row.try_get("pk").map_err(internal("read a user"))?);
+        }
+        if rows.len() < limit as usize {
+            page.next = None;
+        }
+        Ok(page)
+    }
+
+    async fn audit(&mut self, after: Option<i64>, limit: u32) -> Result<AuditPage, Error> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(after.unwrap_or(i64::MIN))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(internal("export audit records"))?;
+        let mut page = AuditPage::default();
+        for row in &rows {
+            let project: String = row
+                .try_get("project_id")
+                .map_err(internal("read an audit record"))?;
+            page.records
+                .push((ProjectId::from_stored(project), audit::decode(row)?));
+            page.next = Some(row.try_get("seq").map_err(internal("read an audit record"))?);
         }
         if rows.len() < limit as usize {
             page.next = None;
@@ -225,6 +250,10 @@ impl ImportTx for SqliteImport {
             .map(|u| UserChange::created(std::sync::Arc::new(u.clone())))
             .collect();
         write_changes(&mut self.tx, project, &changes, catalog, &HashMap::new()).await
+    }
+
+    async fn audit(&mut self, project: &ProjectId, records: &[AuditRecord]) -> Result<(), Error> {
+        audit::write(&mut self.tx, project, records).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {

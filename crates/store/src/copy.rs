@@ -7,7 +7,8 @@
 //! times, versions, key digests), in an order that keeps every reference valid:
 //! projects, then per project its keys, permissions, tenants (parents first), roles and
 //! attribute definitions, then the users of every project in the order they were
-//! stored, a page at a time. Before committing, the row count of every table in the
+//! stored, a page at a time, then the audit trail, oldest record first, a page at a
+//! time. Before committing, the row count of every table in the
 //! target must equal the source's (otherwise nothing is committed), and after
 //! committing the counts are read back and compared again.
 
@@ -144,6 +145,23 @@ pub async fn copy_store(
         }
         done += page.users.len() as u64;
         progress.users(done, total);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+
+    progress.step("audit records");
+    let mut after = None;
+    loop {
+        let page = source.audit(after, PAGE).await?;
+        let mut rest = page.records.as_slice();
+        while let Some((project, _)) = rest.first() {
+            let run = rest.iter().take_while(|(p, _)| p == project).count();
+            let records: Vec<_> = rest[..run].iter().map(|(_, r)| r.clone()).collect();
+            target.audit(project, &records).await?;
+            rest = &rest[run..];
+        }
         match page.next {
             Some(next) => after = Some(next),
             None => break,

@@ -379,6 +379,7 @@ pub const TABLES: &[&str] = &[
     "user_roles",
     "user_tenants",
     "user_tenant_roles",
+    "audit_records",
 ];
 
 /// Rows in one table.
@@ -392,6 +393,15 @@ pub struct TableCount {
 #[derive(Debug, Clone, Default)]
 pub struct UserPage {
     pub users: Vec<(ProjectId, User)>,
+    /// The position to pass as `after` for the next page; `None` after the last.
+    pub next: Option<i64>,
+}
+
+/// A page of audit records for a copy, oldest first, each with its project, and where
+/// the next page starts.
+#[derive(Debug, Clone, Default)]
+pub struct AuditPage {
+    pub records: Vec<(ProjectId, AuditRecord)>,
     /// The position to pass as `after` for the next page; `None` after the last.
     pub next: Option<i64>,
 }
@@ -422,6 +432,9 @@ pub trait ExportTx: Send {
     /// Users of every project in the order they were stored, at most `limit` of them,
     /// starting after position `after` (`None`: from the first).
     async fn users(&mut self, after: Option<i64>, limit: u32) -> Result<UserPage>;
+    /// Audit records of every project in the order they were written, at most `limit`
+    /// of them, starting after position `after` (`None`: from the first).
+    async fn audit(&mut self, after: Option<i64>, limit: u32) -> Result<AuditPage>;
 }
 
 /// The one write transaction of an import. Everything is written as given: IDs, times,
@@ -441,6 +454,8 @@ pub trait ImportTx: Send {
     async fn attributes(&mut self, project: &ProjectId, defs: &[AttributeDef]) -> Result<()>;
     /// After the project's catalog; users keep their order.
     async fn users(&mut self, project: &ProjectId, users: &[User]) -> Result<()>;
+    /// Audit records as given, in the order given.
+    async fn audit(&mut self, project: &ProjectId, records: &[AuditRecord]) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -187,6 +187,16 @@ async fn snapshot(store: &dyn Store) -> Vec<String> {
             None => break,
         }
     }
+    // The audit trail, record by record, in the order it was written.
+    let mut after = None;
+    loop {
+        let page = ex.audit(after, 7).await.unwrap();
+        out.extend(page.records.iter().map(|r| format!("{r:?}")));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
     out
 }
 
@@ -223,6 +233,7 @@ async fn a_copy_holds_everything_and_answers_alike() {
             30
         );
         assert_eq!(progress.users.last(), Some(&(30, 30)));
+        assert!(checks.iter().find(|c| c.table == "audit_records").unwrap().target > 30);
         assert_eq!(snapshot(pair[1].as_ref()).await, want, "{:?}", pair[1]);
         let copy = TestApp::on_store(pair[1].clone(), Default::default()).await;
         assert_eq!(
