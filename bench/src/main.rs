@@ -10,8 +10,8 @@
 //! - restyling 100,000 users as ten batches of 10,000, sent one after another and by
 //!   four clients at once.
 //!
-//! Then, on the same store, the audit trail's cost: 10,000-user batches with the trail
-//! on and off (`--audit-retention-days 0`), in turn.
+//! Then, on the same store, the audit trail's cost: 10,000-user batches and single
+//! patches with the trail on and off (`--audit-retention-days 0`), in turn.
 //!
 //! With PostgreSQL it also times `roster copy` of the SQLite store (every user) into an
 //! empty schema. Each patch sets a name, the project roles, a tenant with a role and two
@@ -206,13 +206,18 @@ struct Results {
     /// `patch/batch` of 10,000 users with the audit trail on, and off.
     audit_on: Duration,
     audit_off: Duration,
+    /// 200 single patches, one at a time, with the audit trail on, and off.
+    audit_single_on: Duration,
+    audit_single_off: Duration,
 }
 
 /// The audit trail's cost: the same store served with the trail on and off
 /// (`--audit-retention-days 0`), twice each in turn, `repeat` batches of 10,000 each
-/// time after one untimed batch (a fresh process warms its caches); the medians.
+/// time after one untimed batch (a fresh process warms its caches), then 200 single
+/// patches; the medians.
 async fn audit_cost(args: &Args, db: &str, results: &mut Results) -> anyhow::Result<()> {
     let (mut on, mut off) = (Vec::new(), Vec::new());
+    let (mut single_on, mut single_off) = (Vec::new(), Vec::new());
     let mut round = 1_000;
     for _pass in 0..2 {
         for audited in [true, false] {
@@ -232,10 +237,29 @@ async fn audit_cost(args: &Args, db: &str, results: &mut Results) -> anyhow::Res
                     if audited { &mut on } else { &mut off }.push(t.elapsed());
                 }
             }
+            round += 1;
+            let t = Instant::now();
+            for i in 0..200 {
+                client
+                    .send(
+                        reqwest::Method::PATCH,
+                        "/v1/mgmt/user/patch",
+                        &restyle(i, round),
+                    )
+                    .await?;
+            }
+            if audited {
+                &mut single_on
+            } else {
+                &mut single_off
+            }
+            .push(t.elapsed());
         }
     }
     results.audit_on = median(on);
     results.audit_off = median(off);
+    results.audit_single_on = median(single_on);
+    results.audit_single_off = median(single_off);
     Ok(())
 }
 
@@ -465,18 +489,23 @@ fn print_results(args: &Args, sqlite: &Results, postgres: Option<&Results>) {
     }
     println!(
         "\nThe audit trail's cost (the same store served with it on and off, twice each in \
-         turn; `patch/batch` of 10,000 users, median of {} batches each):\n",
+         turn; median of {} batches of 10,000 users, and of 2 runs of 200 single patches):\n",
         2 * args.repeat
     );
-    println!("| backend | audit on | audit off | on / off |");
-    println!("|---|---|---|---|");
+    println!("| backend | measurement | audit on | audit off | on / off |");
+    println!("|---|---|---|---|---|");
     for (label, r) in ["SQLite", "PostgreSQL"].iter().zip(&both) {
-        println!(
-            "| {label} | {} | {} | {:.3}x the time |",
-            fmt(r.audit_on),
-            fmt(r.audit_off),
-            r.audit_on.as_secs_f64() / r.audit_off.as_secs_f64()
-        );
+        for (what, on, off) in [
+            ("patch/batch, 10,000 users", r.audit_on, r.audit_off),
+            ("200 single patches", r.audit_single_on, r.audit_single_off),
+        ] {
+            println!(
+                "| {label} | {what} | {} | {} | {:.3}x the time |",
+                fmt(on),
+                fmt(off),
+                on.as_secs_f64() / off.as_secs_f64()
+            );
+        }
     }
     for (label, r) in ["SQLite", "PostgreSQL"].iter().zip(&both) {
         println!(

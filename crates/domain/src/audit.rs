@@ -134,10 +134,71 @@ pub struct AuditRecord {
     pub tenants: Vec<String>,
     /// What changed; for a user, `changes` maps each changed field to its old and new
     /// values.
-    pub data: Map<String, Value>,
+    pub data: AuditData,
+}
+
+/// A record's `data`: a JSON object, kept as its text. A batch's records are built as
+/// text once and written as they are (no tree of values per user, no second
+/// serialization); reading one parses it ([`AuditData::to_map`]). Two are equal when
+/// they hold the same JSON, whatever its spacing or key order.
+#[derive(Debug, Clone)]
+pub struct AuditData(String);
+
+impl AuditData {
+    /// The text of `map`.
+    pub fn from_map(map: &Map<String, Value>) -> Self {
+        AuditData(serde_json::to_string(map).unwrap_or_else(|_| "{}".to_string()))
+    }
+
+    /// Text this crate wrote (read back from a store).
+    pub fn from_stored(text: String) -> Self {
+        AuditData(text)
+    }
+
+    /// Text of an object written by [`records`].
+    pub(crate) fn from_text(text: String) -> Self {
+        AuditData(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The object (empty if the text is not one: never, for text this crate wrote).
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+
+    /// The value of `key`, or `null`.
+    pub fn get(&self, key: &str) -> Value {
+        self.to_map().remove(key).unwrap_or(Value::Null)
+    }
+}
+
+impl Default for AuditData {
+    fn default() -> Self {
+        AuditData("{}".to_string())
+    }
+}
+
+impl PartialEq for AuditData {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0 || self.to_map() == other.to_map()
+    }
 }
 
 impl AuditRecord {
+    /// Whether two records share everything but whom they are about and what changed
+    /// (a batch's records all do): stores write such a run with its header once.
+    pub fn same_header(&self, other: &AuditRecord) -> bool {
+        self.occurred == other.occurred
+            && self.action == other.action
+            && self.kind == other.kind
+            && self.actor == other.actor
+            && self.key == other.key
+            && self.remote_address == other.remote_address
+    }
+
     /// A record of `action` by `origin`, about nothing yet.
     pub fn new(origin: &Origin, action: &str) -> Self {
         AuditRecord {
@@ -150,7 +211,7 @@ impl AuditRecord {
             user_id: String::new(),
             login_ids: Vec::new(),
             tenants: Vec::new(),
-            data: Map::new(),
+            data: AuditData::default(),
         }
     }
 }
@@ -254,7 +315,7 @@ impl AppEvent {
         record.actor = self.actor_id.clone();
         record.user_id = self.user_id.clone();
         record.tenants = vec![self.tenant_id.clone()];
-        record.data = self.data.clone();
+        record.data = AuditData::from_map(&self.data);
         Ok(record)
     }
 }
@@ -374,7 +435,7 @@ pub fn searchable_text(r: &AuditRecord) -> String {
         r.user_id.as_str(),
         &json(&r.login_ids),
         &json(&r.tenants),
-        &json(&r.data),
+        r.data.as_str(),
     ]
     .join("\n")
     .to_ascii_lowercase()

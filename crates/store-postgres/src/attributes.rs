@@ -166,15 +166,17 @@ impl AttributeStore for PostgresStore {
             .await
             .map_err(db_error("delete attributes"))?;
             if !deleted.is_empty() {
+                // The users holding a value of a deleted attribute: each is recorded with
+                // the values it loses, before they go, then changes once.
                 let changed: Vec<i64> = sqlx::query_scalar(
-                    "UPDATE users SET custom_attributes = custom_attributes - $2::text[] \
-                     WHERE project_id = $1 AND custom_attributes ?| $2::text[] RETURNING pk",
+                    "SELECT pk FROM users WHERE project_id = $1 AND custom_attributes ?| $2::text[] \
+                     ORDER BY pk FOR UPDATE",
                 )
                 .bind(project.as_str())
                 .bind(&deleted)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(db_error("remove attribute values"))?;
+                .map_err(db_error("find attribute values"))?;
                 let record = records::cascade(
                     origin,
                     actions::USER_MODIFIED,
@@ -182,7 +184,17 @@ impl AttributeStore for PostgresStore {
                     &[],
                     json!({"deletedAttributes": deleted}),
                 );
-                users::touch_users(conn, origin, &record, &changed).await?;
+                audit::stamp_users(conn, origin, &record, &changed, &deleted).await?;
+                sqlx::query(
+                    "UPDATE users SET custom_attributes = custom_attributes - $2::text[] \
+                     WHERE pk = ANY($1::bigint[])",
+                )
+                .bind(&changed)
+                .bind(&deleted)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_error("remove attribute values"))?;
+                users::move_versions(conn, origin.now, &changed).await?;
             }
             let records: Vec<_> = deleted
                 .iter()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::audit::{AuditKind, AuditQuery, AuditRecord, Origin};
+use roster_domain::audit::{AuditData, AuditKind, AuditQuery, AuditRecord, Origin};
 use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::time::Millis;
 use sqlx::postgres::PgRow;
@@ -32,54 +32,59 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-/// Write records, a fixed number of statements per 10,000.
+/// Write records: each run of records that share their header (time, action, type,
+/// actor, key, address; a batch's records are one run) in one statement per 10,000,
+/// the header bound once and one array per varying column.
 pub(crate) async fn write(
     conn: &mut PgConnection,
     project: &ProjectId,
     records: &[AuditRecord],
 ) -> Result<(), Error> {
-    for chunk in records.chunks(CHUNK) {
-        let texts = |f: fn(&AuditRecord) -> String| chunk.iter().map(f).collect::<Vec<String>>();
-        sqlx::query(
-            "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, key_id, \
-               remote_address, user_id, login_ids, tenants, data) \
-             SELECT $1, v.o, v.a, v.k, v.ac, v.kid, v.ra, v.u, v.l::jsonb, v.t::jsonb, v.d::jsonb \
-             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
-               $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) \
-               WITH ORDINALITY AS v(o, a, k, ac, kid, ra, u, l, t, d, ord) \
-             ORDER BY v.ord",
-        )
-        .bind(project.as_str())
-        .bind(chunk.iter().map(|r| r.occurred.0).collect::<Vec<i64>>())
-        .bind(texts(|r| r.action.clone()))
-        .bind(texts(|r| r.kind.as_str().to_string()))
-        .bind(texts(|r| r.actor.clone()))
-        .bind(
-            chunk
-                .iter()
-                .map(|r| r.key.as_ref().map(|k| k.as_str().to_string()))
-                .collect::<Vec<Option<String>>>(),
-        )
-        .bind(texts(|r| r.remote_address.clone()))
-        .bind(texts(|r| r.user_id.clone()))
-        .bind(texts(|r| to_json(&r.login_ids)))
-        .bind(texts(|r| to_json(&r.tenants)))
-        .bind(texts(|r| to_json(&r.data)))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error("write audit records"))?;
+    for run in records.chunk_by(AuditRecord::same_header) {
+        let h = &run[0];
+        for chunk in run.chunks(CHUNK) {
+            let column =
+                |f: fn(&AuditRecord) -> &str| -> Vec<&str> { chunk.iter().map(f).collect() };
+            let login_ids: Vec<String> = chunk.iter().map(|r| to_json(&r.login_ids)).collect();
+            let tenants: Vec<String> = chunk.iter().map(|r| to_json(&r.tenants)).collect();
+            sqlx::query(
+                "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, key_id, \
+                   remote_address, user_id, login_ids, tenants, data) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, v.u, v.l::jsonb, v.t::jsonb, v.d::jsonb \
+                 FROM unnest($8::text[], $9::text[], $10::text[], $11::text[]) \
+                   WITH ORDINALITY AS v(u, l, t, d, ord) \
+                 ORDER BY v.ord",
+            )
+            .bind(project.as_str())
+            .bind(h.occurred.0)
+            .bind(h.action.as_str())
+            .bind(h.kind.as_str())
+            .bind(h.actor.as_str())
+            .bind(h.key.as_ref().map(KeyId::as_str))
+            .bind(h.remote_address.as_str())
+            .bind(column(|r| r.user_id.as_str()))
+            .bind(login_ids)
+            .bind(tenants)
+            .bind(column(|r| r.data.as_str()))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error("write audit records"))?;
+        }
     }
     Ok(())
 }
 
 /// Write `record` once for each user in `pks` (before a cascade deletes them, or after it
 /// changed them), with the user's ID and login IDs filled in, and its tenants when the
-/// record names none.
+/// record names none. With `removed_attributes`, the record's `data.changes` also lists,
+/// for each user, the values of those custom attributes it holds (the cascade is about to
+/// remove them): `{"customAttributes.NAME": {"old": VALUE, "new": null}}`.
 pub(crate) async fn stamp_users(
     conn: &mut PgConnection,
     origin: &Origin,
     record: &AuditRecord,
     pks: &[i64],
+    removed_attributes: &[String],
 ) -> Result<(), Error> {
     if pks.is_empty() || !origin.audited {
         return Ok(());
@@ -93,7 +98,10 @@ pub(crate) async fn stamp_users(
            CASE WHEN $7::jsonb = '[]'::jsonb THEN coalesce((SELECT jsonb_agg(t.id ORDER BY ut.position) \
              FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk \
              WHERE ut.user_pk = u.pk), '[]'::jsonb) ELSE $7::jsonb END, \
-           $8::jsonb \
+           CASE WHEN cardinality($10::text[]) = 0 THEN $8::jsonb ELSE jsonb_set($8::jsonb, '{changes}', \
+             coalesce((SELECT jsonb_object_agg('customAttributes.' || j.key, \
+                 jsonb_build_object('old', j.value, 'new', NULL)) \
+               FROM jsonb_each(u.custom_attributes) j WHERE j.key = ANY($10::text[])), '{}'::jsonb)) END \
          FROM users u WHERE u.pk = ANY($9::bigint[]) ORDER BY u.pk",
     )
     .bind(record.occurred.0)
@@ -103,8 +111,9 @@ pub(crate) async fn stamp_users(
     .bind(record.key.as_ref().map(KeyId::as_str))
     .bind(record.remote_address.as_str())
     .bind(to_json(&record.tenants))
-    .bind(to_json(&record.data))
+    .bind(record.data.as_str())
     .bind(pks)
+    .bind(removed_attributes)
     .execute(conn)
     .await
     .map_err(db_error("write the audit records of a cascade"))?;
@@ -178,7 +187,7 @@ pub(crate) fn decode(row: &PgRow) -> Result<AuditRecord, Error> {
         user_id: text("user_id")?,
         login_ids: from_json(json("login_ids")?, "audit_records.login_ids")?,
         tenants: from_json(json("tenants")?, "audit_records.tenants")?,
-        data: from_json(json("data")?, "audit_records.data")?,
+        data: AuditData::from_map(&from_json(json("data")?, "audit_records.data")?),
     })
 }
 

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::audit::AuditRecord;
 use roster_domain::attribute::AttributeDef;
+use roster_domain::audit::AuditRecord;
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::ProjectId;
 use roster_domain::patch::UserChange;
@@ -131,14 +131,12 @@ impl ExportTx for PgExport {
     }
 
     async fn audit(&mut self, after: Option<i64>, limit: u32) -> Result<AuditPage, Error> {
-        let rows = sqlx::query(
-            "SELECT * FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after.unwrap_or(i64::MIN))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(internal("export audit records"))?;
+        let rows = sqlx::query("SELECT * FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after.unwrap_or(i64::MIN))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(internal("export audit records"))?;
         let mut page = AuditPage::default();
         for row in &rows {
             let project: String = row
@@ -146,7 +144,10 @@ impl ExportTx for PgExport {
                 .map_err(internal("read an audit record"))?;
             page.records
                 .push((ProjectId::from_stored(project), audit::decode(row)?));
-            page.next = Some(row.try_get("seq").map_err(internal("read an audit record"))?);
+            page.next = Some(
+                row.try_get("seq")
+                    .map_err(internal("read an audit record"))?,
+            );
         }
         if rows.len() < limit as usize {
             page.next = None;

@@ -164,26 +164,25 @@ impl AttributeStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(internal("delete attributes"))?;
-        let mut changed: Vec<i64> = Vec::new();
-        let mut records = Vec::new();
-        let mut gone = Vec::new();
-        for row in deleted {
-            let name: String = row.try_get("name").map_err(internal("read an attribute"))?;
-            records.push(records::attribute_deleted(origin, &name));
-            gone.push(name.clone());
-            let path = format!("$.\"{name}\"");
-            let pks: Vec<i64> = sqlx::query_scalar(
-                "UPDATE users SET custom_attributes = json_remove(custom_attributes, ?2) \
-                 WHERE project_id = ?1 AND json_type(custom_attributes, ?2) IS NOT NULL \
-                 RETURNING pk",
-            )
-            .bind(project.as_str())
-            .bind(&path)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(internal("remove attribute values"))?;
-            changed.extend(pks);
-        }
+        let gone: Vec<String> = deleted
+            .iter()
+            .map(|row| row.try_get("name").map_err(internal("read an attribute")))
+            .collect::<Result<_, _>>()?;
+        let records: Vec<_> = gone
+            .iter()
+            .map(|name| records::attribute_deleted(origin, name))
+            .collect();
+        // The users holding a value of a deleted attribute: each is recorded with the
+        // values it loses, before they go, then changes once.
+        let changed: Vec<i64> = sqlx::query_scalar(
+            "SELECT pk FROM users WHERE project_id = ?1 AND EXISTS (SELECT 1 \
+               FROM json_each(custom_attributes) j WHERE j.key IN (SELECT value FROM json_each(?2)))",
+        )
+        .bind(project.as_str())
+        .bind(to_json(&gone))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(internal("find attribute values"))?;
         let record = records::cascade(
             origin,
             actions::USER_MODIFIED,
@@ -191,7 +190,19 @@ impl AttributeStore for SqliteStore {
             &[],
             json!({"deletedAttributes": gone}),
         );
-        users::touch_users(&mut tx, origin, &record, &changed).await?;
+        audit::stamp_users(&mut tx, origin, &record, &changed, &gone).await?;
+        for name in &gone {
+            sqlx::query(
+                "UPDATE users SET custom_attributes = json_remove(custom_attributes, ?2) \
+                 WHERE project_id = ?1 AND json_type(custom_attributes, ?2) IS NOT NULL",
+            )
+            .bind(project.as_str())
+            .bind(format!("$.\"{name}\""))
+            .execute(&mut *tx)
+            .await
+            .map_err(internal("remove attribute values"))?;
+        }
+        users::move_versions(&mut tx, origin.now, &changed).await?;
         audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }

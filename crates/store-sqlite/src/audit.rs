@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::audit::{AuditKind, AuditQuery, AuditRecord, Origin};
+use roster_domain::audit::{AuditData, AuditKind, AuditQuery, AuditRecord, Origin};
 use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::time::Millis;
 use sqlx::sqlite::SqliteRow;
@@ -18,7 +18,10 @@ use crate::{SqliteStore, internal, json_column, to_json};
 
 const INSERT: &str = "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, \
     key_id, remote_address, user_id, login_ids, tenants, data) ";
-const COLUMNS: usize = 11;
+/// Parameters of a statement's header: the project and what a run of records shares.
+const HEADER: usize = 7;
+/// Parameters of each record: user ID, login IDs, tenants, data.
+const PER_RECORD: usize = 4;
 
 /// Write the records of a change `origin` made (none when the audit trail is off), in
 /// as few statements as SQLite's parameter limit allows.
@@ -34,43 +37,56 @@ pub(crate) async fn insert(
     Ok(())
 }
 
-/// Write records, in as few statements as SQLite's parameter limit allows.
+/// Write records: each run of records that share their header (time, action, type,
+/// actor, key, address; a batch's records are one run) in as few statements as
+/// SQLite's parameter limit allows, the header bound once per statement and four values
+/// per record.
 pub(crate) async fn write(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     records: &[AuditRecord],
 ) -> Result<(), Error> {
-    for chunk in records.chunks(MAX_PARAMS / COLUMNS) {
-        let mut qb = QueryBuilder::<Sqlite>::new(INSERT);
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(project.as_str())
-                .push_bind(r.occurred.0)
-                .push_bind(r.action.as_str())
-                .push_bind(r.kind.as_str())
-                .push_bind(r.actor.as_str())
-                .push_bind(r.key.as_ref().map(KeyId::as_str))
-                .push_bind(r.remote_address.as_str())
-                .push_bind(r.user_id.as_str())
-                .push_bind(to_json(&r.login_ids))
-                .push_bind(to_json(&r.tenants))
-                .push_bind(to_json(&r.data));
-        });
-        qb.build()
-            .execute(&mut *conn)
-            .await
-            .map_err(internal("write audit records"))?;
+    for run in records.chunk_by(AuditRecord::same_header) {
+        let h = &run[0];
+        for chunk in run.chunks((MAX_PARAMS - HEADER) / PER_RECORD) {
+            let mut qb = QueryBuilder::<Sqlite>::new(INSERT);
+            qb.push("SELECT ");
+            qb.separated(", ")
+                .push_bind(project.as_str())
+                .push_bind(h.occurred.0)
+                .push_bind(h.action.as_str())
+                .push_bind(h.kind.as_str())
+                .push_bind(h.actor.as_str())
+                .push_bind(h.key.as_ref().map(KeyId::as_str))
+                .push_bind(h.remote_address.as_str());
+            qb.push(", column1, column2, column3, column4 FROM (");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.user_id.as_str())
+                    .push_bind(to_json(&r.login_ids))
+                    .push_bind(to_json(&r.tenants))
+                    .push_bind(r.data.as_str());
+            });
+            qb.push(")");
+            qb.build()
+                .execute(&mut *conn)
+                .await
+                .map_err(internal("write audit records"))?;
+        }
     }
     Ok(())
 }
 
 /// Write `record` once for each user in `pks` (before a cascade deletes them, or after it
 /// changed them), with the user's ID and login IDs filled in, and its tenants when the
-/// record names none.
+/// record names none. With `removed_attributes`, the record's `data.changes` also lists,
+/// for each user, the values of those custom attributes it holds (the cascade is about to
+/// remove them): `{"customAttributes.NAME": {"old": VALUE, "new": null}}`.
 pub(crate) async fn stamp_users(
     conn: &mut SqliteConnection,
     origin: &Origin,
     record: &AuditRecord,
     pks: &[i64],
+    removed_attributes: &[String],
 ) -> Result<(), Error> {
     if pks.is_empty() || !origin.audited {
         return Ok(());
@@ -84,7 +100,13 @@ pub(crate) async fn stamp_users(
            CASE WHEN ?7 = '[]' THEN (SELECT json_group_array(t.id ORDER BY ut.position) \
              FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk \
              WHERE ut.user_pk = u.pk) ELSE ?7 END, \
-           ?8 \
+           CASE WHEN ?10 = '[]' THEN ?8 ELSE json_set(?8, '$.changes', \
+             (SELECT json_group_object('customAttributes.' || j.key, json_object('old', \
+                CASE j.type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') \
+                  WHEN 'null' THEN json('null') WHEN 'object' THEN json(j.value) \
+                  WHEN 'array' THEN json(j.value) ELSE j.value END, 'new', NULL)) \
+              FROM json_each(u.custom_attributes) j \
+              WHERE j.key IN (SELECT value FROM json_each(?10)))) END \
          FROM users u WHERE u.pk IN (SELECT value FROM json_each(?9)) ORDER BY u.pk",
     )
     .bind(record.occurred.0)
@@ -94,8 +116,9 @@ pub(crate) async fn stamp_users(
     .bind(record.key.as_ref().map(KeyId::as_str))
     .bind(record.remote_address.as_str())
     .bind(to_json(&record.tenants))
-    .bind(to_json(&record.data))
+    .bind(record.data.as_str())
     .bind(to_json(&pks))
+    .bind(to_json(&removed_attributes))
     .execute(conn)
     .await
     .map_err(internal("write the audit records of a cascade"))?;
@@ -180,7 +203,7 @@ pub(crate) fn decode(row: &SqliteRow) -> Result<AuditRecord, Error> {
         user_id: get("user_id")?,
         login_ids: json_column(&get("login_ids")?, "audit_records.login_ids")?,
         tenants: json_column(&get("tenants")?, "audit_records.tenants")?,
-        data: json_column(&get("data")?, "audit_records.data")?,
+        data: AuditData::from_stored(get("data")?),
     })
 }
 

@@ -123,8 +123,19 @@ pub(crate) async fn touch_users(
     if pks.is_empty() {
         return Ok(());
     }
-    audit::stamp_users(&mut *conn, origin, record, pks).await?;
-    let now = origin.now;
+    audit::stamp_users(&mut *conn, origin, record, pks, &[]).await?;
+    move_versions(conn, origin.now, pks).await
+}
+
+/// Move the `version` of these users by one and make `now` their `modifiedTime`.
+pub(crate) async fn move_versions(
+    conn: &mut SqliteConnection,
+    now: Millis,
+    pks: &[i64],
+) -> Result<(), Error> {
+    if pks.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE users SET version = version + 1, modified_ms = ?2 \
          WHERE pk IN (SELECT value FROM json_each(?1))",
@@ -308,7 +319,7 @@ pub(crate) async fn delete_recorded(
     if pks.is_empty() {
         return Ok(0);
     }
-    audit::stamp_users(&mut *conn, origin, record, pks).await?;
+    audit::stamp_users(&mut *conn, origin, record, pks, &[]).await?;
     let done = sqlx::query("DELETE FROM users WHERE pk IN (SELECT value FROM json_each(?1))")
         .bind(to_json(&pks))
         .execute(conn)

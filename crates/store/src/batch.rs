@@ -24,10 +24,10 @@ use roster_domain::audit::{Origin, records};
 use roster_domain::catalog::Catalog;
 use roster_domain::create::NewUser;
 use roster_domain::ids::{ProjectId, UserId};
-use roster_domain::patch::{PatchItem, PatchOutcome, Workspace, batch_lookups};
+use roster_domain::patch::{PatchItem, PatchOutcome, UserChange, Workspace, batch_lookups};
 use roster_domain::user::User;
 
-use crate::{Result, UserStore};
+use crate::{Result, UserStore, UserTx};
 
 /// Wall-clock time of each step of a batch, for the log line operators read.
 #[allow(
@@ -56,6 +56,37 @@ async fn on_own_thread<T>(items: usize, work: impl Future<Output = T>) -> T {
         }
         _ => work.await,
     }
+}
+
+/// Write the changed users and their audit records, in the transaction of `tx`; returns
+/// how long the batch waited for its records (to build and to write them). A large
+/// batch builds its records on a thread of its own while the users are written, so the
+/// two overlap; a small one builds them in place.
+async fn write_recorded(
+    tx: &mut dyn UserTx,
+    changes: &[UserChange],
+    catalog: &Catalog,
+    origin: &Origin,
+) -> Result<Duration> {
+    let building = if changes.len() >= OWN_THREAD_ITEMS && origin.audited {
+        let (changes, origin) = (changes.to_vec(), origin.clone());
+        Some(tokio::task::spawn_blocking(move || {
+            records::batch(&origin, &changes)
+        }))
+    } else {
+        None
+    };
+    tx.write(changes, catalog).await?;
+    let written = stopwatch();
+    let records = match building {
+        Some(handle) => handle.await.map_err(|e| {
+            tracing::error!(error = %e, "building a batch's audit records failed");
+            Error::internal()
+        })?,
+        None => records::batch(origin, changes),
+    };
+    tx.record(&records).await?;
+    Ok(written.elapsed())
 }
 
 /// Attempts a flow makes before it gives up on a run of write conflicts.
@@ -125,10 +156,7 @@ async fn patch_users_once(
     let changes = ws.into_changes();
     let applied = started.elapsed();
     if !changes.is_empty() {
-        tx.write(&changes, &catalog).await?;
-        let written = started.elapsed();
-        tx.record(&records::batch(origin, &changes)).await?;
-        audit = started.elapsed() - written;
+        audit = write_recorded(tx.as_mut(), &changes, &catalog, origin).await?;
         tx.commit().await?;
     }
     let patched = outcomes
@@ -233,8 +261,7 @@ async fn create_users_once(
         .collect();
     let changes = ws.into_changes();
     if !changes.is_empty() {
-        tx.write(&changes, &catalog).await?;
-        tx.record(&records::batch(origin, &changes)).await?;
+        write_recorded(tx.as_mut(), &changes, &catalog, origin).await?;
         tx.commit().await?;
     }
     Ok((outcomes, catalog))

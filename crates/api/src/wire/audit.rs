@@ -186,7 +186,7 @@ impl AuditRecordDto {
             remote_address: r.remote_address,
             external_ids: r.login_ids,
             tenants: r.tenants,
-            data: r.data,
+            data: r.data.to_map(),
             management_key_id: r.key.map(|k| k.into_string()).unwrap_or_default(),
         }
     }

@@ -51,7 +51,7 @@ fn a_change_lists_only_the_fields_that_changed_with_old_and_new_values() {
     assert_eq!(r.login_ids, vec!["alice@example.com"]);
     assert_eq!(r.tenants, vec!["t1"]);
     assert_eq!(
-        Value::Object(r.data),
+        Value::Object(r.data.to_map()),
         json!({"changes": {
             "name": {"old": "Alice", "new": "Alice B"},
             "email": {"old": null, "new": "a@example.com"},
@@ -71,10 +71,14 @@ fn a_password_is_recorded_as_changed_and_never_shown() {
         "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
     ));
     let r = user(&origin(), Some(&before), &after);
-    let text = serde_json::to_string(&r.data).unwrap();
-    assert_eq!(r.data["changes"]["password"], json!({"changed": true}));
+    let text = r.data.as_str().to_string();
+    assert_eq!(r.data.get("changes")["password"], json!({"changed": true}));
     assert!(!text.contains("argon2"), "{text}");
-    assert_eq!(r.data["changes"].as_object().unwrap().len(), 1, "{text}");
+    assert_eq!(
+        r.data.get("changes").as_object().unwrap().len(),
+        1,
+        "{text}"
+    );
 }
 
 #[test]
@@ -83,15 +87,15 @@ fn a_new_user_lists_what_it_was_given_and_a_tenant_it_left_is_named() {
     let r = user(&origin(), None, &created);
     assert_eq!(r.action, actions::USER_CREATED);
     assert_eq!(
-        r.data["changes"]["name"],
+        r.data.get("changes")["name"],
         json!({"old": "", "new": "Alice"})
     );
     assert_eq!(
-        r.data["changes"]["customAttributes.age"],
+        r.data.get("changes")["customAttributes.age"],
         json!({"old": null, "new": 30})
     );
     assert!(
-        r.data["changes"].get("status").is_none(),
+        r.data.get("changes").get("status").is_none(),
         "invited is the default"
     );
 
@@ -148,7 +152,7 @@ fn a_tenant_change_lists_the_fields_that_changed() {
     let r = tenant_modified(&origin(), &id, &spec, &next);
     assert_eq!(r.tenants, vec!["t1"]);
     assert_eq!(
-        Value::Object(r.data),
+        Value::Object(r.data.to_map()),
         json!({"changes": {"disabled": {"old": false, "new": true}}})
     );
 }
