@@ -24,13 +24,13 @@
     reason = "a benchmark prints and reads the wall clock"
 )]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser;
-use serde_json::{Value, json};
+use roster_bench::{Client, Server, fmt, median, restyle};
+use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
 
 #[derive(Debug, Parser)]
@@ -48,150 +48,6 @@ struct Args {
     /// drops them afterwards), e.g. postgres://postgres@127.0.0.1:5432/test.
     #[arg(long, env = "ROSTER_BENCH_POSTGRES_URL")]
     postgres: Option<String>,
-}
-
-const PROJECT: &str = "P2RosterBenchmark00000000001";
-const KEY: &str = "bench-key";
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
-    start_with(bin, db, &[])
-}
-
-/// Start `roster serve` on `db` with `extra` arguments.
-fn start_with(bin: &str, db: &str, extra: &[&str]) -> anyhow::Result<Server> {
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            db,
-            "--max-batch-items",
-            "10000",
-        ])
-        .args(extra)
-        .env("ROSTER_PROJECT_ID", PROJECT)
-        .env("ROSTER_MANAGEMENT_KEY", KEY)
-        .env("ROSTER_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {bin} (build it with cargo build --release)"))?;
-    let stderr = child.stderr.take().context("no stderr")?;
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let Some(line) = lines.next() else {
-            bail!("roster serve exited before listening")
-        };
-        let line = line?;
-        if let Some(at) = line.find("listening on ") {
-            break line[at + 13..]
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Ok(Server { child, url })
-}
-
-struct Client {
-    http: reqwest::Client,
-    url: String,
-}
-
-impl Client {
-    fn new(url: &str) -> anyhow::Result<Self> {
-        Ok(Client {
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(600))
-                .build()?,
-            url: url.to_string(),
-        })
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &Value,
-    ) -> anyhow::Result<Value> {
-        let resp = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .header("authorization", format!("Bearer {PROJECT}:{KEY}"))
-            .json(body)
-            .send()
-            .await?;
-        let status = resp.status();
-        let value: Value = resp.json().await?;
-        if !status.is_success() {
-            bail!("{path}: {status} {value}");
-        }
-        Ok(value)
-    }
-
-    async fn patch_batch(&self, items: &[Value]) -> anyhow::Result<()> {
-        let out = self
-            .send(
-                reqwest::Method::PATCH,
-                "/v1/mgmt/user/patch/batch",
-                &json!({"users": items}),
-            )
-            .await?;
-        let patched = out["patchedUsers"].as_array().map_or(0, Vec::len);
-        if patched != items.len() {
-            bail!(
-                "only {patched} of {} users patched: {}",
-                items.len(),
-                out["failedUsers"]
-            );
-        }
-        Ok(())
-    }
-}
-
-fn login(i: usize) -> String {
-    format!("user{i:06}@example.com")
-}
-
-/// The restyle patch of user `i` in round `round`.
-fn restyle(i: usize, round: usize) -> Value {
-    let (roles, tenant_role) = if round.is_multiple_of(2) {
-        (json!(["member", "reader"]), "editor")
-    } else {
-        (json!(["member"]), "viewer")
-    };
-    json!({
-        "loginId": login(i),
-        "name": format!("User {i} r{round}"),
-        "roleNames": roles,
-        "userTenants": [{"tenantId": format!("t{}", i % 10), "roleNames": [tenant_role]}],
-        "customAttributes": {"theme": if round.is_multiple_of(2) { "dark" } else { "light" }, "score": round},
-    })
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn fmt(d: Duration) -> String {
-    format!("{:.3} s", d.as_secs_f64())
 }
 
 /// What one backend measured.
@@ -226,8 +82,8 @@ async fn audit_cost(args: &Args, db: &str, results: &mut Results) -> anyhow::Res
             } else {
                 &["--audit-retention-days", "0"]
             };
-            let server = start_with(&args.roster, db, extra)?;
-            let client = Client::new(&server.url)?;
+            let server = Server::start(&args.roster, db, extra)?;
+            let client = server.client()?;
             for run in 0..=args.repeat {
                 round += 1;
                 let items: Vec<Value> = (0..10_000).map(|i| restyle(i, round)).collect();
@@ -265,58 +121,11 @@ async fn audit_cost(args: &Args, db: &str, results: &mut Results) -> anyhow::Res
 
 /// Seed a fresh store behind `server` and time everything on it.
 async fn measure(args: &Args, server: &Server) -> anyhow::Result<Results> {
-    let client = Client::new(&server.url)?;
-    // The catalog: project roles, ten tenants with a role each, two attributes.
-    for r in ["member", "reader", "viewer"] {
-        client
-            .send(
-                reqwest::Method::POST,
-                "/v1/mgmt/role/create",
-                &json!({"name": r}),
-            )
-            .await?;
-    }
-    for t in 0..10 {
-        client
-            .send(
-                reqwest::Method::POST,
-                "/v1/mgmt/tenant/create",
-                &json!({"id": format!("t{t}"), "name": format!("Tenant {t}")}),
-            )
-            .await?;
-        client
-            .send(
-                reqwest::Method::POST,
-                "/v1/mgmt/role/create",
-                &json!({"name": "editor", "tenantId": format!("t{t}")}),
-            )
-            .await?;
-    }
-    client
-        .send(
-            reqwest::Method::POST,
-            "/v1/mgmt/user/customattribute/create",
-            &json!({"attributes": [{"name": "theme", "type": "string"}, {"name": "score", "type": "number"}]}),
-        )
-        .await?;
+    let client = server.client()?;
+    client.seed_catalog().await?;
     let mut results = Results::default();
     let seeded = Instant::now();
-    for chunk in (0..args.users).collect::<Vec<_>>().chunks(10_000) {
-        let users: Vec<Value> = chunk
-            .iter()
-            .map(|&i| json!({"loginId": login(i), "email": login(i)}))
-            .collect();
-        let out = client
-            .send(
-                reqwest::Method::POST,
-                "/v1/mgmt/user/create/batch",
-                &json!({"users": users}),
-            )
-            .await?;
-        if out["createdUsers"].as_array().map_or(0, Vec::len) != chunk.len() {
-            bail!("seeding failed: {}", out["failedUsers"]);
-        }
-    }
+    client.seed_users(args.users).await?;
     results.seed = seeded.elapsed();
 
     let mut round = 0;
@@ -363,10 +172,7 @@ async fn measure(args: &Args, server: &Server) -> anyhow::Result<Results> {
         let t = Instant::now();
         let mut tasks = Vec::new();
         for worker in 0..4 {
-            let c = Client {
-                http: client.http.clone(),
-                url: client.url.clone(),
-            };
+            let c = client.clone();
             tasks.push(tokio::spawn(async move {
                 for chunk in (0..100_000)
                     .filter(|i| (i / 10_000) % 4 == worker)
@@ -524,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let sqlite = {
-        let server = start(&args.roster, &sqlite_url)?;
+        let server = Server::start(&args.roster, &sqlite_url, &[])?;
         let mut results = measure(&args, &server).await?;
         drop(server);
         audit_cost(&args, &sqlite_url, &mut results).await?;
@@ -541,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
     let outcome = async {
         let pg_url = schemas.fresh("serve");
         let postgres = {
-            let server = start(&args.roster, &pg_url)?;
+            let server = Server::start(&args.roster, &pg_url, &[])?;
             let mut results = measure(&args, &server).await?;
             drop(server);
             audit_cost(&args, &pg_url, &mut results).await?;

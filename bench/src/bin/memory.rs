@@ -16,13 +16,12 @@
     reason = "a benchmark prints and reads the wall clock"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser;
+use roster_bench::{Client, Server, restyle};
 use serde_json::{Value, json};
 
 #[derive(Debug, Parser)]
@@ -33,94 +32,6 @@ struct Args {
     /// Users in each batch.
     #[arg(long, default_value_t = 10_000)]
     users: usize,
-}
-
-const PROJECT: &str = "P2RosterBenchmark00000000001";
-const KEY: &str = "bench-key";
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
-        let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
-            .args(["--max-batch-items", "10000"])
-            .env("ROSTER_PROJECT_ID", PROJECT)
-            .env("ROSTER_MANAGEMENT_KEY", KEY)
-            .env("ROSTER_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {bin}"))?;
-        let stderr = child.stderr.take().context("no stderr")?;
-        let mut lines = BufReader::new(stderr).lines();
-        let url = loop {
-            let Some(line) = lines.next() else {
-                bail!("roster serve exited before listening")
-            };
-            let line = line?;
-            if let Some(at) = line.find("listening on ") {
-                break line[at + 13..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Ok(Server { child, url })
-    }
-
-    /// Peak resident memory of the server process so far, in MiB.
-    fn peak_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .context("no VmHWM")?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()?;
-        Ok(kib / 1024.0)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &Value,
-    ) -> anyhow::Result<Value> {
-        let resp = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(1800))
-            .build()?
-            .request(method, format!("{}{path}", self.url))
-            .header("authorization", format!("Bearer {PROJECT}:{KEY}"))
-            .json(body)
-            .send()
-            .await?;
-        let status = resp.status();
-        let bytes = resp.bytes().await?;
-        let value: Value = serde_json::from_slice(&bytes)?;
-        if !status.is_success() {
-            bail!(
-                "{path}: {status} {}",
-                &value.to_string()[..value.to_string().len().min(500)]
-            );
-        }
-        Ok(value)
-    }
 }
 
 fn text(prefix: &str, len: usize) -> String {
@@ -134,7 +45,7 @@ fn text(prefix: &str, len: usize) -> String {
 
 /// The catalog a large user refers to: 30 project roles and 10 tenants with 5 roles
 /// each, names of 64 characters; two text attributes and a number.
-async fn large_catalog(s: &Server) -> anyhow::Result<()> {
+async fn large_catalog(s: &Client) -> anyhow::Result<()> {
     for r in 0..30 {
         s.send(
             reqwest::Method::POST,
@@ -187,53 +98,6 @@ fn large_user(i: usize) -> Value {
     })
 }
 
-fn restyle(i: usize, round: usize) -> Value {
-    let (roles, tenant_role) = if round.is_multiple_of(2) {
-        (json!(["member", "reader"]), "editor")
-    } else {
-        (json!(["member"]), "viewer")
-    };
-    json!({
-        "loginId": format!("user{i:06}@example.com"),
-        "name": format!("User {i} r{round}"),
-        "roleNames": roles,
-        "userTenants": [{"tenantId": format!("t{}", i % 10), "roleNames": [tenant_role]}],
-        "customAttributes": {"theme": if round.is_multiple_of(2) { "dark" } else { "light" }, "score": round},
-    })
-}
-
-async fn ordinary_catalog(s: &Server) -> anyhow::Result<()> {
-    for r in ["member", "reader", "viewer"] {
-        s.send(
-            reqwest::Method::POST,
-            "/v1/mgmt/role/create",
-            &json!({"name": r}),
-        )
-        .await?;
-    }
-    for t in 0..10 {
-        s.send(
-            reqwest::Method::POST,
-            "/v1/mgmt/tenant/create",
-            &json!({"id": format!("t{t}"), "name": format!("Tenant {t}")}),
-        )
-        .await?;
-        s.send(
-            reqwest::Method::POST,
-            "/v1/mgmt/role/create",
-            &json!({"name": "editor", "tenantId": format!("t{t}")}),
-        )
-        .await?;
-    }
-    s.send(
-        reqwest::Method::POST,
-        "/v1/mgmt/user/customattribute/create",
-        &json!({"attributes": [{"name": "theme", "type": "string"}, {"name": "score", "type": "number"}]}),
-    )
-    .await?;
-    Ok(())
-}
-
 /// Run one batch on a fresh server process over `db`; its peak memory, time and
 /// answer size.
 async fn measure(
@@ -241,9 +105,10 @@ async fn measure(
     db: &str,
     items: Vec<Value>,
 ) -> anyhow::Result<(f64, f64, Duration, usize)> {
-    let server = Server::start(bin, db)?;
+    let server = Server::start(bin, db, &[])?;
+    let client = server.client()?;
     // Warm up: the first request after start loads the key and the catalog.
-    server
+    client
         .send(
             reqwest::Method::POST,
             "/v2/mgmt/user/search",
@@ -252,7 +117,7 @@ async fn measure(
         .await?;
     let idle = server.peak_mib()?;
     let t = Instant::now();
-    let out = server
+    let out = client
         .send(
             reqwest::Method::PATCH,
             "/v1/mgmt/user/patch/batch",
@@ -277,7 +142,8 @@ async fn main() -> anyhow::Result<()> {
     // Seed the stores, each in a server of its own that then stops.
     let large_db = db("large.db");
     {
-        let s = Server::start(&args.roster, &large_db)?;
+        let server = Server::start(&args.roster, &large_db, &[])?;
+        let s = server.client()?;
         large_catalog(&s).await?;
         for chunk in (0..args.users).collect::<Vec<_>>().chunks(500) {
             let users: Vec<Value> = chunk.iter().map(|&i| large_user(i)).collect();
@@ -302,20 +168,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let ordinary_db = db("ordinary.db");
     {
-        let s = Server::start(&args.roster, &ordinary_db)?;
-        ordinary_catalog(&s).await?;
-        for chunk in (0..args.users).collect::<Vec<_>>().chunks(10_000) {
-            let users: Vec<Value> = chunk
-                .iter()
-                .map(|&i| json!({"loginId": format!("user{i:06}@example.com"), "email": format!("user{i:06}@example.com")}))
-                .collect();
-            s.send(
-                reqwest::Method::POST,
-                "/v1/mgmt/user/create/batch",
-                &json!({"users": users}),
-            )
-            .await?;
-        }
+        let server = Server::start(&args.roster, &ordinary_db, &[])?;
+        let s = server.client()?;
+        s.seed_catalog().await?;
+        s.seed_users(args.users).await?;
     }
 
     let n = args.users;

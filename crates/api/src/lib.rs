@@ -22,6 +22,7 @@ use roster_domain::audit::Origin;
 use roster_domain::ids::IdGenerator;
 use roster_domain::time::{Clock, Millis};
 use roster_store::Store;
+use roster_store::group::GroupCommit;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -108,6 +109,8 @@ struct Inner {
     auth_failures: Arc<rate::AuthFailures>,
     /// How long audit records are kept; zero: none are written.
     audit_retention: Duration,
+    /// Single patches of a project in flight, committed together.
+    group_commit: Arc<GroupCommit>,
 }
 
 /// How long audit records are kept unless the operator says otherwise: 30 days, what
@@ -134,6 +137,7 @@ impl AppState {
                     .map(|l| Arc::new(rate::ProjectLimiter::new(l))),
                 auth_failures: Arc::default(),
                 audit_retention: DEFAULT_AUDIT_RETENTION,
+                group_commit: Arc::default(),
             }),
         }
     }
@@ -156,6 +160,11 @@ impl AppState {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Where single patches wait to be committed together.
+    pub fn group_commit(&self) -> &GroupCommit {
+        &self.inner.group_commit
     }
 
     /// How long audit records are kept (zero: the audit trail is off).

@@ -94,7 +94,7 @@ const ATTEMPTS: u32 = 12;
 
 /// After a failed attempt: whether to run the transaction again (a write conflict with
 /// attempts left), having waited a little longer after each conflict.
-async fn again<T>(what: &'static str, outcome: &Result<T>, attempt: &mut u32) -> bool {
+pub(crate) async fn again<T>(what: &'static str, outcome: &Result<T>, attempt: &mut u32) -> bool {
     match outcome {
         Err(e) if e.is_write_conflict() && *attempt < ATTEMPTS => {
             tracing::debug!(

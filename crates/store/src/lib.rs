@@ -5,7 +5,8 @@
 //! capability traits, one per resource. Backends only load and write: the rules (what a
 //! patch does, what creation checks) live in `roster-domain`, and the flows that string
 //! loading, the rules and writing together live here, once: [`batch`] for user batches,
-//! [`copy`] for moving a whole store between backends. Every backend must pass the same
+//! [`group`] for single patches committed together, [`copy`] for moving a whole store
+//! between backends. Every backend must pass the same
 //! [`conformance`] suite.
 //!
 //! Errors are the domain's [`Error`]: a backend maps its constraint violations to
@@ -38,6 +39,7 @@ pub mod batch;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod copy;
+pub mod group;
 pub mod sql;
 
 pub type Result<T> = std::result::Result<T, Error>;

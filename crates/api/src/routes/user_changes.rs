@@ -19,7 +19,6 @@ use roster_domain::ids::ProjectId;
 use roster_domain::password::Password;
 use roster_domain::patch::{PasswordChange, PatchItem, PatchOutcome, RawUserPatch, UserPatch};
 use roster_store::UserSelector;
-use roster_store::batch::patch_users;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
@@ -151,29 +150,32 @@ fn sso_route(op: ListOp) -> MethodRouter<AppState> {
     change_route(move |mut b| change::sso_apps(op, b.sso_app_ids()))
 }
 
-/// Patch one user: the flow every single-user change shares. Failures are the
-/// response's error (404 `E112102` for an unknown user, 400 for a broken rule, 409 for
-/// a taken login ID).
+/// Patch one user: the flow every single-user change shares, committed together with
+/// the project's other single patches in flight (`roster_store::group`). Failures are
+/// the response's error (404 `E112102` for an unknown user, 400 for a broken rule, 409
+/// for a taken login ID).
 pub(crate) async fn patch_single(
     state: &AppState,
     caller: &Caller,
     selector: String,
     patch: UserPatch,
 ) -> ApiResult<Json<UserEnvelope>> {
-    let items = [PatchItem::Ready { selector, patch }];
-    let (mut outcomes, catalog) = patch_users(
-        state.store().as_ref(),
-        &caller.project,
-        &items,
-        &state.origin(caller),
-    )
-    .await?;
-    match outcomes.pop() {
-        Some(PatchOutcome::Patched(u)) => Ok(Json(UserEnvelope {
+    let item = PatchItem::Ready { selector, patch };
+    let (outcome, catalog) = state
+        .group_commit()
+        .patch(
+            state.store().clone(),
+            &caller.project,
+            item,
+            state.origin(caller),
+        )
+        .await?;
+    match outcome {
+        PatchOutcome::Patched(u) => Ok(Json(UserEnvelope {
             user: UserDto::render(&u, &catalog),
         })),
-        Some(PatchOutcome::Failed { failure, .. }) => Err(ApiError(failure.error)),
-        _ => Err(ApiError(Error::internal())),
+        PatchOutcome::Failed { failure, .. } => Err(ApiError(failure.error)),
+        PatchOutcome::Unaddressable { .. } => Err(ApiError(Error::internal())),
     }
 }
 

@@ -215,29 +215,39 @@ impl Workspace {
         items
             .iter()
             .enumerate()
-            .map(|(index, item)| match item {
-                PatchItem::Ready { selector, patch } => {
-                    match self.patch(selector, patch, catalog, now) {
-                        Ok(user) => PatchOutcome::Patched(user),
-                        Err(failure) => PatchOutcome::Failed {
-                            selector: selector.clone(),
-                            failure,
-                        },
-                    }
-                }
-                PatchItem::Invalid { selector, error } => PatchOutcome::Failed {
-                    selector: selector.clone(),
-                    failure: ItemFailure {
-                        error: error.clone(),
-                        user: self.resolve(selector).cloned(),
-                    },
-                },
-                PatchItem::Unaddressable { message } => PatchOutcome::Unaddressable {
-                    index,
-                    message: message.clone(),
-                },
-            })
+            .map(|(index, item)| self.apply_item(index, item, catalog, now))
             .collect()
+    }
+
+    /// Apply one item, the `index`th of its request.
+    pub fn apply_item(
+        &mut self,
+        index: usize,
+        item: &PatchItem,
+        catalog: &Catalog,
+        now: Millis,
+    ) -> PatchOutcome {
+        match item {
+            PatchItem::Ready { selector, patch } => match self.patch(selector, patch, catalog, now)
+            {
+                Ok(user) => PatchOutcome::Patched(user),
+                Err(failure) => PatchOutcome::Failed {
+                    selector: selector.clone(),
+                    failure,
+                },
+            },
+            PatchItem::Invalid { selector, error } => PatchOutcome::Failed {
+                selector: selector.clone(),
+                failure: ItemFailure {
+                    error: error.clone(),
+                    user: self.resolve(selector).cloned(),
+                },
+            },
+            PatchItem::Unaddressable { message } => PatchOutcome::Unaddressable {
+                index,
+                message: message.clone(),
+            },
+        }
     }
 
     /// The users that changed, in the order they were first changed.

@@ -14,6 +14,8 @@
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `durability`: a real server killed (SIGKILL) under concurrent single patches and
+//!   batches loses nothing it acknowledged and leaves no user half-patched.
 //! - `exposure`: plain HTTP beyond loopback warned about, unusable TLS files refused.
 //! - `keys`: management keys from the command line: limits, listing, revocation,
 //!   rotation of `ROSTER_MANAGEMENT_KEY`, short keys refused beyond loopback.
@@ -36,6 +38,7 @@ mod api_resources;
 mod binary;
 mod conformance;
 mod copy;
+mod durability;
 mod exposure;
 mod helpers;
 mod hostile;

@@ -206,3 +206,80 @@ pub async fn racing_login_id_claims_fail_items_not_batches(store: Arc<dyn Store>
         [format!("claimer{}", winners[0]).as_str(), "contested"]
     );
 }
+
+/// Single patches committed in groups: sixty at once, from three keys, over six users,
+/// some failing. Each succeeds or fails alone, nothing is lost (every patch adds its own
+/// attribute key to the same JSON), `version` counts every change, and each patch has
+/// its own audit record under its own key.
+pub async fn grouped_single_patches_are_each_their_own(store: Arc<dyn Store>) {
+    use crate::group::GroupCommit;
+    use roster_domain::audit::AuditQuery;
+
+    let p = fixture(&*store).await;
+    for i in 0..6 {
+        create(&*store, &p, &format!("g{i}@x.io"), RawUserPatch::default()).await;
+    }
+    let groups = Arc::new(GroupCommit::new());
+    let mut tasks = Vec::new();
+    for n in 0..60usize {
+        let (store, groups, p) = (store.clone(), groups.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            let origin = Origin::key(
+                &KeyId::from_stored(format!("K{}", n % 3)),
+                None,
+                Millis(NOW.0 + 1),
+            );
+            // Every tenth patch names a role that does not exist: it fails alone.
+            let roles: &[&str] = if n % 10 == 9 { &["nope"] } else { &["viewer"] };
+            let item = ready(
+                &format!("g{}@x.io", n % 6),
+                RawUserPatch {
+                    custom_attributes: obj(json!({"nick": format!("n{n}")})),
+                    role_names: list(roles),
+                    ..Default::default()
+                },
+            );
+            let (outcome, _) = groups.patch(store, &p, item, origin).await.unwrap();
+            (n, outcome)
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        let (n, outcome) = t.await.unwrap();
+        match outcome {
+            PatchOutcome::Patched(u) => {
+                assert!(n % 10 != 9, "patch {n} should have failed");
+                assert_eq!(u.custom_attributes["nick"], json!(format!("n{n}")));
+            }
+            PatchOutcome::Failed { failure, .. } => {
+                assert_eq!(n % 10, 9, "patch {n} failed: {:?}", failure.error);
+                failed += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(failed, 6);
+    // The patches of one user applied one after another: each moved its version (the
+    // first changes roles and the nick, every later one the nick alone).
+    for i in 0..6 {
+        let u = must_load(&*store, &p, &format!("g{i}@x.io")).await;
+        let applied = (0..60).filter(|n| n % 6 == i && n % 10 != 9).count() as i64;
+        assert_eq!(u.version, 1 + applied, "g{i}");
+        assert_eq!(u.role_names, vec![RoleName::parse("viewer").unwrap()]);
+    }
+    let q = AuditQuery {
+        actions: vec!["UserModified".into()],
+        ..AuditQuery::default()
+    }
+    .check()
+    .unwrap();
+    let (records, total) = store.search_audit(&p, &q, SEARCH_TIMEOUT).await.unwrap();
+    assert_eq!(total, 54, "one record per applied patch");
+    for k in 0..3 {
+        let by_key = records
+            .iter()
+            .filter(|r| r.actor == format!("K{k}"))
+            .count();
+        assert_eq!(by_key, 18, "K{k}");
+    }
+}

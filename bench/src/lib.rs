@@ -1,0 +1,252 @@
+//! What the benchmark binaries share: a real `roster serve` started on a store, an HTTP
+//! client with the benchmark project's key, the catalog and users they seed, the
+//! restyle patch, and the statistics they report.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark reads the wall clock"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+pub const PROJECT: &str = "P2RosterBenchmark00000000001";
+pub const KEY: &str = "bench-key";
+
+/// A `roster serve` process, killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Start `bin serve` on `db` (batches of up to 10,000 items), with `extra` arguments,
+    /// and wait until it listens.
+    pub fn start(bin: &str, db: &str, extra: &[&str]) -> anyhow::Result<Server> {
+        let mut child = Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+            .args(["--max-batch-items", "10000"])
+            .args(extra)
+            .env("ROSTER_PROJECT_ID", PROJECT)
+            .env("ROSTER_MANAGEMENT_KEY", KEY)
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {bin} (build it with cargo build --release)"))?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let url = loop {
+            let Some(line) = lines.next() else {
+                bail!("roster serve exited before listening")
+            };
+            let line = line?;
+            if let Some(at) = line.find("listening on ") {
+                break line[at + 13..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Server { child, url })
+    }
+
+    /// Peak resident memory of the server process so far (`VmHWM`), in MiB. Linux only.
+    pub fn peak_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .context("no VmHWM")?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()?;
+        Ok(kib / 1024.0)
+    }
+
+    pub fn client(&self) -> anyhow::Result<Client> {
+        Client::new(&self.url)
+    }
+}
+
+/// An HTTP client of the benchmark project (connections kept alive).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub url: String,
+}
+
+impl Client {
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        Ok(Client {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(1800))
+                .build()?,
+            url: url.to_string(),
+        })
+    }
+
+    /// Send a request; the answer, which must be a success.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("authorization", format!("Bearer {PROJECT}:{KEY}"))
+            .json(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        let value: Value = serde_json::from_slice(&bytes)?;
+        if !status.is_success() {
+            let text = value.to_string();
+            bail!("{path}: {status} {}", &text[..text.len().min(500)]);
+        }
+        Ok(value)
+    }
+
+    /// `PATCH /v1/mgmt/user/patch/batch`, which must patch every item.
+    pub async fn patch_batch(&self, items: &[Value]) -> anyhow::Result<()> {
+        let out = self
+            .send(
+                reqwest::Method::PATCH,
+                "/v1/mgmt/user/patch/batch",
+                &json!({"users": items}),
+            )
+            .await?;
+        let patched = out["patchedUsers"].as_array().map_or(0, Vec::len);
+        if patched != items.len() {
+            bail!(
+                "only {patched} of {} users patched: {}",
+                items.len(),
+                out["failedUsers"]
+            );
+        }
+        Ok(())
+    }
+
+    /// The catalog the restyle refers to: project roles `member`, `reader`, `viewer`,
+    /// ten tenants `t0`..`t9` with a role `editor` each, attributes `theme` (text) and
+    /// `score` (number).
+    pub async fn seed_catalog(&self) -> anyhow::Result<()> {
+        use reqwest::Method;
+        for r in ["member", "reader", "viewer"] {
+            self.send(Method::POST, "/v1/mgmt/role/create", &json!({"name": r}))
+                .await?;
+        }
+        for t in 0..10 {
+            let id = format!("t{t}");
+            self.send(
+                Method::POST,
+                "/v1/mgmt/tenant/create",
+                &json!({"id": id, "name": format!("Tenant {t}")}),
+            )
+            .await?;
+            self.send(
+                Method::POST,
+                "/v1/mgmt/role/create",
+                &json!({"name": "editor", "tenantId": id}),
+            )
+            .await?;
+        }
+        self.send(
+            Method::POST,
+            "/v1/mgmt/user/customattribute/create",
+            &json!({"attributes": [{"name": "theme", "type": "string"}, {"name": "score", "type": "number"}]}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `users` users `login(0)`.., through `create/batch` 10,000 at a time.
+    pub async fn seed_users(&self, users: usize) -> anyhow::Result<()> {
+        for chunk in (0..users).collect::<Vec<_>>().chunks(10_000) {
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|&i| json!({"loginId": login(i), "email": login(i)}))
+                .collect();
+            let out = self
+                .send(
+                    reqwest::Method::POST,
+                    "/v1/mgmt/user/create/batch",
+                    &json!({"users": items}),
+                )
+                .await?;
+            if out["createdUsers"].as_array().map_or(0, Vec::len) != chunk.len() {
+                bail!("seeding failed: {}", out["failedUsers"]);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn login(i: usize) -> String {
+    format!("user{i:06}@example.com")
+}
+
+/// The restyle patch of user `i` in round `round`: name, project roles, a tenant role
+/// and two custom attributes, alternating between two styles so that every round
+/// changes every user (every write path runs).
+pub fn restyle(i: usize, round: usize) -> Value {
+    let (roles, tenant_role) = if round.is_multiple_of(2) {
+        (json!(["member", "reader"]), "editor")
+    } else {
+        (json!(["member"]), "viewer")
+    };
+    json!({
+        "loginId": login(i),
+        "name": format!("User {i} r{round}"),
+        "roleNames": roles,
+        "userTenants": [{"tenantId": format!("t{}", i % 10), "roleNames": [tenant_role]}],
+        "customAttributes": {"theme": if round.is_multiple_of(2) { "dark" } else { "light" }, "score": round},
+    })
+}
+
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// The `p`th percentile (0 to 100) of `v` (sorted here), nearest rank.
+pub fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a rank among at most millions of samples"
+    )]
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+pub fn fmt(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
