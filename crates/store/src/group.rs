@@ -8,12 +8,13 @@
 //! holds it has committed (durable). What changes is the number of commits: one per
 //! group instead of one per patch, which is what a durable single writer pays most for.
 //!
-//! How a group forms: a patch joins its project's queue, then waits for the project's
-//! writer lock (fair: first come, first served). Whoever gets the lock takes every patch
-//! queued so far and runs them; the others find their patch taken and wait for its
-//! answer. The group runs on a task of its own that holds the lock, so a request that
-//! times out never cuts the transaction of the others short; a patch whose request is
-//! gone before its group starts is skipped, never applied behind its client's back.
+//! How a group forms: a patch joins its project's queue. If no group of that project is
+//! being written, it starts the project's writer, a task that takes every patch queued
+//! so far, runs them as one group, and then takes whatever queued meanwhile, until the
+//! queue is empty. Patches that arrive while a group is written simply queue: the next
+//! group takes them all at once. The writer is a task of its own, so a request that times
+//! out never cuts the transaction of the others short; a patch whose request is gone
+//! before its group starts is skipped, never applied behind its client's back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,8 +40,14 @@ pub struct GroupCommit {
 
 #[derive(Debug, Default)]
 struct Queue {
-    waiting: Mutex<Vec<Waiting>>,
-    writer: Arc<tokio::sync::Mutex<()>>,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    waiting: Vec<Waiting>,
+    /// A writer task is running for this project (it empties `waiting` before it ends).
+    writing: bool,
 }
 
 #[derive(Debug)]
@@ -77,27 +84,53 @@ impl GroupCommit {
     ) -> Answer {
         let queue = self.queue(project);
         let (reply, answer) = oneshot::channel();
-        lock(&queue.waiting).push(Waiting {
-            item,
-            origin,
-            reply,
-        });
-        let writer = queue.writer.clone().lock_owned().await;
-        let group = std::mem::take(&mut *lock(&queue.waiting));
-        if group.is_empty() {
-            // An earlier group took this patch.
-            drop(writer);
-        } else {
-            let project = project.clone();
-            tokio::spawn(async move {
-                run(store, &project, group).await;
-                drop(writer);
+        let start_writer = {
+            let mut state = lock(&queue.state);
+            state.waiting.push(Waiting {
+                item,
+                origin,
+                reply,
             });
+            !std::mem::replace(&mut state.writing, true)
+        };
+        if start_writer {
+            tokio::spawn(write_groups(store, project.clone(), queue));
         }
         answer.await.unwrap_or_else(|_| {
             tracing::error!("a group of single patches ended without answering");
             Err(Error::internal())
         })
+    }
+}
+
+/// The project's writer: runs groups until nothing is waiting. Taking the queue and
+/// ending when it is empty happen under the queue's lock, so a patch that arrives is
+/// always either taken by this writer or starts the next one.
+async fn write_groups(store: Arc<dyn Store>, project: ProjectId, queue: Arc<Queue>) {
+    let mut guard = Writing(Some(queue.clone()));
+    loop {
+        let group = {
+            let mut state = lock(&queue.state);
+            if state.waiting.is_empty() {
+                state.writing = false;
+                guard.0 = None;
+                return;
+            }
+            std::mem::take(&mut state.waiting)
+        };
+        run(store.clone(), &project, group).await;
+    }
+}
+
+/// Should a writer end without emptying its queue (a panic), the next patch starts
+/// another: the queue no longer says a writer is running.
+struct Writing(Option<Arc<Queue>>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(queue) = self.0.take() {
+            lock(&queue.state).writing = false;
+        }
     }
 }
 
