@@ -67,6 +67,21 @@ impl Load {
     }
 }
 
+/// The clients' loads as one: what they did together since `started`.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<Load>>>,
+    started: Instant,
+) -> anyhow::Result<Load> {
+    let mut all = Load::default();
+    for t in tasks {
+        let l = t.await??;
+        all.done += l.done;
+        all.latencies.extend(l.latencies);
+    }
+    all.took = started.elapsed();
+    Ok(all)
+}
+
 /// A batch item that changes scalars only.
 fn scalar(i: usize, round: usize) -> Value {
     json!({
@@ -111,14 +126,7 @@ async fn batch_load(
             anyhow::Ok(load)
         }));
     }
-    let mut all = Load::default();
-    for t in tasks {
-        let l = t.await??;
-        all.done += l.done;
-        all.latencies.extend(l.latencies);
-    }
-    all.took = started.elapsed();
-    Ok(all)
+    gather(tasks, started).await
 }
 
 /// Searches and loads, one after another, until `stop`.
@@ -182,14 +190,7 @@ async fn single_load(
             anyhow::Ok(load)
         }));
     }
-    let mut all = Load::default();
-    for t in tasks {
-        let l = t.await??;
-        all.done += l.done;
-        all.latencies.extend(l.latencies);
-    }
-    all.took = started.elapsed();
-    Ok(all)
+    gather(tasks, started).await
 }
 
 /// What Roster did on one backend.
