@@ -6,11 +6,14 @@
     reason = "a benchmark reads the wall clock"
 )]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 pub const PROJECT: &str = "P2RosterBenchmark00000000001";
@@ -40,7 +43,10 @@ impl Server {
             .args(extra)
             .env("ROSTER_PROJECT_ID", PROJECT)
             .env("ROSTER_MANAGEMENT_KEY", KEY)
-            .env("ROSTER_LOG", "info")
+            .env(
+                "ROSTER_LOG",
+                std::env::var("ROSTER_BENCH_LOG_FILTER").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,7 +66,23 @@ impl Server {
                     .to_string();
             }
         };
-        std::thread::spawn(move || for _ in lines {});
+        // The rest of the log is drained, or kept in the file `ROSTER_BENCH_LOG` names
+        // (each batch's log line gives its load, apply, write and audit times).
+        let mut keep = std::env::var_os("ROSTER_BENCH_LOG")
+            .map(|p| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+            })
+            .transpose()?;
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(f) = keep.as_mut() {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+        });
         Ok(Server { child, url })
     }
 
@@ -127,19 +149,40 @@ impl Client {
 
     /// `PATCH /v1/mgmt/user/patch/batch`, which must patch every item.
     pub async fn patch_batch(&self, items: &[Value]) -> anyhow::Result<()> {
-        let out = self
-            .send(
-                reqwest::Method::PATCH,
-                "/v1/mgmt/user/patch/batch",
-                &json!({"users": items}),
-            )
+        self.send_batch(&batch_body(items)?, items.len()).await
+    }
+
+    /// Send a batch body made by [`batch_body`] of `items` items, which must all be
+    /// patched. The answer is read whole but not kept: its patched users are only
+    /// counted, so that the client spends as little of the machine as it can.
+    pub async fn send_batch(&self, body: &Bytes, items: usize) -> anyhow::Result<()> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(rename = "patchedUsers", default)]
+            patched: Vec<IgnoredAny>,
+            #[serde(rename = "failedUsers", default)]
+            failed: Vec<Value>,
+        }
+        let resp = self
+            .http
+            .patch(format!("{}/v1/mgmt/user/patch/batch", self.url))
+            .header("authorization", format!("Bearer {PROJECT}:{KEY}"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
             .await?;
-        let patched = out["patchedUsers"].as_array().map_or(0, Vec::len);
-        if patched != items.len() {
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&bytes);
+            bail!("patch/batch: {status} {}", &text[..text.len().min(500)]);
+        }
+        let answer: Answer = serde_json::from_slice(&bytes)?;
+        if answer.patched.len() != items {
             bail!(
-                "only {patched} of {} users patched: {}",
-                items.len(),
-                out["failedUsers"]
+                "only {} of {items} users patched: {:?}",
+                answer.patched.len(),
+                answer.failed
             );
         }
         Ok(())
@@ -220,6 +263,11 @@ pub fn restyle(i: usize, round: usize) -> Value {
         "userTenants": [{"tenantId": format!("t{}", i % 10), "roleNames": [tenant_role]}],
         "customAttributes": {"theme": if round.is_multiple_of(2) { "dark" } else { "light" }, "score": round},
     })
+}
+
+/// The body of a batch patch of these items, rendered once.
+pub fn batch_body(items: &[Value]) -> anyhow::Result<Bytes> {
+    Ok(Bytes::from(serde_json::to_vec(&json!({ "users": items }))?))
 }
 
 pub fn median(mut v: Vec<Duration>) -> Duration {

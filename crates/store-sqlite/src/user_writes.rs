@@ -1,6 +1,6 @@
-//! Writing the users a batch changed or created, set-based: one `UPDATE … FROM (VALUES
-//! …)` of the changed user rows (found by integer key), one multi-row `INSERT` of the new
-//! ones, then, for each list table some user changed, one `DELETE` of the old rows and
+//! Writing the users a batch changed or created, set-based: an `UPDATE … FROM (VALUES
+//! …)` of the changed user rows (found by integer key; one for the users whose indexed
+//! columns changed, one for the others), one multi-row `INSERT` of the new ones, then, for each list table some user changed, one `DELETE` of the old rows and
 //! one multi-row `INSERT` of the new. Each statement is split only where SQLite's limit
 //! on bound parameters forces it, so the cost per user is SQLite's, never a round trip's.
 
@@ -46,6 +46,31 @@ const UPDATE_USERS_TAIL: &str = ") UPDATE users SET name = v.name, given_name = 
     sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
     custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
     FROM v WHERE users.pk = v.pk";
+
+/// The same for users whose indexed columns (email, phone, test) did not change: SQLite
+/// rewrites the entries of every index whose columns an `UPDATE` sets, changed or not,
+/// so leaving them out spares three index rewrites per user.
+const UPDATE_UNINDEXED: &str = "WITH v(pk, name, given_name, middle_name, family_name, \
+    picture, verified_email, verified_phone, status, scim, has_password, password_hash, \
+    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
+    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, modified_ms, version) AS (";
+const UPDATE_UNINDEXED_TAIL: &str = ") UPDATE users SET name = v.name, given_name = v.given_name, \
+    middle_name = v.middle_name, family_name = v.family_name, \
+    picture = v.picture, verified_email = v.verified_email, verified_phone = v.verified_phone, \
+    status = v.status, scim = v.scim, has_password = v.has_password, \
+    password_hash = v.password_hash, password_expired = v.password_expired, \
+    recovery_email = v.recovery_email, verified_recovery_email = v.verified_recovery_email, \
+    recovery_phone = v.recovery_phone, verified_recovery_phone = v.verified_recovery_phone, \
+    sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
+    custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
+    FROM v WHERE users.pk = v.pk";
+
+/// Whether a change touches a column an index of `users` holds.
+fn indexed_changed(c: &UserChange) -> bool {
+    c.before
+        .as_ref()
+        .is_none_or(|b| b.email != c.user.email || b.phone != c.user.phone || b.test != c.user.test)
+}
 
 /// `INSERT` `rows` in as few statements as the parameter limit allows, binding each row's
 /// `columns` values with `bind`; returns what a `RETURNING` tail returns.
@@ -149,20 +174,25 @@ async fn pks(
 }
 
 /// Bind the 22 data columns a user row has between its keys and its times, in the
-/// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`).
-fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
+/// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`); the
+/// 19 of [`UPDATE_UNINDEXED`] without `indexed`.
+fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, indexed: bool) {
     b.push_bind(u.name.as_str())
         .push_bind(u.given_name.as_str())
         .push_bind(u.middle_name.as_str())
-        .push_bind(u.family_name.as_str())
-        .push_bind(u.email.as_ref().map(Email::as_str))
-        .push_bind(u.phone.as_ref().map(Phone::as_str))
-        .push_bind(u.picture.as_str())
+        .push_bind(u.family_name.as_str());
+    if indexed {
+        b.push_bind(u.email.as_ref().map(Email::as_str))
+            .push_bind(u.phone.as_ref().map(Phone::as_str));
+    }
+    b.push_bind(u.picture.as_str())
         .push_bind(u.verified_email)
         .push_bind(u.verified_phone)
-        .push_bind(u.status.as_str())
-        .push_bind(u.test)
-        .push_bind(u.scim)
+        .push_bind(u.status.as_str());
+    if indexed {
+        b.push_bind(u.test);
+    }
+    b.push_bind(u.scim)
         .push_bind(u.has_password)
         .push_bind(u.password_hash.as_ref().map(PasswordHash::as_stored))
         .push_bind(u.password_expired)
@@ -175,8 +205,8 @@ fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User) {
         .push_bind(to_json(&u.custom_attributes));
 }
 
-/// Write changed and created users: one update of the changed user rows (found by pk)
-/// and one insert of the new ones, then, for each list
+/// Write changed and created users: the updates of the changed user rows (found by
+/// pk) and one insert of the new ones, then, for each list
 /// some user changed, one delete of the old rows and one insert of the new ones (each
 /// split only where the parameter limit forces it).
 pub(crate) async fn write_changes(
@@ -191,24 +221,31 @@ pub(crate) async fn write_changes(
         changes.iter().partition(|c| c.created);
     // pks of the users this batch created; the others' are in `loaded`.
     let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
-    let existing: Vec<(i64, &User)> = existing
-        .into_iter()
-        .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
-        .collect::<Result<_, Error>>()?;
-    insert_chunked(
-        conn,
-        "update users",
-        UPDATE_USERS,
-        UPDATE_USERS_TAIL,
-        25,
-        &existing,
-        |b, (pk, u)| {
-            b.push_bind(*pk);
-            bind_user_data(b, u);
-            b.push_bind(u.modified.0).push_bind(u.version);
-        },
-    )
-    .await?;
+    let (indexed, unindexed): (Vec<&UserChange>, Vec<&UserChange>) =
+        existing.into_iter().partition(|c| indexed_changed(c));
+    for (changes, indexed, head, tail) in [
+        (indexed, true, UPDATE_USERS, UPDATE_USERS_TAIL),
+        (unindexed, false, UPDATE_UNINDEXED, UPDATE_UNINDEXED_TAIL),
+    ] {
+        let rows: Vec<(i64, &User)> = changes
+            .into_iter()
+            .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
+            .collect::<Result<_, Error>>()?;
+        insert_chunked(
+            conn,
+            "update users",
+            head,
+            tail,
+            if indexed { 25 } else { 22 },
+            &rows,
+            |b, (pk, u)| {
+                b.push_bind(*pk);
+                bind_user_data(b, u, indexed);
+                b.push_bind(u.modified.0).push_bind(u.version);
+            },
+        )
+        .await?;
+    }
     let returned = insert_chunked(
         conn,
         "insert users",
@@ -219,7 +256,7 @@ pub(crate) async fn write_changes(
         |b, c| {
             let u = &c.user;
             b.push_bind(p).push_bind(u.id.as_str());
-            bind_user_data(b, u);
+            bind_user_data(b, u, true);
             b.push_bind(u.created.0)
                 .push_bind(u.modified.0)
                 .push_bind(u.version);

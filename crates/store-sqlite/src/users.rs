@@ -2,15 +2,14 @@
 //!
 //! A user lives in `users` plus four join tables (login IDs, project roles, tenants,
 //! tenant roles), which refer to users, roles and tenants by their integer `pk`.
-//! [`USER_COLUMNS`] reads all of it in one statement, aggregating each list as JSON, and
-//! every read (load, search, batch) uses it. [`SqliteUserTx::write`] hands the changed
+//! [`USER_JSON`] reads all of it in one statement as one JSON value, and every read
+//! (load, search, batch, copy) uses it. [`SqliteUserTx::write`] hands the changed
 //! users to [`crate::user_writes`], which writes any number of them set-based.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use roster_domain::Error;
 use roster_domain::audit::{AuditRecord, Origin, actions};
 use roster_domain::catalog::Catalog;
@@ -26,87 +25,142 @@ use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
 use roster_store::{UserSelector, UserStore, UserTx};
+use serde::Deserialize;
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::user_writes::write_changes;
 use crate::{SqliteStore, attributes, audit, internal, json_column, roles, tenants, to_json};
 
-/// Every column of a user, lists aggregated as JSON arrays. Expects the `users` table
-/// aliased as `u`.
-pub(crate) const USER_COLUMNS: &str = "\
+/// A user row whole, as one JSON array built by SQLite: its columns in the order of
+/// [`StoredUser`], its lists aggregated as nested arrays. Expects the `users` table
+/// aliased as `u`. Reading a user as one text value, and a batch's users as one array
+/// of them ([`users_json`]), keeps the decoding in one place and spares a batch a
+/// round trip to the database thread per row.
+pub(crate) const USER_JSON: &str = "json_array(\
     u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
     u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
     u.password_hash, u.password_expired, u.recovery_email, u.verified_recovery_email, \
-    u.recovery_phone, u.verified_recovery_phone, u.sso_app_ids, u.external_ids, u.custom_attributes, u.created_ms, u.modified_ms, u.version, \
-    (SELECT json_group_array(l.login_id ORDER BY l.position) FROM user_login_ids l \
-       WHERE l.user_pk = u.pk) AS login_ids, \
-    (SELECT json_group_array(r.name ORDER BY ur.position) FROM user_roles ur \
-       JOIN roles r ON r.pk = ur.role_pk WHERE ur.user_pk = u.pk) AS role_names, \
-    (SELECT json_group_array(json_array(t.id, json( \
+    u.recovery_phone, u.verified_recovery_phone, json(u.sso_app_ids), json(u.external_ids), \
+    json(u.custom_attributes), u.created_ms, u.modified_ms, u.version, \
+    json((SELECT json_group_array(l.login_id ORDER BY l.position) FROM user_login_ids l \
+       WHERE l.user_pk = u.pk)), \
+    json((SELECT json_group_array(r.name ORDER BY ur.position) FROM user_roles ur \
+       JOIN roles r ON r.pk = ur.role_pk WHERE ur.user_pk = u.pk)), \
+    json((SELECT json_group_array(json_array(t.id, json( \
          (SELECT json_group_array(r.name ORDER BY utr.position) FROM user_tenant_roles utr \
             JOIN roles r ON r.pk = utr.role_pk \
             WHERE utr.user_pk = ut.user_pk AND utr.tenant_pk = ut.tenant_pk))) ORDER BY ut.position) \
-       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk) AS tenants";
+       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk)))";
 
-fn col<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
-    row: &'r SqliteRow,
-    name: &str,
-) -> Result<T, Error> {
-    row.try_get(name).map_err(internal("read a user column"))
+/// The users of a `FROM … users u …` clause as one JSON array of [`USER_JSON`]s, in no
+/// particular order.
+pub(crate) fn users_json(from: &str) -> String {
+    format!("SELECT json_group_array(json({USER_JSON})) FROM {from}")
 }
 
-/// Turn a row selected with [`USER_COLUMNS`] into a [`User`].
-pub(crate) fn decode_user(row: &SqliteRow) -> Result<User, Error> {
-    let status: String = col(row, "status")?;
-    let login_ids: Vec<String> = json_column(&col::<String>(row, "login_ids")?, "login_ids")?;
-    let role_names: Vec<String> = json_column(&col::<String>(row, "role_names")?, "role_names")?;
-    let tenants: Vec<(String, Vec<String>)> =
-        json_column(&col::<String>(row, "tenants")?, "tenants")?;
-    Ok(User {
-        id: UserId::from_stored(col(row, "id")?),
-        login_ids: login_ids.into_iter().map(LoginId::from_stored).collect(),
-        name: col(row, "name")?,
-        given_name: col(row, "given_name")?,
-        middle_name: col(row, "middle_name")?,
-        family_name: col(row, "family_name")?,
-        email: col::<Option<String>>(row, "email")?.map(Email::from_stored),
-        phone: col::<Option<String>>(row, "phone")?.map(Phone::from_stored),
-        picture: col(row, "picture")?,
-        verified_email: col(row, "verified_email")?,
-        verified_phone: col(row, "verified_phone")?,
-        status: UserStatus::parse(&status).map_err(|e| {
+/// A user as [`USER_JSON`] gives it: the columns by position, flags as 0 or 1.
+#[derive(Debug, Deserialize)]
+struct StoredUser {
+    pk: i64,
+    id: String,
+    name: String,
+    given_name: String,
+    middle_name: String,
+    family_name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    picture: String,
+    verified_email: u8,
+    verified_phone: u8,
+    status: String,
+    test: u8,
+    scim: u8,
+    has_password: u8,
+    password_hash: Option<String>,
+    password_expired: u8,
+    recovery_email: Option<String>,
+    verified_recovery_email: u8,
+    recovery_phone: Option<String>,
+    verified_recovery_phone: u8,
+    sso_app_ids: Vec<String>,
+    external_ids: Vec<String>,
+    custom_attributes: Map<String, Value>,
+    created_ms: i64,
+    modified_ms: i64,
+    version: i64,
+    login_ids: Vec<String>,
+    role_names: Vec<String>,
+    tenants: Vec<(String, Vec<String>)>,
+}
+
+impl StoredUser {
+    fn into_user(self) -> Result<(i64, User), Error> {
+        let status = UserStatus::parse(&self.status).map_err(|e| {
             tracing::error!(error = %e, "sqlite: unknown stored status");
             Error::internal()
-        })?,
-        test: col(row, "test")?,
-        scim: col(row, "scim")?,
-        has_password: col(row, "has_password")?,
-        password_hash: col::<Option<String>>(row, "password_hash")?.map(PasswordHash::from_stored),
-        password_expired: col(row, "password_expired")?,
-        recovery_email: col::<Option<String>>(row, "recovery_email")?.map(Email::from_stored),
-        verified_recovery_email: col(row, "verified_recovery_email")?,
-        recovery_phone: col::<Option<String>>(row, "recovery_phone")?.map(Phone::from_stored),
-        verified_recovery_phone: col(row, "verified_recovery_phone")?,
-        role_names: role_names.into_iter().map(RoleName::from_stored).collect(),
-        tenants: tenants
-            .into_iter()
-            .map(|(t, roles)| UserTenant {
-                tenant_id: TenantId::from_stored(t),
-                role_names: roles.into_iter().map(RoleName::from_stored).collect(),
-            })
-            .collect(),
-        sso_app_ids: json_column(&col::<String>(row, "sso_app_ids")?, "sso_app_ids")?,
-        external_ids: json_column(&col::<String>(row, "external_ids")?, "external_ids")?,
-        custom_attributes: json_column::<Map<String, Value>>(
-            &col::<String>(row, "custom_attributes")?,
-            "custom_attributes",
-        )?,
-        created: Millis(col(row, "created_ms")?),
-        modified: Millis(col(row, "modified_ms")?),
-        version: col(row, "version")?,
-    })
+        })?;
+        let user = User {
+            id: UserId::from_stored(self.id),
+            login_ids: self
+                .login_ids
+                .into_iter()
+                .map(LoginId::from_stored)
+                .collect(),
+            name: self.name,
+            given_name: self.given_name,
+            middle_name: self.middle_name,
+            family_name: self.family_name,
+            email: self.email.map(Email::from_stored),
+            phone: self.phone.map(Phone::from_stored),
+            picture: self.picture,
+            verified_email: self.verified_email != 0,
+            verified_phone: self.verified_phone != 0,
+            status,
+            test: self.test != 0,
+            scim: self.scim != 0,
+            has_password: self.has_password != 0,
+            password_hash: self.password_hash.map(PasswordHash::from_stored),
+            password_expired: self.password_expired != 0,
+            recovery_email: self.recovery_email.map(Email::from_stored),
+            verified_recovery_email: self.verified_recovery_email != 0,
+            recovery_phone: self.recovery_phone.map(Phone::from_stored),
+            verified_recovery_phone: self.verified_recovery_phone != 0,
+            role_names: self
+                .role_names
+                .into_iter()
+                .map(RoleName::from_stored)
+                .collect(),
+            tenants: self
+                .tenants
+                .into_iter()
+                .map(|(t, roles)| UserTenant {
+                    tenant_id: TenantId::from_stored(t),
+                    role_names: roles.into_iter().map(RoleName::from_stored).collect(),
+                })
+                .collect(),
+            sso_app_ids: self.sso_app_ids,
+            external_ids: self.external_ids,
+            custom_attributes: self.custom_attributes,
+            created: Millis(self.created_ms),
+            modified: Millis(self.modified_ms),
+            version: self.version,
+        };
+        Ok((self.pk, user))
+    }
+}
+
+/// Decode one [`USER_JSON`]: the user and its row's pk.
+pub(crate) fn decode_user(json: &str) -> Result<(i64, User), Error> {
+    json_column::<StoredUser>(json, "user")?.into_user()
+}
+
+/// Decode the array [`users_json`] selects.
+pub(crate) fn decode_users(json: &str) -> Result<Vec<(i64, User)>, Error> {
+    json_column::<Vec<StoredUser>>(json, "users")?
+        .into_iter()
+        .map(StoredUser::into_user)
+        .collect()
 }
 
 /// A cascade (a role renamed or deleted, a tenant deleted, an attribute definition
@@ -213,28 +267,33 @@ impl UserStore for SqliteStore {
         selector: UserSelector<'_>,
     ) -> Result<Option<User>, Error> {
         let (filter, value) = selector_sql(selector);
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u {filter}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let sql = format!("SELECT {USER_JSON} FROM users u {filter}");
+        let user: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())
             .bind(value)
             .fetch_optional(&self.reader)
             .await
             .map_err(internal("load a user"))?;
-        row.as_ref().map(decode_user).transpose()
+        Ok(user
+            .as_deref()
+            .map(decode_user)
+            .transpose()?
+            .map(|(_, u)| u))
     }
 
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.project_id = ?1 \
-             AND u.id IN (SELECT value FROM json_each(?2)) ORDER BY u.created_ms, u.pk"
+        let sql = users_json(
+            "users u WHERE u.project_id = ?1 AND u.id IN (SELECT value FROM json_each(?2))",
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(project.as_str())
             .bind(to_json(&ids))
-            .fetch_all(&self.reader)
+            .fetch_one(&self.reader)
             .await
             .map_err(internal("load users"))?;
-        rows.iter().map(decode_user).collect()
+        let mut users = decode_users(&json)?;
+        users.sort_by_key(|(pk, u)| (u.created, *pk));
+        Ok(users.into_iter().map(|(_, u)| u).collect())
     }
 
     async fn search_users(
@@ -370,24 +429,22 @@ impl UserTx for SqliteUserTx {
         let mut users = Vec::new();
         if !selectors.is_empty() {
             let sql = format!(
-                "{LOAD_FOR_BATCH} SELECT {USER_COLUMNS} FROM targets \
-                 CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1"
+                "{LOAD_FOR_BATCH} {}",
+                users_json(
+                    "targets CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1"
+                )
             );
-            // Each row is decoded as it arrives, so that the raw rows of a large batch
-            // are never all held beside the users made of them.
-            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(self.project.as_str())
                 .bind(to_json(&selectors))
-                .fetch(&mut *self.tx);
-            users = Vec::with_capacity(selectors.len());
-            while let Some(row) = rows
-                .try_next()
+                .fetch_one(&mut *self.tx)
                 .await
-                .map_err(internal("load the users of a batch"))?
-            {
-                let user = decode_user(&row)?;
-                self.loaded
-                    .insert(user.id.as_str().to_string(), col(&row, "pk")?);
+                .map_err(internal("load the users of a batch"))?;
+            let loaded = decode_users(&json)?;
+            drop(json);
+            users = Vec::with_capacity(loaded.len());
+            for (pk, user) in loaded {
+                self.loaded.insert(user.id.as_str().to_string(), pk);
                 users.push(user);
             }
         }

@@ -147,7 +147,9 @@ async fn patch_users_once(
     let started = stopwatch();
     let mut audit = Duration::ZERO;
     let mut tx = store.begin_users(project).await?;
+    let begun = started.elapsed();
     let catalog = tx.catalog().await?;
+    let cat = started.elapsed();
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
     let loaded = started.elapsed();
@@ -169,7 +171,9 @@ async fn patch_users_once(
         patched,
         failed = items.len() - patched,
         changed = changes.len(),
-        load_ms = loaded.as_millis() as u64,
+        wait_ms = begun.as_millis() as u64,
+        catalog_ms = (cat - begun).as_millis() as u64,
+        load_ms = (loaded - cat).as_millis() as u64,
         apply_ms = (applied - loaded).as_millis() as u64,
         write_ms = (started.elapsed() - applied - audit).as_millis() as u64,
         audit_ms = audit.as_millis() as u64,
