@@ -208,6 +208,7 @@ impl FromRequestParts<AppState> for Caller {
                         slot.set(standing);
                     }
                     if !standing.allowed {
+                        state.metrics().refused(crate::metrics::Refusal::rate_limit);
                         return Err(ApiError(Error::new(
                             ErrorCode::RateLimited,
                             format!(

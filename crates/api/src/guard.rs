@@ -1,5 +1,6 @@
 //! The limits every API request passes: how many run at once, and how long one may
-//! take. Health checks pass freely, so that probes answer whatever the load.
+//! take. Health checks and `/metrics` pass freely, so that probes and scrapes answer
+//! whatever the load.
 //!
 //! Beyond the number in flight, a request is answered at once with 429 `E130429` and a
 //! `Retry-After`, which the SDKs understand as "back off": never queued, never hung.
@@ -56,7 +57,7 @@ pub(crate) async fn bounded(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if req.uri().path().starts_with("/health/") {
+    if req.uri().path().starts_with("/health/") || req.uri().path() == "/metrics" {
         return next.run(req).await;
     }
     let slot = RateSlot::default();
@@ -72,6 +73,7 @@ pub(crate) async fn bounded(
 async fn limited(state: &AppState, req: Request, next: Next) -> Response {
     let limits = state.limits();
     let Some(_permit) = state.admit() else {
+        state.metrics().refused(crate::metrics::Refusal::requests);
         return ApiError(Error::new(
             ErrorCode::RateLimited,
             format!(

@@ -32,6 +32,7 @@ pub mod access;
 pub mod error;
 pub mod extract;
 mod guard;
+pub mod metrics;
 pub mod offload;
 pub mod rate;
 pub mod routes;
@@ -111,6 +112,8 @@ struct Inner {
     audit_retention: Duration,
     /// Single patches of a project in flight, committed together.
     group_commit: Arc<GroupCommit>,
+    /// What `GET /metrics` shows.
+    metrics: Arc<metrics::Metrics>,
 }
 
 /// How long audit records are kept unless the operator says otherwise: 30 days, what
@@ -138,6 +141,7 @@ impl AppState {
                 auth_failures: Arc::default(),
                 audit_retention: DEFAULT_AUDIT_RETENTION,
                 group_commit: Arc::default(),
+                metrics: Arc::default(),
             }),
         }
     }
@@ -160,6 +164,11 @@ impl AppState {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The server's metrics (`GET /metrics`).
+    pub fn metrics(&self) -> &Arc<metrics::Metrics> {
+        &self.inner.metrics
     }
 
     /// Where single patches wait to be committed together.
@@ -219,13 +228,18 @@ impl AppState {
 }
 
 /// The whole API: every route, the body limit, the limits on requests in flight and on
-/// their time, request tracing, and JSON answers for unknown routes, wrong methods and
-/// panics.
+/// their time, metrics, request tracing, and JSON answers for unknown routes, wrong
+/// methods and panics.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits().max_body_bytes;
     routes::routes()
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

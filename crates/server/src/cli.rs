@@ -6,17 +6,55 @@ use std::net::SocketAddr;
 use clap::{Args, Parser, Subcommand};
 use roster_api::rate::RateLimit;
 
-/// Roster: a self-hosted user-management server that speaks Descope's Management API.
+/// What `roster --help` says Roster is (clap's bare `about` would print the binary
+/// crate's description, which is written for developers).
+const ABOUT: &str = "Roster: a self-hosted user-management server that speaks Descope's \
+    Management API, so the official Descope SDKs work against it by changing only their \
+    base URL.";
+
+const LONG_ABOUT: &str = "Roster: a self-hosted user-management server that speaks Descope's \
+    Management API, so the official Descope SDKs work against it by changing only their \
+    base URL.\n\n\
+    One binary on an embedded SQLite file, or several stateless nodes on one PostgreSQL \
+    database. Its heart is PATCH /v1/mgmt/user/patch/batch: many users patched in one \
+    request, each atomically, with a result per user.";
+
+const EXAMPLES: &str = "Examples:
+  roster serve                                   serve on 127.0.0.1:8080, data in ./roster.db
+  roster serve --database-url postgres://roster@db:5432/roster --listen 0.0.0.0:8080
+  roster project create --name staging           print a new project's ID
+  roster key create --project P2abc... --name ci print a new management key, once
+  roster copy --from sqlite://roster.db --to postgres://roster@db:5432/roster
+
+Every serve flag also reads an environment variable (ROSTER_LISTEN, ROSTER_DATABASE_URL...).
+Documentation: README.md and docs/ in the source repository.";
+
 #[derive(Debug, Parser)]
-#[command(name = "roster", version, about)]
+#[command(name = "roster", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written on standard error: `text` for people, `json` (one
+    /// object per line) for log collectors.
+    #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
+    ///
+    /// On first start with an empty store, it creates a project and a management key and
+    /// prints them once.
+    ///
+    /// Example: roster serve --listen 0.0.0.0:8080 --database-url sqlite:///var/lib/roster/roster.db
     Serve(ServeArgs),
     /// Manage projects.
     #[command(subcommand)]
@@ -25,6 +63,10 @@ pub enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Copy a whole store into an empty one: SQLite to PostgreSQL, or back.
+    ///
+    /// Shows its progress on a terminal.
+    ///
+    /// Example: roster copy --from sqlite://roster.db --to postgres://roster@db:5432/roster
     Copy(CopyArgs),
 }
 
@@ -120,6 +162,8 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProjectCommand {
     /// Create a project and print its ID.
+    ///
+    /// Example: roster project create --name staging
     Create {
         /// The project's name.
         #[arg(long)]
@@ -190,11 +234,45 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// `roster --help` says what Roster is, not what the crate is, and every command's
+    /// help shows an example.
+    #[test]
+    fn help_speaks_to_users() {
+        let mut cli = Cli::command();
+        let help = cli.render_long_help().to_string();
+        assert!(help.contains("speaks Descope's Management API"), "{help}");
+        assert!(help.contains("Examples:"), "{help}");
+        assert!(!help.contains(env!("CARGO_PKG_DESCRIPTION")), "{help}");
+        let mut missing = Vec::new();
+        cli.build();
+        for command in cli.get_subcommands_mut().filter(|c| c.get_name() != "help") {
+            let leaves: Vec<clap::Command> = if command.has_subcommands() {
+                command.get_subcommands().cloned().collect()
+            } else {
+                vec![command.clone()]
+            };
+            for mut leaf in leaves.into_iter().filter(|c| c.get_name() != "help") {
+                if !leaf
+                    .render_long_help()
+                    .to_string()
+                    .contains("Example: roster ")
+                {
+                    missing.push(format!("{} {}", command.get_name(), leaf.get_name()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "commands without an example: {missing:?}"
+        );
+    }
+
     #[test]
     fn serve_defaults() {
         let cli = Cli::try_parse_from(["roster", "serve"]).map_err(|e| e.to_string());
         let Ok(Cli {
             command: Command::Serve(args),
+            log_format: LogFormat::Text,
         }) = cli
         else {
             unreachable!("serve parses: {cli:?}")
@@ -217,10 +295,19 @@ mod tests {
         let limited = Cli::try_parse_from(["roster", "serve", "--rate-limit", "200/60s"]);
         assert!(matches!(
             limited,
-            Ok(Cli { command: Command::Serve(ServeArgs { rate_limit: Some(l), .. }) })
+            Ok(Cli { command: Command::Serve(ServeArgs { rate_limit: Some(l), .. }), .. })
                 if l.requests == 200 && l.window.as_secs() == 60
         ));
         assert!(Cli::try_parse_from(["roster", "serve", "--rate-limit", "lots"]).is_err());
+        let json = Cli::try_parse_from(["roster", "serve", "--log-format", "json"]);
+        assert!(matches!(
+            json,
+            Ok(Cli {
+                log_format: LogFormat::Json,
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["roster", "serve", "--log-format", "xml"]).is_err());
     }
 
     #[test]
@@ -236,6 +323,7 @@ mod tests {
         .map_err(|e| e.to_string());
         let Ok(Cli {
             command: Command::Copy(args),
+            ..
         }) = cli
         else {
             unreachable!("copy parses: {cli:?}")

@@ -20,8 +20,9 @@ const CLI_POOL_SIZE: u32 = 1;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    match cli.command {
         Command::Serve(args) => run_serve(args).await,
         Command::Copy(args) => roster_server::copy::run(args).await,
         Command::Project(ProjectCommand::Create { name, database }) => {

@@ -30,6 +30,7 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use roster_api::AppState;
 use roster_api::error::ApiError;
+use roster_api::metrics::Refusal;
 use roster_domain::{Error, ErrorCode};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -141,6 +142,7 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let metrics = state.metrics().clone();
     let app: Router = roster_api::router(state);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -171,9 +173,11 @@ pub async fn serve(
         let watcher = slot.as_ref().map(|_| graceful.watcher());
         let tls = tls.clone();
         let max = limits.max_connections;
+        let metrics = metrics.clone();
         let handshake_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _slot = slot;
+            let _open = metrics.connection();
             macro_rules! serve_io {
                 ($io:expr) => {
                     if watcher.is_some() {
@@ -185,8 +189,9 @@ pub async fn serve(
                         serve_conn(builder, $io, service, watcher).await;
                     } else {
                         let service = TowerToHyperService::new(tower::service_fn(
-                            move |_req: Request<Incoming>| async move {
-                                Ok::<_, Infallible>(over_capacity(max))
+                            move |_req: Request<Incoming>| {
+                                metrics.refused(Refusal::connections);
+                                async move { Ok::<_, Infallible>(over_capacity(max)) }
                             },
                         ));
                         serve_conn(builder, $io, service, None).await;

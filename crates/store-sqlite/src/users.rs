@@ -53,6 +53,10 @@ pub(crate) const USER_JSON: &str = "json_array(\
             WHERE utr.user_pk = ut.user_pk AND utr.tenant_pk = ut.tenant_pk))) ORDER BY ut.position) \
        FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk)))";
 
+/// Users read by one statement of [`users_json`]: the JSON of the largest users (about
+/// 17 KB each at the caps) stays under 5 MB, held beside the users made of it.
+const USERS_PER_READ: usize = 256;
+
 /// The users of a `FROM … users u …` clause as one JSON array of [`USER_JSON`]s, in no
 /// particular order.
 pub(crate) fn users_json(from: &str) -> String {
@@ -285,13 +289,21 @@ impl UserStore for SqliteStore {
         let sql = users_json(
             "users u WHERE u.project_id = ?1 AND u.id IN (SELECT value FROM json_each(?2))",
         );
-        let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(project.as_str())
-            .bind(to_json(&ids))
-            .fetch_one(&self.reader)
-            .await
-            .map_err(internal("load users"))?;
-        let mut users = decode_users(&json)?;
+        let mut users = Vec::with_capacity(ids.len());
+        let mut seen = std::collections::HashSet::new();
+        for chunk in ids.chunks(USERS_PER_READ) {
+            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(project.as_str())
+                .bind(to_json(&chunk))
+                .fetch_one(&self.reader)
+                .await
+                .map_err(internal("load users"))?;
+            users.extend(
+                decode_users(&json)?
+                    .into_iter()
+                    .filter(|(pk, _)| seen.insert(*pk)),
+            );
+        }
         users.sort_by_key(|(pk, u)| (u.created, *pk));
         Ok(users.into_iter().map(|(_, u)| u).collect())
     }
@@ -426,26 +438,28 @@ impl UserTx for SqliteUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
-        let mut users = Vec::new();
-        if !selectors.is_empty() {
-            let sql = format!(
-                "{LOAD_FOR_BATCH} {}",
-                users_json(
-                    "targets CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1"
-                )
-            );
-            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        let mut users = Vec::with_capacity(selectors.len());
+        let sql = format!(
+            "{LOAD_FOR_BATCH} {}",
+            users_json("targets CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1")
+        );
+        for chunk in selectors.chunks(USERS_PER_READ) {
+            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(self.project.as_str())
-                .bind(to_json(&selectors))
+                .bind(to_json(&chunk))
                 .fetch_one(&mut *self.tx)
                 .await
                 .map_err(internal("load the users of a batch"))?;
-            let loaded = decode_users(&json)?;
-            drop(json);
-            users = Vec::with_capacity(loaded.len());
-            for (pk, user) in loaded {
-                self.loaded.insert(user.id.as_str().to_string(), pk);
-                users.push(user);
+            for (pk, user) in decode_users(&json)? {
+                // A user named in two chunks (by login ID in one, by ID in the other)
+                // is loaded twice; the workspace holds it once.
+                if self
+                    .loaded
+                    .insert(user.id.as_str().to_string(), pk)
+                    .is_none()
+                {
+                    users.push(user);
+                }
             }
         }
         let mut owners = Vec::new();

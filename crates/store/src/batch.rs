@@ -38,6 +38,33 @@ fn stopwatch() -> Instant {
     Instant::now()
 }
 
+/// How long each step of a patch batch took in the store (of its last attempt), for
+/// the log line and the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steps {
+    /// Waiting for the write transaction (another batch holding the write lock).
+    pub wait: Duration,
+    /// Loading the project's catalog.
+    pub catalog: Duration,
+    /// Loading the users the items name.
+    pub load: Duration,
+    /// Applying the rules.
+    pub apply: Duration,
+    /// Writing the changed users, and committing.
+    pub write: Duration,
+    /// Waiting for the audit records (to build and write them).
+    pub audit: Duration,
+}
+
+/// What a patch batch did: one outcome per item, the catalog it saw (to show the
+/// users), and how long its steps took.
+#[derive(Debug)]
+pub struct PatchedBatch {
+    pub outcomes: Vec<PatchOutcome>,
+    pub catalog: Catalog,
+    pub steps: Steps,
+}
+
 /// Items from which a batch runs on a thread of its own.
 const OWN_THREAD_ITEMS: usize = 64;
 
@@ -119,13 +146,12 @@ pub(crate) async fn again<T>(what: &'static str, outcome: &Result<T>, attempt: &
 }
 
 /// Apply a patch batch. Items apply in request order; each succeeds or fails whole.
-/// Returns one outcome per item and the catalog the batch saw (to show the users).
 pub async fn patch_users(
     store: &dyn UserStore,
     project: &ProjectId,
     items: &[PatchItem],
     origin: &Origin,
-) -> Result<(Vec<PatchOutcome>, Catalog)> {
+) -> Result<PatchedBatch> {
     on_own_thread(items.len(), async {
         let mut attempt = 1;
         loop {
@@ -143,43 +169,54 @@ async fn patch_users_once(
     project: &ProjectId,
     items: &[PatchItem],
     origin: &Origin,
-) -> Result<(Vec<PatchOutcome>, Catalog)> {
-    let started = stopwatch();
-    let mut audit = Duration::ZERO;
+) -> Result<PatchedBatch> {
+    let mut steps = Steps::default();
+    let mut lap = stopwatch();
+    let mut split = |step: &mut Duration| {
+        *step = lap.elapsed();
+        lap = stopwatch();
+    };
     let mut tx = store.begin_users(project).await?;
-    let begun = started.elapsed();
+    split(&mut steps.wait);
     let catalog = tx.catalog().await?;
-    let cat = started.elapsed();
+    split(&mut steps.catalog);
     let (selectors, login_ids) = batch_lookups(items);
     let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
-    let loaded = started.elapsed();
+    split(&mut steps.load);
     let mut ws = Workspace::new(users, owners);
     let outcomes = ws.apply_batch(items, &catalog, origin.now);
     let changes = ws.into_changes();
-    let applied = started.elapsed();
+    split(&mut steps.apply);
     if !changes.is_empty() {
-        audit = write_recorded(tx.as_mut(), &changes, &catalog, origin).await?;
+        steps.audit = write_recorded(tx.as_mut(), &changes, &catalog, origin).await?;
         tx.commit().await?;
+        split(&mut steps.write);
+        steps.write = steps.write.saturating_sub(steps.audit);
     }
     let patched = outcomes
         .iter()
         .filter(|o| matches!(o, PatchOutcome::Patched(_)))
         .count();
+    let ms = |d: Duration| d.as_millis() as u64;
     tracing::info!(
         %project,
         items = items.len(),
         patched,
         failed = items.len() - patched,
         changed = changes.len(),
-        wait_ms = begun.as_millis() as u64,
-        catalog_ms = (cat - begun).as_millis() as u64,
-        load_ms = (loaded - cat).as_millis() as u64,
-        apply_ms = (applied - loaded).as_millis() as u64,
-        write_ms = (started.elapsed() - applied - audit).as_millis() as u64,
-        audit_ms = audit.as_millis() as u64,
+        wait_ms = ms(steps.wait),
+        catalog_ms = ms(steps.catalog),
+        load_ms = ms(steps.load),
+        apply_ms = ms(steps.apply),
+        write_ms = ms(steps.write),
+        audit_ms = ms(steps.audit),
         "patch batch"
     );
-    Ok((outcomes, catalog))
+    Ok(PatchedBatch {
+        outcomes,
+        catalog,
+        steps,
+    })
 }
 
 /// One item of a create batch, as the HTTP layer read it.

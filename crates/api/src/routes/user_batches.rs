@@ -15,13 +15,14 @@ use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
-use roster_domain::patch::{PatchItem, UserPatch};
-use roster_store::batch::{CreateItem, create_users, patch_users};
+use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
+use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
+use crate::metrics::BatchKind;
 use crate::offload;
 use crate::wire::answers::{CreateBatchAnswer, PatchBatchAnswer};
 use crate::wire::user::{SelectorProbe, UserBody, UserEnvelope};
@@ -107,11 +108,18 @@ async fn patch_batch(
     .await?;
     let origin = state.origin(&caller);
     let (store, project) = (state.store().clone(), caller.project);
-    let (outcomes, catalog) = offload::run(&state, items.len(), async move {
+    let batch = offload::run(&state, items.len(), async move {
         patch_users(store.as_ref(), &project, &items, &origin).await
     })
     .await?;
+    let (outcomes, catalog) = (batch.outcomes, batch.catalog);
     let items = outcomes.len();
+    let patched = outcomes
+        .iter()
+        .filter(|o| matches!(o, PatchOutcome::Patched(_)))
+        .count();
+    state.metrics().batch(BatchKind::patch, items, patched);
+    state.metrics().steps(&batch.steps);
     Ok(offload::json(
         &state,
         PatchBatchAnswer { outcomes, catalog },
@@ -171,7 +179,14 @@ async fn create_batch(
         create_users(store.as_ref(), &project, &items, &origin).await
     })
     .await?;
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, CreateOutcome::Created(_)))
+        .count();
     let items = outcomes.len();
+    state
+        .metrics()
+        .batch(BatchKind::create, items + unaddressable.len(), created);
     Ok(offload::json(
         &state,
         CreateBatchAnswer {

@@ -20,6 +20,8 @@
 //! - `keys`: management keys from the command line: limits, listing, revocation,
 //!   rotation of `ROSTER_MANAGEMENT_KEY`, short keys refused beyond loopback.
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
+//! - `observability`: `GET /metrics` after real requests, open connections over a
+//!   socket, and `--log-format json` from the real binary.
 //! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
 //!   `roster copy` of a store of 100,000 users both ways.
 //!
@@ -44,6 +46,7 @@ mod helpers;
 mod hostile;
 mod keys;
 mod nodes;
+mod observability;
 mod patch_model;
 mod postgres;
 mod process;

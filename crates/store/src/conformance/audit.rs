@@ -385,7 +385,10 @@ pub async fn audit_is_atomic_with_its_change(store: Arc<dyn Store>) {
             ..RawUserPatch::default()
         },
     )];
-    let (out, _) = patch_users(store, &p, &items, &quiet).await.unwrap();
+    let out = patch_users(store, &p, &items, &quiet)
+        .await
+        .unwrap()
+        .outcomes;
     assert!(matches!(out[0], PatchOutcome::Patched(_)));
     store
         .create_tenant(&p, &tenant_id("t9"), &tenant_spec("Nine"), &quiet)

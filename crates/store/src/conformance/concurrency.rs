@@ -89,7 +89,10 @@ pub async fn concurrent_batches_lose_nothing(store: Arc<dyn Store>) {
                         )
                     })
                     .collect();
-                let (out, _) = patch_users(&*store, &p, &items, &origin()).await.unwrap();
+                let out = patch_users(&*store, &p, &items, &origin())
+                    .await
+                    .unwrap()
+                    .outcomes;
                 assert!(out.iter().all(|o| matches!(o, PatchOutcome::Patched(_))));
             }
         }));
@@ -181,7 +184,7 @@ pub async fn racing_login_id_claims_fail_items_not_batches(store: Arc<dyn Store>
             patch_users(&*store, &p, &[item], &origin())
                 .await
                 .unwrap()
-                .0
+                .outcomes
         }));
     }
     let mut winners = Vec::new();

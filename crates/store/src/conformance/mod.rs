@@ -294,7 +294,7 @@ async fn patch(
     patch_users(store, project, &items, &at(now))
         .await
         .unwrap()
-        .0
+        .outcomes
 }
 
 async fn load(store: &dyn Store, project: &ProjectId, selector: &str) -> Option<User> {
