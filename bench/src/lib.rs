@@ -114,6 +114,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(url: &str) -> anyhow::Result<Self> {
+        // reqwest has rustls without a crypto provider of its own: ring, as Roster.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(Client {
             http: reqwest::Client::builder()
                 .no_proxy()

@@ -62,6 +62,10 @@ pub enum Command {
     /// Manage management keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Bulk work on a project's users through the management API, against Roster or
+    /// Descope.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Copy a whole store into an empty one: SQLite to PostgreSQL, or back.
     ///
     /// Shows its progress on a terminal.
@@ -157,6 +161,49 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub management_key: Option<String>,
+}
+
+/// A management API to work through, named the way the Descope SDKs name it.
+#[derive(Debug, Args)]
+pub struct Remote {
+    /// The server: a Roster (`http://127.0.0.1:8080`) or Descope (`https://api.descope.com`).
+    #[arg(
+        long,
+        env = "DESCOPE_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub base_url: String,
+    /// The project whose users to work on.
+    #[arg(long, env = "DESCOPE_PROJECT_ID")]
+    pub project_id: String,
+    /// A management key of that project.
+    #[arg(long, env = "DESCOPE_MANAGEMENT_KEY", hide_env_values = true)]
+    pub management_key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Write every user of the project, read page by page through the search endpoint,
+    /// as JSON Lines (each user as the API shows it) or CSV (lists and objects as JSON
+    /// in their cells). Shows its progress on a terminal.
+    ///
+    /// Example: DESCOPE_PROJECT_ID=P2abc... DESCOPE_MANAGEMENT_KEY=... roster users export --format csv --output users.csv
+    Export {
+        #[command(flatten)]
+        remote: Remote,
+        /// `jsonl` or `csv`.
+        #[arg(long, value_enum, default_value_t = crate::bulk::export::Format::Jsonl)]
+        format: crate::bulk::export::Format,
+        /// The file to write; standard output without it.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Export test users too.
+        #[arg(long)]
+        with_test_users: bool,
+        /// Users asked for per page (a server may send fewer).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        page_size: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

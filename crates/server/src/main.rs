@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => run_serve(args).await,
         Command::Copy(args) => roster_server::copy::run(args).await,
+        Command::Users(command) => roster_server::bulk::run(command).await,
         Command::Project(ProjectCommand::Create { name, database }) => {
             let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let name = Label::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;

@@ -53,8 +53,7 @@ async fn write(url: String, w: usize, batch: bool, stop: Arc<AtomicBool>) -> Sen
     let writers = SINGLE_WRITERS + BATCH_WRITERS;
     let mine: Vec<usize> = (0..USERS).filter(|i| i % writers == w).collect();
     let mut sent = Sent::default();
-    let client = reqwest::Client::builder()
-        .no_proxy()
+    let client = crate::process::client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();

@@ -14,6 +14,7 @@
 //! - `copy`: `roster copy`'s flow between real stores, every datum compared.
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
+//! - `bulk`: `roster users export` against a real server: pages, formats, rate limits.
 //! - `durability`: a real server killed (SIGKILL) under concurrent single patches and
 //!   batches loses nothing it acknowledged and leaves no user half-patched.
 //! - `exposure`: plain HTTP beyond loopback warned about, unusable TLS files refused.
@@ -38,6 +39,7 @@ mod api_patch;
 mod api_requests;
 mod api_resources;
 mod binary;
+mod bulk;
 mod conformance;
 mod copy;
 mod durability;

@@ -78,8 +78,16 @@ impl Drop for Server {
     }
 }
 
+/// An HTTP client for tests. reqwest is built with rustls but no crypto provider of
+/// its own (the binary installs ring, as its HTTPS server uses), so every client in the
+/// tests comes from here, which installs it first.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
+}
+
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    client_builder().build().unwrap()
 }
 
 pub async fn call(
