@@ -187,7 +187,8 @@ pub enum UsersCommand {
     /// as JSON Lines (each user as the API shows it) or CSV (lists and objects as JSON
     /// in their cells). Shows its progress on a terminal.
     ///
-    /// Example: DESCOPE_PROJECT_ID=P2abc... DESCOPE_MANAGEMENT_KEY=... roster users export --format csv --output users.csv
+    /// Example: roster users export --format csv --output users.csv (with DESCOPE_PROJECT_ID
+    /// and DESCOPE_MANAGEMENT_KEY set)
     Export {
         #[command(flatten)]
         remote: Remote,
@@ -204,6 +205,48 @@ pub enum UsersCommand {
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         page_size: u32,
     },
+    /// Patch users from a file through `patch/batch`: batches in flight at once, a
+    /// progress bar, failed users written with their reason, a dry run, and a journal
+    /// so that an interrupted run resumes without sending an answered batch again.
+    /// Each item names its user (`loginId` or `userId`) and the fields to change, as
+    /// in `patch/batch`.
+    ///
+    /// Example: roster users patch --file restyle.jsonl --batch-size 1000 --in-flight 4
+    Patch(SendArgs),
+    /// Create users from a file through `create/batch`, as `patch` does (a file written
+    /// by `roster users export` imports as it is).
+    ///
+    /// Example: roster users import --file users.csv --dry-run
+    Import(SendArgs),
+}
+
+/// What `roster users patch` and `import` take.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub remote: Remote,
+    /// The users: JSON Lines (one item per line) or CSV (a header of field names).
+    #[arg(long)]
+    pub file: std::path::PathBuf,
+    /// `auto` (CSV for a `.csv` file, else JSON Lines), `jsonl` or `csv`.
+    #[arg(long, value_enum, default_value_t = crate::bulk::input::InputFormat::Auto)]
+    pub format: crate::bulk::input::InputFormat,
+    /// Users per request.
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub batch_size: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub in_flight: usize,
+    /// Where failed users go, each with its reason (default: FILE.failures.jsonl).
+    #[arg(long)]
+    pub failures: Option<std::path::PathBuf>,
+    /// The journal that makes a run resumable (default: FILE.state). Run the same
+    /// command again after an interruption: batches already answered are not sent again.
+    #[arg(long)]
+    pub state: Option<std::path::PathBuf>,
+    /// Check the file and say what would be sent, without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

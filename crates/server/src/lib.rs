@@ -7,7 +7,8 @@
 //!   listener until a shutdown signal.
 //! - [`serve`]: the accept loop: connection limit, header and idle timeouts, shutdown
 //!   deadline.
-//! - [`bulk`]: `roster users export`, through the HTTP API of Roster or Descope.
+//! - [`bulk`]: `roster users export | patch | import`, through the HTTP API of Roster
+//!   or Descope.
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`keys`]: `roster key create | list | revoke`.
 //! - [`prune`]: deleting audit records past the retention, in the background.

@@ -4,7 +4,8 @@
 //!
 //! [`Remote`] is the server and the credentials; it sends JSON requests, waiting out a
 //! `429` for as long as its `Retry-After` says (the SDKs' rate-limit contract) before
-//! sending again. [`export`] writes every user.
+//! sending again. [`export`] writes every user; [`input`] reads a file of users and
+//! [`send`] sends it in batches, for `patch` and `import`.
 
 use std::time::Duration;
 
@@ -12,43 +13,10 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 
 pub mod export;
+pub mod input;
+pub mod send;
 
-use crate::cli::UsersCommand;
-
-/// Run a `roster users` command.
-pub async fn run(command: UsersCommand) -> anyhow::Result<()> {
-    match command {
-        UsersCommand::Export {
-            remote,
-            format,
-            output,
-            with_test_users,
-            page_size,
-        } => {
-            let remote = Remote::new(&remote.base_url, &remote.project_id, &remote.management_key)?;
-            let written = match &output {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
-                    export::run(
-                        &remote,
-                        format,
-                        with_test_users,
-                        page_size,
-                        std::io::BufWriter::new(file),
-                    )
-                    .await?
-                }
-                None => {
-                    let stdout = std::io::stdout().lock();
-                    export::run(&remote, format, with_test_users, page_size, stdout).await?
-                }
-            };
-            eprintln!("roster users export: {written} users written");
-            Ok(())
-        }
-    }
-}
+use crate::cli::{SendArgs, UsersCommand};
 
 /// How many times one request is sent again after a `429` before giving up.
 const RATE_LIMIT_RETRIES: u32 = 20;
@@ -82,15 +50,25 @@ impl Remote {
         })
     }
 
+    /// `POST` `body` to `path`; see [`send`](Self::send).
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
     /// Send `body` to `path` and read the JSON answer; a `429` is waited out and sent
     /// again, any other error status is an error naming the server's message.
-    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base_url);
         let mut retries = 0;
         loop {
             let resp = self
                 .http
-                .post(&url)
+                .request(method.clone(), &url)
                 .header("authorization", &self.authorization)
                 .json(body)
                 .send()
@@ -126,6 +104,140 @@ impl Remote {
             return Ok(value);
         }
     }
+}
+
+/// Run a `roster users` command.
+pub async fn run(command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Export {
+            remote,
+            format,
+            output,
+            with_test_users,
+            page_size,
+        } => {
+            let remote = Remote::new(&remote.base_url, &remote.project_id, &remote.management_key)?;
+            let written = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    export::run(
+                        &remote,
+                        format,
+                        with_test_users,
+                        page_size,
+                        std::io::BufWriter::new(file),
+                    )
+                    .await?
+                }
+                None => {
+                    let stdout = std::io::stdout().lock();
+                    export::run(&remote, format, with_test_users, page_size, stdout).await?
+                }
+            };
+            eprintln!(
+                "roster users export: {}",
+                users(written as usize, "written")
+            );
+            Ok(())
+        }
+        UsersCommand::Patch(args) => send_file(send::Kind::Patch, args).await,
+        UsersCommand::Import(args) => send_file(send::Kind::Import, args).await,
+    }
+}
+
+/// `12 users written`, `1 user written`.
+fn users(n: usize, what: &str) -> String {
+    format!("{n} user{} {what}", if n == 1 { "" } else { "s" })
+}
+
+/// `patch` or `import`: read and check the file, then (unless it is a dry run) send it.
+async fn send_file(kind: send::Kind, args: SendArgs) -> anyhow::Result<()> {
+    let name = match kind {
+        send::Kind::Patch => "patch",
+        send::Kind::Import => "import",
+    };
+    let file = args.file.display().to_string();
+    let mut items = match input::read(&args.file, args.format)? {
+        Ok(items) => items,
+        Err(problems) => return refuse(name, &file, &problems),
+    };
+    let problems = send::prepare(kind, &mut items);
+    if !problems.is_empty() {
+        return refuse(name, &file, &problems);
+    }
+    let batches = items.len().div_ceil(args.batch_size.max(1));
+    if args.dry_run {
+        eprintln!(
+            "roster users {name}: {file}: {} in {batches} batch{} of up to {}; no problems found, nothing sent (dry run)",
+            users(items.len(), "to send"),
+            if batches == 1 { "" } else { "es" },
+            args.batch_size
+        );
+        return Ok(());
+    }
+    let remote = Remote::new(
+        &args.remote.base_url,
+        &args.remote.project_id,
+        &args.remote.management_key,
+    )?;
+    let beside = |suffix: &str| {
+        let mut p = args.file.clone().into_os_string();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let options = send::Options {
+        batch_size: args.batch_size,
+        in_flight: args.in_flight,
+        state: args.state.clone().unwrap_or_else(|| beside(".state")),
+        failures: args
+            .failures
+            .clone()
+            .unwrap_or_else(|| beside(".failures.jsonl")),
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let summary = send::run(&remote, kind, items, &options, stop).await?;
+    let done = match kind {
+        send::Kind::Patch => "patched",
+        send::Kind::Import => "imported",
+    };
+    eprintln!(
+        "roster users {name}: {} of {}, {} failed{} ({} batch{} sent by this run)",
+        users(summary.done, done),
+        summary.users,
+        summary.failed,
+        if summary.failed > 0 {
+            format!(": see {}", options.failures.display())
+        } else {
+            String::new()
+        },
+        summary.sent,
+        if summary.sent == 1 { "" } else { "es" }
+    );
+    if summary.resumed && summary.sent == 0 {
+        eprintln!(
+            "roster users {name}: {} says this file was sent already; remove it to send the file again",
+            options.state.display()
+        );
+    }
+    Ok(())
+}
+
+/// A file that cannot be sent: its problems, the first twenty of them, and failure.
+fn refuse(name: &str, file: &str, problems: &[input::Problem]) -> anyhow::Result<()> {
+    for p in problems.iter().take(20) {
+        eprintln!("{file}:{}: {}", p.line, p.message);
+    }
+    if problems.len() > 20 {
+        eprintln!("… and {} more", problems.len() - 20);
+    }
+    bail!(
+        "roster users {name}: {file} has {} problem{}; nothing was sent",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )
 }
 
 /// The wait a `429` asks for: `Retry-After` in seconds, within reason.

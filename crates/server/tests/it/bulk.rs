@@ -196,3 +196,228 @@ async fn export_waits_out_rate_limits() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 40);
 }
+
+/// Run `roster users …` to the end; its standard error.
+fn users_ok(server: &Server, args: &[&str]) -> String {
+    let out = users_command(server, KEY, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "roster users {args:?}: {stderr}");
+    stderr
+}
+
+/// Every user of the server, by login ID.
+fn exported(server: &Server) -> std::collections::HashMap<String, Value> {
+    let out = users_command(server, KEY, &["export", "--page-size", "10000"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let u: Value = serde_json::from_str(l).unwrap();
+            (u["loginIds"][0].as_str().unwrap().to_string(), u)
+        })
+        .collect()
+}
+
+const MANY: usize = 100_000;
+
+/// 100,000 users imported, then patched by a run that is killed half-way and resumed:
+/// every user ends patched once (its `version` moved once), the failures are the file's
+/// bad items, each once, and a dry run of a broken file sends nothing.
+#[tokio::test]
+async fn import_then_patch_100k_users_through_an_interruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("many.db").display());
+    let server = Server::start(
+        &db,
+        &[
+            ("ROSTER_PROJECT_ID", PROJECT),
+            ("ROSTER_MANAGEMENT_KEY", KEY),
+        ],
+    );
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+
+    // A broken file: a dry run names its lines and sends nothing.
+    std::fs::write(
+        path("broken.jsonl"),
+        "{\"loginId\":\"ok@x.com\"}\n{\"name\":\"?\"}\nnot json\n",
+    )
+    .unwrap();
+    let out = users_command(
+        &server,
+        KEY,
+        &["import", "--file", &path("broken.jsonl"), "--dry-run"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("broken.jsonl:3: not JSON"), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    let out = users_command(&server, KEY, &["import", "--file", &path("broken.jsonl")]);
+    assert!(!out.status.success());
+    assert!(exported(&server).is_empty(), "a broken file sends nothing");
+
+    // The import: 100,000 users, and two lines that repeat an earlier login ID.
+    let mut import = String::new();
+    for i in 0..MANY {
+        import.push_str(&format!(
+            "{{\"loginId\":\"many{i:06}@example.com\",\"email\":\"many{i:06}@example.com\",\"name\":\"Many {i}\"}}\n"
+        ));
+    }
+    import.push_str(
+        "{\"loginId\":\"many000007@example.com\"}\n{\"loginId\":\"many000008@example.com\"}\n",
+    );
+    std::fs::write(path("import.jsonl"), &import).unwrap();
+    let dry = users_ok(
+        &server,
+        &[
+            "import",
+            "--file",
+            &path("import.jsonl"),
+            "--batch-size",
+            "2000",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.contains("100002 users to send in 51 batches"), "{dry}");
+    let stderr = users_ok(
+        &server,
+        &[
+            "import",
+            "--file",
+            &path("import.jsonl"),
+            "--batch-size",
+            "2000",
+        ],
+    );
+    assert!(
+        stderr.contains("100000 users imported of 100002, 2 failed"),
+        "{stderr}"
+    );
+    let failures = std::fs::read_to_string(path("import.jsonl.failures.jsonl")).unwrap();
+    let lines: Vec<Value> = failures
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{failures}");
+    assert_eq!(lines[0]["line"], 100_001);
+    assert_eq!(lines[0]["loginId"], "many000007@example.com");
+    assert!(lines[0]["failure"].as_str().unwrap().contains("already"));
+
+    // The patch: every user renamed, plus two users that do not exist.
+    let mut patch = String::new();
+    for i in 0..MANY {
+        patch.push_str(&format!(
+            "{{\"loginId\":\"many{i:06}@example.com\",\"name\":\"Renamed {i}\"}}\n"
+        ));
+    }
+    patch.push_str("{\"loginId\":\"nobody1@example.com\",\"name\":\"x\"}\n");
+    patch.push_str("{\"loginId\":\"nobody2@example.com\",\"name\":\"y\"}\n");
+    std::fs::write(path("patch.jsonl"), &patch).unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "users".to_string(),
+            "patch".into(),
+            "--file".into(),
+            path("patch.jsonl"),
+            "--batch-size".into(),
+            "500".into(),
+            "--in-flight".into(),
+            "3".into(),
+            "--base-url".into(),
+            server.url.clone(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let mut first = Command::new(BIN)
+        .args(args(&[]))
+        .env("DESCOPE_PROJECT_ID", PROJECT)
+        .env("DESCOPE_MANAGEMENT_KEY", KEY)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some batches, not all, are answered.
+    let state = path("patch.jsonl.state");
+    // Polled every 20 ms, for at most five minutes.
+    for polls in 0.. {
+        let done = std::fs::read_to_string(&state)
+            .unwrap_or_default()
+            .matches("\"entry\":\"done\"")
+            .count();
+        if done >= 20 {
+            break;
+        }
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the run ended before it was interrupted"
+        );
+        assert!(polls < 15_000, "no progress");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let journal = std::fs::read_to_string(&state).unwrap();
+    let done_before = journal.matches("\"entry\":\"done\"").count();
+    assert!(
+        done_before < 201,
+        "interrupted before the end: {done_before} batches done"
+    );
+
+    let out = Command::new(BIN)
+        .args(args(&[]))
+        .env("DESCOPE_PROJECT_ID", PROJECT)
+        .env("DESCOPE_MANAGEMENT_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming"), "{stderr}");
+    assert!(
+        stderr.contains("100000 users patched of 100002, 2 failed"),
+        "{stderr}"
+    );
+    let sent_again: usize = stderr
+        .split("(")
+        .last()
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(
+        sent_again,
+        201 - done_before,
+        "answered batches are not sent again: {stderr}"
+    );
+
+    // Every user renamed, and changed once: created at version 1, patched to 2.
+    let users = exported(&server);
+    assert_eq!(users.len(), MANY);
+    for i in 0..MANY {
+        let u = &users[&format!("many{i:06}@example.com")];
+        assert_eq!(u["name"], format!("Renamed {i}"));
+        assert_eq!(u["version"], 2, "{u}");
+    }
+    let failures = std::fs::read_to_string(path("patch.jsonl.failures.jsonl")).unwrap();
+    let failed: Vec<Value> = failures
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(failed.len(), 2, "each failure once: {failures}");
+    assert_eq!(failed[0]["line"], 100_001);
+    assert_eq!(failed[1]["loginId"], "nobody2@example.com");
+
+    // Run again: everything is done, nothing is sent.
+    let out = Command::new(BIN)
+        .args(args(&[]))
+        .env("DESCOPE_PROJECT_ID", PROJECT)
+        .env("DESCOPE_MANAGEMENT_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("(0 batches sent by this run)"), "{stderr}");
+    assert!(stderr.contains("was sent already"), "{stderr}");
+}
