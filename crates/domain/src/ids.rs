@@ -180,6 +180,23 @@ impl UserId {
         Self(generated(ids, "U"))
     }
 
+    /// A user ID pinned from outside (a seed file): 1 to 64 characters of
+    /// `[A-Za-z0-9_-]`, as the IDs Roster generates are.
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(FieldError::new(
+                "userId",
+                "must be 1 to 64 characters of letters, digits, '_' or '-'",
+            ))
+        }
+    }
+
     /// A user ID read back from storage; storage only holds IDs this crate made.
     pub fn from_stored(s: String) -> Self {
         Self(s)
@@ -253,6 +270,30 @@ impl ProjectId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A pinned user ID is accepted exactly when it is 1 to 64 of `[A-Za-z0-9_-]`,
+        /// and kept as given.
+        #[test]
+        fn pinned_user_ids(s in "\\PC{0,70}") {
+            let valid = !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            let parsed = UserId::parse(&s);
+            proptest::prop_assert_eq!(parsed.is_ok(), valid);
+            if let Ok(id) = parsed {
+                proptest::prop_assert_eq!(id.as_str(), s.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn pinned_user_ids_examples() {
+        assert!(UserId::parse("U2abcDEF_0-9").is_ok());
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("has space").is_err());
+        assert!(UserId::parse(&"U".repeat(65)).is_err());
+    }
 
     #[test]
     fn generated_ids_look_like_descope_ids() {

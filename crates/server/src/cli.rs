@@ -62,6 +62,31 @@ pub enum Command {
     /// Manage management keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Apply a seed document (projects with their keys, permissions, tenants, roles,
+    /// attribute definitions and users) to a store: what is missing is created, what
+    /// differs is changed, the rest is left alone, so running it twice changes nothing.
+    ///
+    /// Example: roster seed dev-seed.json --database-url sqlite://roster.db
+    Seed {
+        /// The seed document (JSON; `roster export` writes one).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Write a store's projects as a seed document (IDs included; keys and passwords
+    /// are not exported), so that `roster seed` of it reproduces them.
+    ///
+    /// Example: roster export --output seed.json --database-url sqlite://roster.db
+    Export {
+        /// Only this project.
+        #[arg(long)]
+        project: Option<String>,
+        /// The file to write; standard output without it.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        database: Database,
+    },
     /// Bulk work on a project's users through the management API, against Roster or
     /// Descope.
     #[command(subcommand)]
@@ -144,6 +169,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=36_500))]
     pub audit_retention_days: u64,
+    /// Apply this seed document at start-up, before serving (idempotent: what the
+    /// store already holds as the file says is left alone). See `roster seed`.
+    #[arg(long, env = "ROSTER_SEED", value_name = "FILE")]
+    pub seed: Option<std::path::PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "ROSTER_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,

@@ -11,6 +11,7 @@
 //!   or Descope.
 //! - [`copy`]: `roster copy`, a whole store into an empty one, with its progress.
 //! - [`keys`]: `roster key create | list | revoke`.
+//! - [`seed`]: seed documents: `roster seed`, `serve --seed`, `roster export`.
 //! - [`prune`]: deleting audit records past the retention, in the background.
 //! - [`telemetry`]: logging to standard error.
 //! - [`tls`]: HTTPS with rustls, from `--tls-cert` and `--tls-key`.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod copy;
 pub mod keys;
 pub mod prune;
+pub mod seed;
 pub mod serve;
 pub mod startup;
 pub mod telemetry;

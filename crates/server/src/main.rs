@@ -26,6 +26,43 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => run_serve(args).await,
         Command::Copy(args) => roster_server::copy::run(args).await,
         Command::Users(command) => roster_server::bulk::run(command).await,
+        Command::Seed { file, database } => {
+            let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
+            let applied = roster_server::seed::apply_file(
+                store.as_ref(),
+                &file,
+                false,
+                &RandomIds,
+                &SystemClock,
+            )
+            .await?;
+            print_line(&format!("{}: {applied}", file.display()));
+            Ok(())
+        }
+        Command::Export {
+            project,
+            output,
+            database,
+        } => {
+            let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
+            let only = project
+                .as_deref()
+                .map(ProjectId::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--project: {}", e.reason))?;
+            let doc = roster_server::seed::export::export(store.as_ref(), only.as_ref()).await?;
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(text.as_bytes())?;
+                }
+            }
+            Ok(())
+        }
         Command::Project(ProjectCommand::Create { name, database }) => {
             let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let name = Label::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
@@ -59,6 +96,19 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let store = open_store(&args.database.database_url, args.pool_size).await?;
+    // The seed first: a store it gives projects gets no first-start project of its own.
+    if let Some(seed) = &args.seed {
+        let exposed = !args.listen.ip().is_loopback();
+        let applied = roster_server::seed::apply_file(
+            store.as_ref(),
+            seed,
+            exposed,
+            &RandomIds,
+            &SystemClock,
+        )
+        .await?;
+        tracing::info!(seed = %seed.display(), %applied, "applied the seed");
+    }
     bootstrap(
         store.as_ref(),
         given.as_ref(),

@@ -69,7 +69,7 @@ impl Bootstrap {
     }
 }
 
-fn stored_key(
+pub(crate) fn stored_key(
     ids: &dyn IdGenerator,
     key: &ManagementKey,
     name: &str,

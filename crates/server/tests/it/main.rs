@@ -24,6 +24,8 @@
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
 //! - `observability`: `GET /metrics` after real requests, open connections over a
 //!   socket, and `--log-format json` from the real binary.
+//! - `seed`: seed documents applied twice, exported and seeded back, errors by path,
+//!   and `roster serve --seed`.
 //! - `nodes`: several real `roster` nodes on one PostgreSQL, its outages, and
 //!   `roster copy` of a store of 100,000 users both ways.
 //!
@@ -53,3 +55,4 @@ mod observability;
 mod patch_model;
 mod postgres;
 mod process;
+mod seed;
