@@ -5,8 +5,11 @@
 //! In CSV, an empty cell leaves its field out; the cells of fields that hold lists,
 //! objects or flags (`roleNames`, `userTenants`, `customAttributes`, `verifiedEmail`…)
 //! are read as JSON, as `roster users export` writes them; every other cell is text.
-//! Every problem is reported with its line, and nothing is sent while there is one.
+//! The file is read as it goes ([`open`]), so its size is bounded by the disk, not
+//! the memory. Every problem is reported with its line, and nothing is sent while there
+//! is one.
 
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -66,10 +69,15 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Read every user of the file; the problems found, if any, instead of the users.
-pub fn read(path: &Path, format: InputFormat) -> anyhow::Result<Result<Vec<Item>, Vec<Problem>>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// The users of a file, one at a time: each a user or the problem of its line. The
+/// file is read as it goes, never held whole.
+pub type Items = Box<dyn Iterator<Item = Result<Item, Problem>> + Send>;
+
+/// Open the file and read its users as they come.
+pub fn open(path: &Path, format: InputFormat) -> anyhow::Result<Items> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let reader = std::io::BufReader::new(file);
     let csv = match format {
         InputFormat::Csv => true,
         InputFormat::Jsonl => false,
@@ -77,43 +85,42 @@ pub fn read(path: &Path, format: InputFormat) -> anyhow::Result<Result<Vec<Item>
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
     };
-    let (items, problems) = if csv {
-        read_csv(&text)?
+    if csv {
+        csv_items(reader)
     } else {
-        read_jsonl(&text)
-    };
-    Ok(if problems.is_empty() {
-        Ok(items)
-    } else {
-        Err(problems)
-    })
-}
-
-fn read_jsonl(text: &str) -> (Vec<Item>, Vec<Problem>) {
-    let (mut items, mut problems) = (Vec::new(), Vec::new());
-    for (line, raw) in (1u64..).zip(text.lines()) {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(body)) => items.push(Item { line, body }),
-            Ok(_) => problems.push(Problem {
-                line,
-                message: "not a JSON object".into(),
-            }),
-            Err(e) => problems.push(Problem {
-                line,
-                message: format!("not JSON: {e}"),
-            }),
-        }
+        Ok(jsonl_items(reader))
     }
-    (items, problems)
 }
 
-fn read_csv(text: &str) -> anyhow::Result<(Vec<Item>, Vec<Problem>)> {
+fn jsonl_items(reader: impl BufRead + Send + 'static) -> Items {
+    Box::new(
+        (1u64..)
+            .zip(reader.lines())
+            .filter_map(|(line, raw)| match raw {
+                Err(e) => Some(Err(Problem {
+                    line,
+                    message: format!("unreadable: {e}"),
+                })),
+                Ok(raw) if raw.trim().is_empty() => None,
+                Ok(raw) => Some(match serde_json::from_str::<Value>(&raw) {
+                    Ok(Value::Object(body)) => Ok(Item { line, body }),
+                    Ok(_) => Err(Problem {
+                        line,
+                        message: "not a JSON object".into(),
+                    }),
+                    Err(e) => Err(Problem {
+                        line,
+                        message: format!("not JSON: {e}"),
+                    }),
+                }),
+            }),
+    )
+}
+
+fn csv_items(reader: impl Read + Send + 'static) -> anyhow::Result<Items> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let header: Vec<String> = reader
         .headers()
         .context("cannot read the CSV header")?
@@ -123,19 +130,11 @@ fn read_csv(text: &str) -> anyhow::Result<(Vec<Item>, Vec<Problem>)> {
     if header.iter().any(String::is_empty) {
         bail!("line 1: the CSV header has an empty column name");
     }
-    let (mut items, mut problems) = (Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                problems.push(Problem {
-                    line,
-                    message: format!("unreadable CSV row: {e}"),
-                });
-                continue;
-            }
-        };
+    Ok(Box::new(reader.into_records().map(move |record| {
+        let record = record.map_err(|e| Problem {
+            line: e.position().map_or(0, csv::Position::line),
+            message: format!("unreadable CSV row: {e}"),
+        })?;
         let line = record.position().map_or(0, csv::Position::line);
         let mut body = Map::new();
         for (column, cell) in header.iter().zip(record.iter()) {
@@ -143,30 +142,42 @@ fn read_csv(text: &str) -> anyhow::Result<(Vec<Item>, Vec<Problem>)> {
                 continue;
             }
             let value = if JSON_FIELDS.contains(&column.as_str()) {
-                match serde_json::from_str(cell) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        problems.push(Problem {
-                            line,
-                            message: format!("{column}: not JSON ({e})"),
-                        });
-                        continue;
-                    }
-                }
+                serde_json::from_str(cell).map_err(|e| Problem {
+                    line,
+                    message: format!("{column}: not JSON ({e})"),
+                })?
             } else {
                 Value::String(cell.to_string())
             };
             body.insert(column.clone(), value);
         }
-        items.push(Item { line, body });
-    }
-    Ok((items, problems))
+        Ok(Item { line, body })
+    })))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn split(items: Items) -> (Vec<Item>, Vec<Problem>) {
+        let (mut ok, mut problems) = (Vec::new(), Vec::new());
+        for i in items {
+            match i {
+                Ok(i) => ok.push(i),
+                Err(p) => problems.push(p),
+            }
+        }
+        (ok, problems)
+    }
+
+    fn read_jsonl(text: &'static str) -> (Vec<Item>, Vec<Problem>) {
+        split(jsonl_items(text.as_bytes()))
+    }
+
+    fn read_csv(text: &'static str) -> anyhow::Result<(Vec<Item>, Vec<Problem>)> {
+        Ok(split(csv_items(text.as_bytes())?))
+    }
 
     #[test]
     fn jsonl_lines_are_objects_with_their_line() {
@@ -187,7 +198,11 @@ mod tests {
                     a@x.com,\"Doe, Jane\",\"[\"\"admin\"\"]\",true,\n\
                     b@x.com,,[oops,,\n";
         let (items, problems) = read_csv(text).unwrap();
-        assert_eq!(items.len(), 2);
+        assert_eq!(
+            items.len(),
+            1,
+            "a row with a problem is its problem, not a user"
+        );
         assert_eq!(
             Value::Object(items[0].body.clone()),
             json!({"loginId": "a@x.com", "name": "Doe, Jane", "roleNames": ["admin"], "verifiedEmail": true})

@@ -158,19 +158,15 @@ async fn send_file(kind: send::Kind, args: SendArgs) -> anyhow::Result<()> {
         send::Kind::Import => "import",
     };
     let file = args.file.display().to_string();
-    let mut items = match input::read(&args.file, args.format)? {
-        Ok(items) => items,
-        Err(problems) => return refuse(name, &file, &problems),
-    };
-    let problems = send::prepare(kind, &mut items);
-    if !problems.is_empty() {
-        return refuse(name, &file, &problems);
+    let scan = send::scan(kind, input::open(&args.file, args.format)?);
+    if scan.problem_count > 0 {
+        return refuse(name, &file, &scan);
     }
-    let batches = items.len().div_ceil(args.batch_size.max(1));
+    let batches = scan.users.div_ceil(args.batch_size.max(1));
     if args.dry_run {
         eprintln!(
             "roster users {name}: {file}: {} in {batches} batch{} of up to {}; no problems found, nothing sent (dry run)",
-            users(items.len(), "to send"),
+            users(scan.users, "to send"),
             if batches == 1 { "" } else { "es" },
             args.batch_size
         );
@@ -198,7 +194,8 @@ async fn send_file(kind: send::Kind, args: SendArgs) -> anyhow::Result<()> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let summary = send::run(&remote, kind, items, &options, stop).await?;
+    let items = input::open(&args.file, args.format)?;
+    let summary = send::run(&remote, kind, items, &scan, &options, stop).await?;
     let done = match kind {
         send::Kind::Patch => "patched",
         send::Kind::Import => "imported",
@@ -225,18 +222,18 @@ async fn send_file(kind: send::Kind, args: SendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A file that cannot be sent: its problems, the first twenty of them, and failure.
-fn refuse(name: &str, file: &str, problems: &[input::Problem]) -> anyhow::Result<()> {
-    for p in problems.iter().take(20) {
+/// A file that cannot be sent: its problems (the first of them), and failure.
+fn refuse(name: &str, file: &str, scan: &send::Scan) -> anyhow::Result<()> {
+    for p in &scan.problems {
         eprintln!("{file}:{}: {}", p.line, p.message);
     }
-    if problems.len() > 20 {
-        eprintln!("… and {} more", problems.len() - 20);
+    if scan.problem_count > scan.problems.len() {
+        eprintln!("… and {} more", scan.problem_count - scan.problems.len());
     }
     bail!(
         "roster users {name}: {file} has {} problem{}; nothing was sent",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        scan.problem_count,
+        if scan.problem_count == 1 { "" } else { "s" }
     )
 }
 

@@ -1,7 +1,9 @@
 //! Sending a file of users in batches (`roster users patch` through `patch/batch`,
 //! `roster users import` through `create/batch`): several batches in flight, a progress
 //! bar, the failed users written to a file with their reason, and a journal that makes
-//! an interrupted run resumable.
+//! an interrupted run resumable. The file is read twice as a stream, once to count,
+//! digest and check it ([`scan`]), once to send it ([`run`]), so that only the batches
+//! in flight are held in memory.
 //!
 //! Batch `k` is always the same users: the file's users `k * size` to `(k + 1) * size`.
 //! The journal (`--state`, JSON Lines) starts with what the run is (the command, the
@@ -30,7 +32,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use super::Remote;
-use super::input::{Item, Problem};
+use super::input::{Item, Items, Problem};
 
 /// Which endpoint the users go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,59 +101,83 @@ enum Entry {
     },
 }
 
-/// Make the file's items ready for the endpoint, and find those that cannot be sent.
-/// An import item may name its login IDs as `loginIds` (as `roster users export`
+/// Make an item of the file ready for the endpoint; the problem when it cannot be
+/// sent. An import item may name its login IDs as `loginIds` (as `roster users export`
 /// writes them): the first becomes `loginId`, the others `additionalLoginIds`.
-pub fn prepare(kind: Kind, items: &mut [Item]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    for item in items.iter_mut() {
-        if kind == Kind::Import
-            && !item.body.contains_key("loginId")
-            && let Some(Value::Array(ids)) = item.body.remove("loginIds")
-        {
-            let mut ids = ids.into_iter();
-            if let Some(first) = ids.next() {
-                item.body.insert("loginId".into(), first);
-            }
-            let rest: Vec<Value> = ids.collect();
-            if !rest.is_empty() && !item.body.contains_key("additionalLoginIds") {
-                item.body
-                    .insert("additionalLoginIds".into(), Value::Array(rest));
-            }
+pub fn prepare(kind: Kind, item: &mut Item) -> Option<Problem> {
+    if kind == Kind::Import
+        && !item.body.contains_key("loginId")
+        && let Some(Value::Array(ids)) = item.body.remove("loginIds")
+    {
+        let mut ids = ids.into_iter();
+        if let Some(first) = ids.next() {
+            item.body.insert("loginId".into(), first);
         }
-        let named = match kind {
-            Kind::Patch => item.selector().is_some(),
-            Kind::Import => item
-                .body
-                .get("loginId")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty()),
-        };
-        if !named {
-            problems.push(Problem {
-                line: item.line,
-                message: match kind {
-                    Kind::Patch => "names no user: give loginId or userId".into(),
-                    Kind::Import => "names no login ID: give loginId (or loginIds)".into(),
-                },
-            });
+        let rest: Vec<Value> = ids.collect();
+        if !rest.is_empty() && !item.body.contains_key("additionalLoginIds") {
+            item.body
+                .insert("additionalLoginIds".into(), Value::Array(rest));
         }
     }
-    problems
+    let named = match kind {
+        Kind::Patch => item.selector().is_some(),
+        Kind::Import => item
+            .body
+            .get("loginId")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty()),
+    };
+    (!named).then(|| Problem {
+        line: item.line,
+        message: match kind {
+            Kind::Patch => "names no user: give loginId or userId".into(),
+            Kind::Import => "names no login ID: give loginId (or loginIds)".into(),
+        },
+    })
 }
 
-/// A digest of the users, so that a journal is never applied to another file.
-fn digest(items: &[Item]) -> String {
+/// What a first reading of the file found: how many users, their digest, and the
+/// problems (the first [`PROBLEMS_KEPT`] of them, and how many in all).
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub users: usize,
+    pub digest: String,
+    pub problems: Vec<Problem>,
+    pub problem_count: usize,
+}
+
+/// Problems a scan keeps to show.
+pub const PROBLEMS_KEPT: usize = 20;
+
+/// Read the whole file once, as it comes: count, digest and check its users.
+pub fn scan(kind: Kind, items: Items) -> Scan {
+    let mut out = Scan::default();
     let mut h = Sha256::new();
     for item in items {
-        h.update(item.line.to_le_bytes());
-        h.update(serde_json::to_vec(&item.body).unwrap_or_default());
+        let problem = match item {
+            Ok(mut item) => match prepare(kind, &mut item) {
+                None => {
+                    out.users += 1;
+                    h.update(item.line.to_le_bytes());
+                    h.update(serde_json::to_vec(&item.body).unwrap_or_default());
+                    continue;
+                }
+                Some(p) => p,
+            },
+            Err(p) => p,
+        };
+        out.problem_count += 1;
+        if out.problems.len() < PROBLEMS_KEPT {
+            out.problems.push(problem);
+        }
     }
-    h.finalize()
+    out.digest = h
+        .finalize()
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    out
 }
 
 /// What the journal says of earlier runs.
@@ -298,22 +324,25 @@ impl Progress {
     }
 }
 
-/// Send the items in batches; the summary once every batch is done, or the reason the
-/// run stopped (a batch the server refused whole, the server unreachable, Ctrl-C), after
-/// the batches in flight are answered and journaled.
+/// Send the file's users in batches (`items` reads the file again, as it comes; `scan`
+/// is what the first reading found); the summary once every batch is done, or the
+/// reason the run stopped (a batch the server refused whole, the server unreachable,
+/// Ctrl-C), after the batches in flight are answered and journaled. Only the batches in
+/// flight are held in memory.
 pub async fn run(
     remote: &Remote,
     kind: Kind,
-    items: Vec<Item>,
+    items: Items,
+    scan: &Scan,
     options: &Options,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<Summary> {
     let size = options.batch_size.max(1);
     let run = Entry::Run {
         command: kind.name().to_string(),
-        users: items.len(),
+        users: scan.users,
         batch_size: size,
-        digest: digest(&items),
+        digest: scan.digest.clone(),
     };
     let earlier = read_journal(&options.state, &run)?;
     let resumed = earlier.is_some();
@@ -334,9 +363,9 @@ pub async fn run(
         .open(&options.failures)
         .with_context(|| format!("cannot write {}", options.failures.display()))?;
 
-    let batches: Vec<&[Item]> = items.chunks(size).collect();
+    let batches = scan.users.div_ceil(size);
     let mut summary = Summary {
-        users: items.len(),
+        users: scan.users,
         resumed,
         ..Summary::default()
     };
@@ -346,30 +375,64 @@ pub async fn run(
     }
     let mut progress = Progress::new(
         kind.name(),
-        items.len() as u64,
+        scan.users as u64,
         (summary.done + summary.failed) as u64,
     );
     if resumed {
         progress.println(&format!(
-            "roster users {}: resuming: {} of {} batches were done",
+            "roster users {}: resuming: {} of {batches} batches were done",
             kind.name(),
             earlier.done.len(),
-            batches.len()
         ));
     }
-    let mut todo = (0..batches.len()).filter(|k| !earlier.done.contains_key(k));
-    let mut flying: JoinSet<(usize, anyhow::Result<Value>)> = JoinSet::new();
+    let mut source = items;
+    let mut next_batch = 0usize;
+    let mut exhausted = false;
+    let mut flying: JoinSet<(usize, Vec<Item>, anyhow::Result<Value>)> = JoinSet::new();
     let mut stopped: Option<anyhow::Error> = None;
     tokio::pin!(stop);
     loop {
-        while stopped.is_none() && flying.len() < options.in_flight.max(1) {
-            let Some(k) = todo.next() else { break };
+        while stopped.is_none() && !exhausted && flying.len() < options.in_flight.max(1) {
+            let mut batch = Vec::with_capacity(size);
+            while batch.len() < size {
+                match source.next() {
+                    Some(Ok(mut item)) => {
+                        if let Some(p) = prepare(kind, &mut item) {
+                            bail!(
+                                "line {}: {} (the file changed while it was sent)",
+                                p.line,
+                                p.message
+                            );
+                        }
+                        batch.push(item);
+                    }
+                    Some(Err(p)) => {
+                        bail!(
+                            "line {}: {} (the file changed while it was sent)",
+                            p.line,
+                            p.message
+                        )
+                    }
+                    None => {
+                        exhausted = true;
+                        break;
+                    }
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let k = next_batch;
+            next_batch += 1;
+            if earlier.done.contains_key(&k) {
+                continue;
+            }
             append(&mut journal, &Entry::Started { batch: k })?;
-            let body = json!({
-                "users": batches[k].iter().map(|i| Value::Object(i.body.clone())).collect::<Vec<_>>()
-            });
             let remote = remote.clone();
             flying.spawn(async move {
+                let body = json!({
+                    "users": batch.iter().map(|i| Value::Object(i.body.clone())).collect::<Vec<_>>()
+                });
                 let answer = match kind {
                     Kind::Patch => {
                         remote
@@ -382,7 +445,7 @@ pub async fn run(
                             .await
                     }
                 };
-                (k, answer)
+                (k, batch, answer)
             });
             summary.sent += 1;
         }
@@ -394,19 +457,18 @@ pub async fn run(
             }
         };
         let Some(joined) = next else { break };
-        let (k, answer) = joined.context("a batch's task failed")?;
+        let (k, batch, answer) = joined.context("a batch's task failed")?;
         let answer = match answer {
             Ok(a) => a,
             Err(e) => {
-                let (first, last) = (batches[k][0].line, batches[k][batches[k].len() - 1].line);
+                let (first, last) = (batch[0].line, batch[batch.len() - 1].line);
                 stopped.get_or_insert(e.context(format!("batch {k} (lines {first} to {last})")));
                 continue;
             }
         };
-        let batch = batches[k];
         let again = earlier.started.contains(&k);
         let mut failed = 0;
-        for (index, reason) in failures(&answer, batch) {
+        for (index, reason) in failures(&answer, &batch) {
             // A user an interrupted import already created is imported.
             if kind == Kind::Import && again && reason.contains("already") {
                 continue;
@@ -471,26 +533,50 @@ mod tests {
 
     #[test]
     fn import_items_take_their_login_ids_from_an_export() {
-        let mut items = vec![
-            item(
-                1,
-                json!({"loginIds": ["a@x.com", "+15551234567"], "name": "A"}),
-            ),
-            item(2, json!({"name": "no one"})),
-        ];
-        let problems = prepare(Kind::Import, &mut items);
+        let mut exported = item(
+            1,
+            json!({"loginIds": ["a@x.com", "+15551234567"], "name": "A"}),
+        );
+        assert_eq!(prepare(Kind::Import, &mut exported), None);
         assert_eq!(
-            Value::Object(items[0].body.clone()),
+            Value::Object(exported.body.clone()),
             json!({"loginId": "a@x.com", "additionalLoginIds": ["+15551234567"], "name": "A"})
         );
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].line, 2);
-        let mut patch = vec![
-            item(7, json!({"userId": "U1"})),
-            item(8, json!({"loginId": ""})),
-        ];
-        let problems = prepare(Kind::Patch, &mut patch);
-        assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), vec![8]);
+        let problem = prepare(Kind::Import, &mut item(2, json!({"name": "no one"})));
+        assert_eq!(problem.map(|p| p.line), Some(2));
+        assert_eq!(
+            prepare(Kind::Patch, &mut item(7, json!({"userId": "U1"}))),
+            None
+        );
+        assert!(prepare(Kind::Patch, &mut item(8, json!({"loginId": ""}))).is_some());
+    }
+
+    #[test]
+    fn a_scan_counts_digests_and_keeps_the_first_problems() {
+        let lines: Vec<Result<Item, Problem>> = (1..=30)
+            .map(|n| {
+                if n % 2 == 0 {
+                    Err(Problem {
+                        line: n,
+                        message: "bad".into(),
+                    })
+                } else {
+                    Ok(item(n, json!({"loginId": format!("u{n}")})))
+                }
+            })
+            .collect();
+        let found = scan(Kind::Patch, Box::new(lines.clone().into_iter()));
+        assert_eq!(
+            (found.users, found.problem_count, found.problems.len()),
+            (15, 15, 15)
+        );
+        let again = scan(Kind::Patch, Box::new(lines.into_iter()));
+        assert_eq!(found.digest, again.digest);
+        let other = scan(
+            Kind::Patch,
+            Box::new(std::iter::once(Ok(item(1, json!({"loginId": "x"}))))),
+        );
+        assert_ne!(found.digest, other.digest);
     }
 
     #[test]
