@@ -330,14 +330,22 @@ pub enum KeyCommand {
     },
     /// Revoke a key: it stops working at once, on every node.
     ///
-    /// Example: roster key revoke --project P2abc... --id K2abc...
+    /// Example: roster key revoke --project P2abc... K2abc...
     Revoke {
         /// The project the key opens.
         #[arg(long)]
         project: String,
-        /// The key's ID, as `roster key list` shows it.
-        #[arg(long)]
-        id: String,
+        /// The key's ID, as `roster key list` shows it (or `--id KEY_ID`).
+        #[arg(value_name = "KEY_ID", required_unless_present = "id_flag")]
+        id: Option<String>,
+        /// The key's ID, as a flag (the form earlier versions took).
+        #[arg(
+            long = "id",
+            id = "id_flag",
+            value_name = "KEY_ID",
+            conflicts_with = "id"
+        )]
+        id_flag: Option<String>,
         #[command(flatten)]
         database: Database,
     },
@@ -427,6 +435,31 @@ mod tests {
             })
         ));
         assert!(Cli::try_parse_from(["roster", "serve", "--log-format", "xml"]).is_err());
+    }
+
+    /// `roster key revoke` takes the key's ID as the design writes it (positional), or
+    /// as `--id`, but not both.
+    #[test]
+    fn revoke_takes_the_key_id_either_way() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(
+                ["roster", "key", "revoke", "--project", "P2x"]
+                    .iter()
+                    .chain(args),
+            )
+        };
+        for args in [&["K2a"][..], &["--id", "K2a"][..]] {
+            let Ok(Cli {
+                command: Command::Key(KeyCommand::Revoke { id, id_flag, .. }),
+                ..
+            }) = parse(args)
+            else {
+                unreachable!("{args:?} parses")
+            };
+            assert_eq!(id.or(id_flag).as_deref(), Some("K2a"));
+        }
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["K2a", "--id", "K2b"]).is_err());
     }
 
     #[test]

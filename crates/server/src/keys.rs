@@ -46,10 +46,14 @@ pub async fn run(command: KeyCommand, out: &mut dyn std::io::Write) -> anyhow::R
         KeyCommand::Revoke {
             project,
             id,
+            id_flag,
             database,
         } => {
             let store = open_store(&database.database_url, CLI_POOL_SIZE).await?;
             let project = parse_project(&project)?;
+            let id = id.or(id_flag).ok_or_else(|| {
+                anyhow::anyhow!("name the key to revoke: roster key revoke --project ID KEY_ID")
+            })?;
             let id = KeyId::from_stored(id);
             let origin = Origin::command_line(SystemClock.now());
             if !store.revoke_key(&project, &id, &origin).await? {

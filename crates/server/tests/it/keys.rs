@@ -126,7 +126,7 @@ async fn keys_are_made_listed_limited_and_revoked_from_the_command_line() {
         .unwrap()
         .to_string();
     assert_eq!(
-        roster(&["key", "revoke", "--project", PROJECT, "--id", &id], &db),
+        roster(&["key", "revoke", "--project", PROJECT, &id], &db),
         format!("revoked {id}")
     );
     assert_eq!(

@@ -2,6 +2,7 @@
 //! into an empty store (the same document comes back), errors named by their path in
 //! the file, on both backends; and `roster serve --seed` from the real binary.
 
+use roster_domain::audit::AuditQuery;
 use roster_domain::ids::{ProjectId, SeededIds};
 use roster_domain::time::ManualClock;
 use roster_server::seed::{Applied, apply, export::export, parse};
@@ -66,8 +67,20 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
     assert_eq!(before.len(), 2, "pinned IDs");
     assert_eq!(before[0].login_ids.len(), 2);
 
+    let trail = || async {
+        let all = AuditQuery::default().check().unwrap();
+        store
+            .search_audit(&project, &all, std::time::Duration::from_secs(10))
+            .await
+            .unwrap()
+            .1
+    };
+    let recorded = trail().await;
+    assert!(recorded >= 9, "the first run is recorded: {recorded}");
+
     clock.advance(60_000);
     let again = apply(store.as_ref(), &doc, &ids, &clock).await.unwrap();
+    assert_eq!(trail().await, recorded, "a second run records nothing");
     assert_eq!(
         again,
         Applied {
