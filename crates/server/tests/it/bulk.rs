@@ -421,3 +421,110 @@ async fn import_then_patch_100k_users_through_an_interruption() {
     assert!(stderr.contains("(0 batches sent by this run)"), "{stderr}");
     assert!(stderr.contains("was sent already"), "{stderr}");
 }
+
+/// Over HTTPS (as against Descope): the bulk client trusts the system's authorities,
+/// here a test CA given by `SSL_CERT_FILE`, and refuses a server it cannot verify.
+#[tokio::test]
+async fn export_speaks_https_and_verifies_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Roster Bulk Test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let db = format!("sqlite://{}", d.join("tls.db").display());
+    let (cert, key) = (d.join("server.pem"), d.join("server.key"));
+    let server = Server::start(
+        &db,
+        &[
+            ("ROSTER_PROJECT_ID", PROJECT),
+            ("ROSTER_MANAGEMENT_KEY", KEY),
+            ("ROSTER_TLS_CERT", cert.to_str().unwrap()),
+            ("ROSTER_TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let export = |ca: Option<&std::path::Path>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["users", "export", "--base-url", &server.url])
+            .env("DESCOPE_PROJECT_ID", PROJECT)
+            .env("DESCOPE_MANAGEMENT_KEY", KEY)
+            .env_remove("SSL_CERT_DIR");
+        match ca {
+            Some(ca) => cmd.env("SSL_CERT_FILE", ca),
+            None => cmd.env_remove("SSL_CERT_FILE"),
+        };
+        cmd.output().unwrap()
+    };
+    let trusted = export(Some(&d.join("ca.pem")));
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&trusted.stderr).contains("0 users written"));
+    let untrusted = export(None);
+    assert!(!untrusted.status.success());
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("cannot reach"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+}

@@ -15,7 +15,8 @@
 //! - `process`: a real `roster` process, and the concurrent-writers workload.
 //! - `binary`: the real `roster` binary over a real socket, on SQLite.
 //! - `bulk`: `roster users export | patch | import` against a real server: pages,
-//!   formats, rate limits, 100,000 users imported and patched through an interruption.
+//!   formats, rate limits, HTTPS with a test CA, 100,000 users imported and patched
+//!   through an interruption.
 //! - `durability`: a real server killed (SIGKILL) under concurrent single patches and
 //!   batches loses nothing it acknowledged and leaves no user half-patched.
 //! - `exposure`: plain HTTP beyond loopback warned about, unusable TLS files refused.
