@@ -19,50 +19,68 @@ struct StoredOption {
     label: String,
 }
 
+/// A project's (`?1`) attribute definitions in order, as one JSON array of `[name,
+/// type code, display name, options, default value, view permissions, edit permissions,
+/// required]` ([`decode_attributes`]).
+pub(crate) const ATTRIBUTES_JSON: &str = "(SELECT json_group_array(json_array(name, type_code, \
+       display_name, json(options), json(default_value), json(view_permissions), \
+       json(edit_permissions), required) ORDER BY position) \
+     FROM attribute_defs WHERE project_id = ?1)";
+
+/// A definition as [`ATTRIBUTES_JSON`] gives it.
+#[derive(serde::Deserialize)]
+struct StoredDef(
+    String,
+    i64,
+    String,
+    Vec<StoredOption>,
+    Value,
+    Vec<String>,
+    Vec<String>,
+    u8,
+);
+
+/// Decode the array [`ATTRIBUTES_JSON`] selects.
+pub(crate) fn decode_attributes(json: &str) -> Result<Vec<AttributeDef>, Error> {
+    json_column::<Vec<StoredDef>>(json, "attribute definitions")?
+        .into_iter()
+        .map(
+            |StoredDef(name, code, display_name, options, default_value, view, edit, required)| {
+                Ok(AttributeDef {
+                    name: AttributeName::from_stored(name),
+                    kind: AttributeType::from_code(code).ok_or_else(|| {
+                        tracing::error!(code, "sqlite: unknown stored attribute type");
+                        Error::internal()
+                    })?,
+                    display_name,
+                    options: options
+                        .into_iter()
+                        .map(|o| SelectOption {
+                            value: o.value,
+                            label: o.label,
+                        })
+                        .collect(),
+                    default_value,
+                    view_permissions: view,
+                    edit_permissions: edit,
+                    required: required != 0,
+                })
+            },
+        )
+        .collect()
+}
+
+/// A project's attribute definitions, in order.
 pub(crate) async fn load_attributes(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Vec<AttributeDef>, Error> {
-    let rows = sqlx::query(
-        "SELECT name, type_code, display_name, options, default_value, view_permissions, \
-           edit_permissions, required FROM attribute_defs WHERE project_id = ?1 ORDER BY position",
-    )
-    .bind(project.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(internal("load attribute definitions"))?;
-    rows.iter()
-        .map(|r| {
-            let text = |c: &str| -> Result<String, Error> {
-                r.try_get(c).map_err(internal("read an attribute"))
-            };
-            let code: i64 = r
-                .try_get("type_code")
-                .map_err(internal("read an attribute"))?;
-            let options: Vec<StoredOption> = json_column(&text("options")?, "options")?;
-            Ok(AttributeDef {
-                name: AttributeName::from_stored(text("name")?),
-                kind: AttributeType::from_code(code).ok_or_else(|| {
-                    tracing::error!(code, "sqlite: unknown stored attribute type");
-                    Error::internal()
-                })?,
-                display_name: text("display_name")?,
-                options: options
-                    .into_iter()
-                    .map(|o| SelectOption {
-                        value: o.value,
-                        label: o.label,
-                    })
-                    .collect(),
-                default_value: json_column::<Value>(&text("default_value")?, "default_value")?,
-                view_permissions: json_column(&text("view_permissions")?, "view_permissions")?,
-                edit_permissions: json_column(&text("edit_permissions")?, "edit_permissions")?,
-                required: r
-                    .try_get("required")
-                    .map_err(internal("read an attribute"))?,
-            })
-        })
-        .collect()
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ATTRIBUTES_JSON}")))
+        .bind(project.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(internal("load attribute definitions"))?;
+    decode_attributes(&json)
 }
 
 /// The position after the project's last definition: read once per transaction, then

@@ -18,44 +18,59 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, users};
 
+/// Every role of a project (`?1`) with its permission names, project roles first, as
+/// one JSON array of `[id, name, tenant ID, description, default, private, created,
+/// [permission names]]`: one value however many roles ([`decode_roles`]).
+pub(crate) const ROLES_JSON: &str = "(SELECT json_group_array(json_array(r.id, r.name, t.id, \
+       r.description, r.is_default, r.is_private, r.created_ms, \
+       json((SELECT json_group_array(p.name ORDER BY rp.position) FROM role_permissions rp \
+          JOIN permissions p ON p.pk = rp.permission_pk WHERE rp.role_pk = r.pk))) \
+       ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk) \
+     FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = ?1)";
+
+/// A role as [`ROLES_JSON`] gives it.
+#[derive(serde::Deserialize)]
+struct StoredRole(
+    String,
+    String,
+    Option<String>,
+    String,
+    u8,
+    u8,
+    i64,
+    Vec<String>,
+);
+
+/// Decode the array [`ROLES_JSON`] selects.
+pub(crate) fn decode_roles(json: &str) -> Result<Vec<Role>, Error> {
+    Ok(json_column::<Vec<StoredRole>>(json, "roles")?
+        .into_iter()
+        .map(
+            |StoredRole(id, name, tenant, description, default, private, created, perms)| Role {
+                id: RoleId::from_stored(id),
+                name: RoleName::from_stored(name),
+                description,
+                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
+                tenant_id: tenant.map(TenantId::from_stored),
+                default: default != 0,
+                private: private != 0,
+                created: Millis(created),
+            },
+        )
+        .collect())
+}
+
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Vec<Role>, Error> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.name, t.id AS tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
-           (SELECT json_group_array(p.name ORDER BY rp.position) FROM role_permissions rp \
-              JOIN permissions p ON p.pk = rp.permission_pk WHERE rp.role_pk = r.pk) AS permission_names \
-         FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = ?1 \
-         ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk",
-    )
-    .bind(project.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(internal("load roles"))?;
-    rows.iter()
-        .map(|r| {
-            let read = internal("read a role");
-            let perms: String = r
-                .try_get("permission_names")
-                .map_err(internal("read a role"))?;
-            let perms: Vec<String> = json_column(&perms, "permission_names")?;
-            Ok(Role {
-                id: RoleId::from_stored(r.try_get("id").map_err(internal("read a role"))?),
-                name: RoleName::from_stored(r.try_get("name").map_err(internal("read a role"))?),
-                description: r.try_get("description").map_err(internal("read a role"))?,
-                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
-                tenant_id: r
-                    .try_get::<Option<String>, _>("tenant_id")
-                    .map_err(internal("read a role"))?
-                    .map(TenantId::from_stored),
-                default: r.try_get("is_default").map_err(internal("read a role"))?,
-                private: r.try_get("is_private").map_err(internal("read a role"))?,
-                created: Millis(r.try_get("created_ms").map_err(read)?),
-            })
-        })
-        .collect()
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ROLES_JSON}")))
+        .bind(project.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(internal("load roles"))?;
+    decode_roles(&json)
 }
 
 fn role_not_found(r: &RoleRef) -> Error {

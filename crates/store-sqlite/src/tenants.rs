@@ -92,26 +92,6 @@ pub(crate) async fn tenant_pk(
         .transpose()
 }
 
-/// `(id, name)` of every tenant, for the catalog.
-pub(crate) async fn tenant_names(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-) -> Result<Vec<(TenantId, String)>, Error> {
-    let rows = sqlx::query("SELECT id, name FROM tenants WHERE project_id = ?1")
-        .bind(project.as_str())
-        .fetch_all(conn)
-        .await
-        .map_err(internal("load tenant names"))?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                TenantId::from_stored(r.try_get("id").map_err(internal("read a tenant"))?),
-                r.try_get("name").map_err(internal("read a tenant"))?,
-            ))
-        })
-        .collect()
-}
-
 /// Insert a tenant; its parent, if any, must exist.
 pub(crate) async fn insert_tenant(
     conn: &mut SqliteConnection,

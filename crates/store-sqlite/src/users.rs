@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::user_writes::write_changes;
-use crate::{SqliteStore, attributes, audit, internal, json_column, roles, tenants, to_json};
+use crate::{SqliteStore, attributes, audit, internal, json_column, roles, to_json};
 
 /// A user row whole, as one JSON array built by SQLite: its columns in the order of
 /// [`StoredUser`], its lists aggregated as nested arrays. Expects the `users` table
@@ -221,15 +221,36 @@ pub(crate) async fn role_holders(
     .map_err(internal("find a role's users"))
 }
 
-/// The project's roles, tenants and attribute definitions, on one connection.
+/// A project's (`?1`) tenant IDs and names, as one JSON array of pairs.
+const TENANT_NAMES_JSON: &str =
+    "(SELECT json_group_array(json_array(id, name)) FROM tenants WHERE project_id = ?1)";
+
+/// The project's roles, tenants and attribute definitions, in one statement (each part
+/// one JSON value, decoded as the roles and attributes are everywhere).
 pub(crate) async fn load_catalog(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Catalog, Error> {
-    let roles = roles::load_roles(&mut *conn, project).await?;
-    let tenants = tenants::tenant_names(&mut *conn, project).await?;
-    let attributes = attributes::load_attributes(&mut *conn, project).await?;
-    Ok(Catalog::new(roles, tenants, attributes))
+    let sql = format!(
+        "SELECT {} AS roles, {TENANT_NAMES_JSON} AS tenants, {} AS attributes",
+        roles::ROLES_JSON,
+        attributes::ATTRIBUTES_JSON
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(project.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(internal("load the catalog"))?;
+    let text =
+        |c: &str| -> Result<String, Error> { row.try_get(c).map_err(internal("read the catalog")) };
+    let tenants: Vec<(String, String)> = json_column(&text("tenants")?, "tenants")?;
+    Ok(Catalog::new(
+        roles::decode_roles(&text("roles")?)?,
+        tenants
+            .into_iter()
+            .map(|(id, name)| (TenantId::from_stored(id), name)),
+        attributes::decode_attributes(&text("attributes")?)?,
+    ))
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.
