@@ -507,6 +507,11 @@ pub async fn run(
         progress.at((summary.done + summary.failed) as u64);
     }
     progress.finish();
+    // No failure, ever: no failures file left behind.
+    if summary.failed == 0 && failed_file.metadata().is_ok_and(|m| m.len() == 0) {
+        drop(failed_file);
+        let _ = std::fs::remove_file(&options.failures);
+    }
     match stopped {
         Some(e) => Err(e.context(format!(
             "roster users {} stopped after {} of {} users; the batches answered are recorded \

@@ -419,6 +419,10 @@ async fn import_then_patch_100k_users_through_an_interruption() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("(0 batches sent by this run)"), "{stderr}");
+    assert!(
+        std::path::Path::new(&path("patch.jsonl.failures.jsonl")).exists(),
+        "failures are kept"
+    );
     assert!(stderr.contains("was sent already"), "{stderr}");
 }
 
@@ -527,4 +531,23 @@ async fn export_speaks_https_and_verifies_the_server() {
         "{}",
         String::from_utf8_lossy(&untrusted.stderr)
     );
+}
+
+/// A run where nothing fails leaves its journal, and no failures file.
+#[tokio::test]
+async fn a_clean_run_leaves_no_failures_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("clean.db").display());
+    let server = Server::start(
+        &db,
+        &[
+            ("ROSTER_PROJECT_ID", PROJECT),
+            ("ROSTER_MANAGEMENT_KEY", KEY),
+        ],
+    );
+    let file = dir.path().join("one.jsonl");
+    std::fs::write(&file, "{\"loginId\":\"first@example.com\"}\n").unwrap();
+    users_ok(&server, &["import", "--file", file.to_str().unwrap()]);
+    assert!(!dir.path().join("one.jsonl.failures.jsonl").exists());
+    assert!(dir.path().join("one.jsonl.state").exists());
 }
