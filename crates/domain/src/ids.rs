@@ -152,6 +152,23 @@ string_id!(
     KeyId
 );
 
+/// An ID given from outside for `field`: 1 to 64 characters of `[A-Za-z0-9_-]`, the
+/// alphabet of the IDs Roster generates.
+fn outside_id(field: &str, s: &str) -> Result<String, FieldError> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be 1 to 64 characters of letters, digits, '_' or '-'",
+        ))
+    }
+}
+
 impl ProjectId {
     pub fn generate(ids: &dyn IdGenerator) -> Self {
         Self(generated(ids, "P"))
@@ -160,18 +177,7 @@ impl ProjectId {
     /// A project ID from outside (bootstrap variables, the `Authorization` header, the
     /// command line): 1 to 64 characters of `[A-Za-z0-9_-]`.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(FieldError::new(
-                "projectId",
-                "must be 1 to 64 characters of letters, digits, '_' or '-'",
-            ))
-        }
+        outside_id("projectId", s).map(Self)
     }
 }
 
@@ -183,18 +189,7 @@ impl UserId {
     /// A user ID pinned from outside (a seed file): 1 to 64 characters of
     /// `[A-Za-z0-9_-]`, as the IDs Roster generates are.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(FieldError::new(
-                "userId",
-                "must be 1 to 64 characters of letters, digits, '_' or '-'",
-            ))
-        }
+        outside_id("userId", s).map(Self)
     }
 
     /// A user ID read back from storage; storage only holds IDs this crate made.

@@ -5,6 +5,7 @@
 //! on bound parameters forces it, so the cost per user is SQLite's, never a round trip's.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
@@ -31,39 +32,67 @@ const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name,
     recovery_phone, verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, \
     created_ms, modified_ms, version) ";
 
-/// Existing users are rewritten found by pk (an integer key), from a `VALUES` list.
-const UPDATE_USERS: &str = "WITH v(pk, name, given_name, middle_name, family_name, email, phone, \
-    picture, verified_email, verified_phone, status, test, scim, has_password, password_hash, \
-    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
-    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, modified_ms, version) AS (";
-const UPDATE_USERS_TAIL: &str = ") UPDATE users SET name = v.name, given_name = v.given_name, \
-    middle_name = v.middle_name, family_name = v.family_name, email = v.email, phone = v.phone, \
-    picture = v.picture, verified_email = v.verified_email, verified_phone = v.verified_phone, \
-    status = v.status, test = v.test, scim = v.scim, has_password = v.has_password, \
-    password_hash = v.password_hash, password_expired = v.password_expired, \
-    recovery_email = v.recovery_email, verified_recovery_email = v.verified_recovery_email, \
-    recovery_phone = v.recovery_phone, verified_recovery_phone = v.verified_recovery_phone, \
-    sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
-    custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
-    FROM v WHERE users.pk = v.pk";
+/// The data columns of a user row between its keys and its times, in the order
+/// [`bind_user_data`] binds them (`name` to `custom_attributes`).
+const DATA_COLUMNS: [&str; 22] = [
+    "name",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "email",
+    "phone",
+    "picture",
+    "verified_email",
+    "verified_phone",
+    "status",
+    "test",
+    "scim",
+    "has_password",
+    "password_hash",
+    "password_expired",
+    "recovery_email",
+    "verified_recovery_email",
+    "recovery_phone",
+    "verified_recovery_phone",
+    "sso_app_ids",
+    "external_ids",
+    "custom_attributes",
+];
 
-/// The same for users whose indexed columns (email, phone, test) did not change: SQLite
-/// rewrites the entries of every index whose columns an `UPDATE` sets, changed or not,
-/// so leaving them out spares three index rewrites per user.
-const UPDATE_UNINDEXED: &str = "WITH v(pk, name, given_name, middle_name, family_name, \
-    picture, verified_email, verified_phone, status, scim, has_password, password_hash, \
-    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
-    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, modified_ms, version) AS (";
-const UPDATE_UNINDEXED_TAIL: &str = ") UPDATE users SET name = v.name, given_name = v.given_name, \
-    middle_name = v.middle_name, family_name = v.family_name, \
-    picture = v.picture, verified_email = v.verified_email, verified_phone = v.verified_phone, \
-    status = v.status, scim = v.scim, has_password = v.has_password, \
-    password_hash = v.password_hash, password_expired = v.password_expired, \
-    recovery_email = v.recovery_email, verified_recovery_email = v.verified_recovery_email, \
-    recovery_phone = v.recovery_phone, verified_recovery_phone = v.verified_recovery_phone, \
-    sso_app_ids = v.sso_app_ids, external_ids = v.external_ids, \
-    custom_attributes = v.custom_attributes, modified_ms = v.modified_ms, version = v.version \
-    FROM v WHERE users.pk = v.pk";
+/// The data columns an index of `users` holds.
+const INDEXED_COLUMNS: [&str; 3] = ["email", "phone", "test"];
+
+/// The statement that rewrites existing users, found by pk (an integer key), from a
+/// `VALUES` list of `pk`, the data columns and the times (`columns` values a row).
+struct UpdateSql {
+    head: String,
+    tail: String,
+    columns: usize,
+}
+
+/// The update of every data column, or, without `indexed`, of all but the indexed
+/// ones: SQLite rewrites the entries of every index whose columns an `UPDATE` sets,
+/// changed or not, so users whose email, phone and test flag did not change are spared
+/// three index rewrites each.
+fn update_sql(indexed: bool) -> UpdateSql {
+    let columns: Vec<&str> = DATA_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| indexed || !INDEXED_COLUMNS.contains(c))
+        .chain(["modified_ms", "version"])
+        .collect();
+    let sets: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+    UpdateSql {
+        head: format!("WITH v(pk, {}) AS (", columns.join(", ")),
+        tail: format!(
+            ") UPDATE users SET {} FROM v WHERE users.pk = v.pk",
+            sets.join(", ")
+        ),
+        columns: columns.len() + 1,
+    }
+}
+
+static UPDATES: LazyLock<[UpdateSql; 2]> = LazyLock::new(|| [update_sql(true), update_sql(false)]);
 
 /// Whether a change touches a column an index of `users` holds.
 fn indexed_changed(c: &UserChange) -> bool {
@@ -173,9 +202,8 @@ async fn pks(
         .collect()
 }
 
-/// Bind the 22 data columns a user row has between its keys and its times, in the
-/// order of [`INSERT_USERS`] and [`UPDATE_USERS`] (`name` to `custom_attributes`); the
-/// 19 of [`UPDATE_UNINDEXED`] without `indexed`.
+/// Bind the data columns of a user row, in the order of [`DATA_COLUMNS`] (and of
+/// [`INSERT_USERS`]); without `indexed`, all but [`INDEXED_COLUMNS`].
 fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, indexed: bool) {
     b.push_bind(u.name.as_str())
         .push_bind(u.given_name.as_str())
@@ -223,9 +251,9 @@ pub(crate) async fn write_changes(
     let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
     let (indexed, unindexed): (Vec<&UserChange>, Vec<&UserChange>) =
         existing.into_iter().partition(|c| indexed_changed(c));
-    for (changes, indexed, head, tail) in [
-        (indexed, true, UPDATE_USERS, UPDATE_USERS_TAIL),
-        (unindexed, false, UPDATE_UNINDEXED, UPDATE_UNINDEXED_TAIL),
+    for (changes, indexed, sql) in [
+        (indexed, true, &UPDATES[0]),
+        (unindexed, false, &UPDATES[1]),
     ] {
         let rows: Vec<(i64, &User)> = changes
             .into_iter()
@@ -234,9 +262,9 @@ pub(crate) async fn write_changes(
         insert_chunked(
             conn,
             "update users",
-            head,
-            tail,
-            if indexed { 25 } else { 22 },
+            &sql.head,
+            &sql.tail,
+            sql.columns,
             &rows,
             |b, (pk, u)| {
                 b.push_bind(*pk);

@@ -65,6 +65,20 @@ pub struct PatchedBatch {
     pub steps: Steps,
 }
 
+impl PatchedBatch {
+    /// How many items patched their user (changed or not).
+    pub fn patched(&self) -> usize {
+        patched(&self.outcomes)
+    }
+}
+
+fn patched(outcomes: &[PatchOutcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, PatchOutcome::Patched(_)))
+        .count()
+}
+
 /// Items from which a batch runs on a thread of its own.
 const OWN_THREAD_ITEMS: usize = 64;
 
@@ -193,10 +207,7 @@ async fn patch_users_once(
         split(&mut steps.write);
         steps.write = steps.write.saturating_sub(steps.audit);
     }
-    let patched = outcomes
-        .iter()
-        .filter(|o| matches!(o, PatchOutcome::Patched(_)))
-        .count();
+    let patched = patched(&outcomes);
     let ms = |d: Duration| d.as_millis() as u64;
     tracing::info!(
         %project,

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
-use roster_domain::patch::{PatchItem, PatchOutcome, UserPatch};
+use roster_domain::patch::{PatchItem, UserPatch};
 use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -112,14 +112,12 @@ async fn patch_batch(
         patch_users(store.as_ref(), &project, &items, &origin).await
     })
     .await?;
+    state
+        .metrics()
+        .batch(BatchKind::patch, batch.outcomes.len(), batch.patched());
+    state.metrics().steps(&batch.steps);
     let (outcomes, catalog) = (batch.outcomes, batch.catalog);
     let items = outcomes.len();
-    let patched = outcomes
-        .iter()
-        .filter(|o| matches!(o, PatchOutcome::Patched(_)))
-        .count();
-    state.metrics().batch(BatchKind::patch, items, patched);
-    state.metrics().steps(&batch.steps);
     Ok(offload::json(
         &state,
         PatchBatchAnswer { outcomes, catalog },

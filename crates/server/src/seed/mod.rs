@@ -72,6 +72,9 @@ pub struct SeedProject {
     pub users: Vec<serde_json::Value>,
 }
 
+/// Users created or updated per transaction.
+const SEED_BATCH: usize = 5_000;
+
 /// What applying a seed did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
@@ -403,37 +406,35 @@ async fn apply_users(
             create_paths.push(path);
         }
     }
-    for chunk in (0..creates.len()).collect::<Vec<_>>().chunks(5_000) {
-        let items: Vec<CreateItem> = chunk.iter().map(|&i| creates[i].clone()).collect();
-        let (outcomes, _) = create_users(store, project, &items, origin)
+    for (items, paths) in creates
+        .chunks(SEED_BATCH)
+        .zip(create_paths.chunks(SEED_BATCH))
+    {
+        let (outcomes, _) = create_users(store, project, items, origin)
             .await
             .context("creating the seeded users")?;
-        for (&i, outcome) in chunk.iter().zip(outcomes) {
+        for (path, outcome) in paths.iter().zip(outcomes) {
             match outcome {
                 CreateOutcome::Created(_) => applied.created += 1,
-                CreateOutcome::Failed { error, .. } => {
-                    bail!("{}: {}", create_paths[i], error.message)
-                }
+                CreateOutcome::Failed { error, .. } => bail!("{path}: {}", error.message),
             }
         }
     }
-    for chunk in (0..patches.len()).collect::<Vec<_>>().chunks(5_000) {
-        let items: Vec<PatchItem> = chunk.iter().map(|&i| patches[i].clone()).collect();
-        let batch = patch_users(store, project, &items, origin)
+    for (items, paths) in patches
+        .chunks(SEED_BATCH)
+        .zip(patch_paths.chunks(SEED_BATCH))
+    {
+        let batch = patch_users(store, project, items, origin)
             .await
             .context("updating the seeded users")?;
-        for (&i, outcome) in chunk.iter().zip(batch.outcomes) {
+        for (path, outcome) in paths.iter().zip(batch.outcomes) {
             match outcome {
                 PatchOutcome::Patched(u) if existing.get(u.id.as_str()) == Some(&u.version) => {
                     applied.unchanged += 1;
                 }
                 PatchOutcome::Patched(_) => applied.changed += 1,
-                PatchOutcome::Failed { failure, .. } => {
-                    bail!("{}: {}", patch_paths[i], failure.error.message)
-                }
-                PatchOutcome::Unaddressable { message, .. } => {
-                    bail!("{}: {message}", patch_paths[i])
-                }
+                PatchOutcome::Failed { failure, .. } => bail!("{path}: {}", failure.error.message),
+                PatchOutcome::Unaddressable { message, .. } => bail!("{path}: {message}"),
             }
         }
     }

@@ -12,6 +12,21 @@ const PROJECT: &str = "P2RosterBulkCommandLine00001";
 const KEY: &str = "bulk-command-line-key";
 const USERS: usize = 1_234;
 
+/// Create users through `create/batch`, which must answer 200; its answer.
+async fn create(server: &Server, users: Vec<Value>) -> Value {
+    let auth = format!("Bearer {PROJECT}:{KEY}");
+    let (status, out) = call(
+        &server.url,
+        &auth,
+        reqwest::Method::POST,
+        "/v1/mgmt/user/create/batch",
+        json!({ "users": users }),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    out
+}
+
 /// A server with `USERS` users (every tenth a test user), and the IDs of the others.
 async fn seeded(dir: &std::path::Path) -> (Server, BTreeSet<String>, usize) {
     let db = format!("sqlite://{}", dir.join("bulk.db").display());
@@ -22,7 +37,6 @@ async fn seeded(dir: &std::path::Path) -> (Server, BTreeSet<String>, usize) {
             ("ROSTER_MANAGEMENT_KEY", KEY),
         ],
     );
-    let auth = format!("Bearer {PROJECT}:{KEY}");
     let mut ids = BTreeSet::new();
     let mut tests = 0;
     for chunk in (0..USERS).collect::<Vec<_>>().chunks(500) {
@@ -38,15 +52,7 @@ async fn seeded(dir: &std::path::Path) -> (Server, BTreeSet<String>, usize) {
                 })
             })
             .collect();
-        let (status, out) = call(
-            &server.url,
-            &auth,
-            reqwest::Method::POST,
-            "/v1/mgmt/user/create/batch",
-            json!({ "users": users }),
-        )
-        .await;
-        assert_eq!(status, 200, "{out}");
+        let out = create(&server, users).await;
         for u in out["createdUsers"].as_array().unwrap() {
             if u["test"] == true {
                 tests += 1;
@@ -173,19 +179,10 @@ async fn export_waits_out_rate_limits() {
             ("ROSTER_RATE_LIMIT", "3/2s"),
         ],
     );
-    let auth = format!("Bearer {PROJECT}:{KEY}");
     let users: Vec<Value> = (0..40)
         .map(|i| json!({"loginId": format!("limited{i:02}@example.com")}))
         .collect();
-    let (status, out) = call(
-        &server.url,
-        &auth,
-        reqwest::Method::POST,
-        "/v1/mgmt/user/create/batch",
-        json!({ "users": users }),
-    )
-    .await;
-    assert_eq!(status, 200, "{out}");
+    create(&server, users).await;
     // Pages of 5: 8 full pages and the end, well over 3 requests per 2 s.
     let out = users_command(&server, KEY, &["export", "--page-size", "5"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
