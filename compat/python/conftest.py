@@ -81,11 +81,14 @@ def start_node(database_url, extra_env=None, ca_file=None):
     verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
     env = dict(os.environ, ROSTER_PROJECT_ID=BOOT_PROJECT, ROSTER_MANAGEMENT_KEY=BOOT_KEY)
     env.update(extra_env or {})
+    # The server's output goes to a file: a pipe nobody reads would fill up and stop
+    # the server at its next log line.
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", database_url],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     deadline = time.time() + 30
@@ -97,8 +100,9 @@ def start_node(database_url, extra_env=None, ca_file=None):
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()
-            out, err = proc.communicate(timeout=5)
-            raise RuntimeError(f"roster serve did not start:\n{out}\n{err}")
+            proc.wait(timeout=5)
+            log.seek(0)
+            raise RuntimeError(f"roster serve did not start:\n{log.read()}")
         time.sleep(0.05)
 
 
@@ -136,7 +140,11 @@ class Balancer:
                 self.wfile.write(data)
                 conn.close()
 
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = forward
+            def __getattr__(self, name):
+                # Every method, whatever its name (`do_GET`, `do_TRACE`, `do_QUERY`...).
+                if name.startswith("do_"):
+                    return self.forward
+                raise AttributeError(name)
 
             def log_message(self, *args):
                 pass

@@ -31,7 +31,7 @@ impl From<roster_domain::error::FieldError> for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Descope's error body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody<'a> {
     pub error_code: &'static str,

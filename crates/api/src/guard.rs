@@ -1,6 +1,6 @@
 //! The limits every API request passes: how many run at once, and how long one may
-//! take. Health checks and `/metrics` pass freely, so that probes and scrapes answer
-//! whatever the load.
+//! take. Health checks, `/metrics` and `/openapi.json` pass freely, so that probes and
+//! scrapes answer whatever the load.
 //!
 //! Beyond the number in flight, a request is answered at once with 429 `E130429` and a
 //! `Retry-After`, which the SDKs understand as "back off": never queued, never hung.
@@ -57,7 +57,8 @@ pub(crate) async fn bounded(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if req.uri().path().starts_with("/health/") || req.uri().path() == "/metrics" {
+    let path = req.uri().path();
+    if path.starts_with("/health/") || path == "/metrics" || path == "/openapi.json" {
         return next.run(req).await;
     }
     let slot = RateSlot::default();

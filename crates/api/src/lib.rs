@@ -34,6 +34,7 @@ pub mod extract;
 mod guard;
 pub mod metrics;
 pub mod offload;
+pub mod openapi;
 pub mod rate;
 pub mod routes;
 pub mod wire;
@@ -227,13 +228,13 @@ impl AppState {
     }
 }
 
-/// The whole API: every route, the body limit, the limits on requests in flight and on
+/// The whole API: every route (see [`openapi::Api`]), the body limit, the limits on requests in flight and on
 /// their time, metrics, request tracing, and JSON answers for unknown routes, wrong
 /// methods and panics.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits().max_body_bytes;
-    routes::routes()
-        .route("/metrics", axum::routing::get(metrics::scrape))
+    let (routes, _) = routes::api().into_parts();
+    routes
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -7,7 +7,7 @@
 //! that key. Deserialize a `Setting` field with `#[serde(default)]` so that "absent"
 //! becomes [`Setting::NotSet`].
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Setting<T> {
@@ -83,6 +83,56 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Setting<T> {
             Some(v) => Setting::Set(v),
             None => Setting::Reset,
         })
+    }
+}
+
+/// Written as the value, or `null` when not set or reset. A schema generator needs this
+/// to show a field's default (`null`: absent and `null` both leave the attribute alone);
+/// a type that must keep "absent" apart skips its `NotSet` fields.
+impl<T: Serialize> Serialize for Setting<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Setting::Set(v) => v.serialize(serializer),
+            Setting::NotSet | Setting::Reset => serializer.serialize_none(),
+        }
+    }
+}
+
+/// The JSON Schema of a `Setting<T>`: `T`'s, or `null`. utoipa's derive composes
+/// generic fields through `ComposeSchema` (as it does `Option<T>`), and names the
+/// component after `name()` and `T`: `Nullable_String`, `Nullable_Vec_String`.
+#[cfg(feature = "openapi")]
+mod schema {
+    use std::borrow::Cow;
+
+    use utoipa::__dev::ComposeSchema;
+    use utoipa::ToSchema;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+
+    use super::Setting;
+
+    impl<T: ComposeSchema> ComposeSchema for Setting<T> {
+        fn compose(generics: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+            let value = generics
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| T::compose(Vec::new()));
+            OneOfBuilder::new()
+                .item(value)
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .into()
+        }
+    }
+
+    impl<T: ToSchema + ComposeSchema> ToSchema for Setting<T> {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("Nullable")
+        }
+
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            T::schemas(schemas);
+        }
     }
 }
 

@@ -1,24 +1,48 @@
 //! Custom attribute definition endpoints. Each answers the project's definitions after
 //! the change, as `{data, total}`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
+use crate::openapi::{Api, Op};
 use crate::wire::attribute::{
     AttributeDto, AttributesEnvelope, CreateAttributesBody, DeleteAttributesBody,
 };
 use crate::wire::common::list;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/user/customattributes", get(all))
-        .route("/v1/mgmt/user/customattribute/create", post(create))
-        .route("/v1/mgmt/user/customattribute/delete", post(delete))
+pub fn api() -> Api {
+    Api::new("Custom attributes")
+        .route(
+            Op::get(
+                "/v1/mgmt/user/customattributes",
+                "Every custom attribute definition",
+            )
+            .answers::<AttributesEnvelope>(),
+            get(all),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/customattribute/create",
+                "Define custom attributes",
+            )
+            .body::<CreateAttributesBody>()
+            .answers::<AttributesEnvelope>(),
+            post(create),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/customattribute/delete",
+                "Delete custom attribute definitions (and their values on users)",
+            )
+            .body::<DeleteAttributesBody>()
+            .answers::<AttributesEnvelope>(),
+            post(delete),
+        )
 }
 
 async fn envelope(state: &AppState, caller: &Caller) -> ApiResult<Json<AttributesEnvelope>> {

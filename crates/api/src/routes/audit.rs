@@ -3,22 +3,39 @@
 //! application's own event). The records of Roster's own changes are written by the
 //! stores, in the transaction of each change; nothing here writes them.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::post;
-use axum::{Json, Router};
 use roster_domain::time::Millis;
 use roster_domain::{Error, ErrorCode};
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
+use crate::openapi::{Api, Op};
 use crate::wire::audit::{AuditEventBody, AuditRecordDto, AuditSearchAnswer, AuditSearchBody};
 use crate::wire::common::Empty;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/audit/search", post(search))
-        .route("/v1/mgmt/audit/event", post(event))
+pub fn api() -> Api {
+    Api::new("Audit")
+        .route(
+            Op::post(
+                "/v1/mgmt/audit/search",
+                "Search the audit trail, newest first",
+            )
+            .body::<AuditSearchBody>()
+            .answers::<AuditSearchAnswer>(),
+            post(search),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/audit/event",
+                "Record an application's own audit event",
+            )
+            .body::<AuditEventBody>()
+            .answers::<Empty>(),
+            post(event),
+        )
 }
 
 /// `POST /v1/mgmt/audit/search` → `{audits, total}`.

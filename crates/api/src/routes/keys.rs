@@ -4,9 +4,9 @@
 //! (load), `POST /delete` and `GET /search`. A key opens only its own project and manages
 //! only that project's keys; a read-only key may load and search them, nothing more.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::{get, patch, post, put};
 use roster_domain::error::FieldError;
 use roster_domain::ids::KeyId;
 use roster_domain::keys::{IpRange, ManagementKey, roles_read_only};
@@ -17,20 +17,51 @@ use roster_store::{KeyUpdate, StoredKey};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller, QueryMap};
+use crate::openapi::{Api, Op};
 use crate::wire::common::given;
 use crate::wire::key::{
     CreateKeyBody, CreatedKey, DeleteKeysBody, DeletedKeys, KeyDto, KeyEnvelope, KeysEnvelope,
     UpdateKeyBody,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn api() -> Api {
+    const KEY: &str = "/v1/mgmt/managementkey";
+    Api::new("Management keys")
         .route(
-            "/v1/mgmt/managementkey",
-            get(load).put(create).patch(update),
+            Op::put(
+                KEY,
+                "Create a management key; its secret is answered once, as `cleartext`",
+            )
+            .body::<CreateKeyBody>()
+            .answers::<CreatedKey>(),
+            put(create),
         )
-        .route("/v1/mgmt/managementkey/delete", post(delete))
-        .route("/v1/mgmt/managementkey/search", get(search))
+        .route(
+            Op::patch(KEY, "Update a management key")
+                .body::<UpdateKeyBody>()
+                .answers::<KeyEnvelope>(),
+            patch(update),
+        )
+        .route(
+            Op::get(KEY, "Load a management key")
+                .query("id", "The key's ID", true)
+                .answers::<KeyEnvelope>(),
+            get(load),
+        )
+        .route(
+            Op::post("/v1/mgmt/managementkey/delete", "Delete management keys")
+                .body::<DeleteKeysBody>()
+                .answers::<DeletedKeys>(),
+            post(delete),
+        )
+        .route(
+            Op::get(
+                "/v1/mgmt/managementkey/search",
+                "Every management key of the project",
+            )
+            .answers::<KeysEnvelope>(),
+            get(search),
+        )
 }
 
 fn key_not_found(id: &str) -> Error {

@@ -1,28 +1,78 @@
 //! Permission endpoints. Batch forms are all or nothing.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::ids::PermissionId;
 
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
+use crate::openapi::{Api, Op};
 use crate::wire::common::Empty;
 use crate::wire::permission::{
     DeletePermissionsBody, PermissionBody, PermissionDto, PermissionsBody, PermissionsEnvelope,
 };
 use crate::{AppState, Limits};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/permission/create", post(create))
-        .route("/v1/mgmt/permission/create/batch", post(create_batch))
-        .route("/v1/mgmt/permission/update", post(update))
-        .route("/v1/mgmt/permission/update/batch", post(update_batch))
-        .route("/v1/mgmt/permission/delete", post(delete))
-        .route("/v1/mgmt/permission/delete/batch", post(delete_batch))
-        .route("/v1/mgmt/permission/all", get(all))
+pub fn api() -> Api {
+    Api::new("Permissions")
+        .route(
+            Op::post("/v1/mgmt/permission/create", "Create a permission")
+                .body::<PermissionBody>()
+                .answers::<Empty>(),
+            post(create),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/permission/create/batch",
+                "Create permissions, all or none",
+            )
+            .body::<PermissionsBody>()
+            .answers::<Empty>(),
+            post(create_batch),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/permission/update",
+                "Update a permission; `newName` renames it",
+            )
+            .body::<PermissionBody>()
+            .answers::<Empty>(),
+            post(update),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/permission/update/batch",
+                "Update permissions, all or none",
+            )
+            .body::<PermissionsBody>()
+            .answers::<Empty>(),
+            post(update_batch),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/permission/delete",
+                "Delete a permission (and its use by roles)",
+            )
+            .body::<PermissionBody>()
+            .answers::<Empty>(),
+            post(delete),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/permission/delete/batch",
+                "Delete permissions, all or none",
+            )
+            .body::<DeletePermissionsBody>()
+            .answers::<Empty>(),
+            post(delete_batch),
+        )
+        .route(
+            Op::get("/v1/mgmt/permission/all", "Every permission of the project")
+                .answers::<PermissionsEnvelope>(),
+            get(all),
+        )
 }
 
 fn required(body: &PermissionsBody, limits: Limits) -> Result<&[PermissionBody], Error> {

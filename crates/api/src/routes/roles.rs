@@ -1,30 +1,72 @@
 //! Role endpoints. Batch forms are all or nothing.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::ids::RoleId;
 use roster_domain::role::Role;
 
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller};
+use crate::openapi::{Api, Op};
 use crate::wire::common::Empty;
 use crate::wire::role::{
     DeleteRolesBody, RoleBody, RoleDto, RoleSearchBody, RolesBody, RolesEnvelope,
 };
 use crate::{AppState, Limits};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/role/create", post(create))
-        .route("/v1/mgmt/role/create/batch", post(create_batch))
-        .route("/v1/mgmt/role/update", post(update))
-        .route("/v1/mgmt/role/update/batch", post(update_batch))
-        .route("/v1/mgmt/role/delete", post(delete))
-        .route("/v1/mgmt/role/delete/batch", post(delete_batch))
-        .route("/v1/mgmt/role/all", get(all))
-        .route("/v1/mgmt/role/search", post(search))
+pub fn api() -> Api {
+    Api::new("Roles")
+        .route(
+            Op::post("/v1/mgmt/role/create", "Create a role")
+                .body::<RoleBody>()
+                .answers::<RoleDto>(),
+            post(create),
+        )
+        .route(
+            Op::post("/v1/mgmt/role/create/batch", "Create roles, all or none")
+                .body::<RolesBody>()
+                .answers::<RolesEnvelope>(),
+            post(create_batch),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/role/update",
+                "Replace a role; `newName` renames it",
+            )
+            .body::<RoleBody>()
+            .answers::<Empty>(),
+            post(update),
+        )
+        .route(
+            Op::post("/v1/mgmt/role/update/batch", "Replace roles, all or none")
+                .body::<RolesBody>()
+                .answers::<RolesEnvelope>(),
+            post(update_batch),
+        )
+        .route(
+            Op::post("/v1/mgmt/role/delete", "Delete a role")
+                .body::<RoleBody>()
+                .answers::<Empty>(),
+            post(delete),
+        )
+        .route(
+            Op::post("/v1/mgmt/role/delete/batch", "Delete roles, all or none")
+                .body::<DeleteRolesBody>()
+                .answers::<Empty>(),
+            post(delete_batch),
+        )
+        .route(
+            Op::get("/v1/mgmt/role/all", "Every role of the project").answers::<RolesEnvelope>(),
+            get(all),
+        )
+        .route(
+            Op::post("/v1/mgmt/role/search", "Search roles")
+                .body::<RoleSearchBody>()
+                .answers::<RolesEnvelope>(),
+            post(search),
+        )
 }
 
 fn required(body: &RolesBody, limits: Limits) -> Result<Vec<&RoleBody>, Error> {

@@ -3,9 +3,9 @@
 //! there). Every change of an existing tenant is a `TenantChange` the store applies to
 //! the tenant as it stands, in one transaction.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use roster_domain::error::FieldError;
 use roster_domain::ids::TenantId;
 use roster_domain::{Error, ErrorCode};
@@ -13,31 +13,98 @@ use roster_domain::{Error, ErrorCode};
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Body, Caller, QueryMap};
+use crate::openapi::{Api, Op};
 use crate::wire::common::{Empty, flag, given};
 use crate::wire::tenant::{
-    CreatedTenant, DefaultRolesBody, DeleteTenantBody, TenantBody, TenantDto, TenantSearchBody,
-    TenantsEnvelope, settings_answer, settings_patch,
+    CreatedTenant, DefaultRolesBody, DeleteTenantBody, SettingsAnswer, SettingsBody, TenantBody,
+    TenantDto, TenantSearchBody, TenantsEnvelope, settings_answer, settings_patch,
 };
 use roster_domain::tenant::{Tenant, TenantChange};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/tenant/create", post(create))
-        .route("/v1/mgmt/tenant/update", post(update))
-        .route("/v1/mgmt/tenant/delete", post(delete))
-        .route("/v1/mgmt/tenant", get(load))
-        .route("/v1/mgmt/tenant/all", get(all))
-        .route("/v1/mgmt/tenant/search", post(search))
+pub fn api() -> Api {
+    const ID: &str = "The tenant's ID";
+    Api::new("Tenants")
         .route(
-            "/v1/mgmt/tenant/patch",
-            patch(patch_tenant).post(patch_tenant),
+            Op::post(
+                "/v1/mgmt/tenant/create",
+                "Create a tenant (its ID given or generated)",
+            )
+            .body::<TenantBody>()
+            .answers::<CreatedTenant>(),
+            post(create),
         )
-        .route("/v1/mgmt/tenant/updateDefaultRoles", post(default_roles))
         .route(
-            "/v1/mgmt/tenant/settings",
-            get(load_settings).post(configure_settings),
+            Op::post("/v1/mgmt/tenant/update", "Replace a tenant's fields")
+                .body::<TenantBody>()
+                .answers::<Empty>(),
+            post(update),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/tenant/delete",
+                "Delete a tenant; `cascade` deletes its users",
+            )
+            .body::<DeleteTenantBody>()
+            .answers::<Empty>(),
+            post(delete),
+        )
+        .route(
+            Op::get("/v1/mgmt/tenant", "Load a tenant")
+                .query("id", ID, true)
+                .answers::<TenantDto>(),
+            get(load),
+        )
+        .route(
+            Op::get("/v1/mgmt/tenant/all", "Every tenant of the project")
+                .answers::<TenantsEnvelope>(),
+            get(all),
+        )
+        .route(
+            Op::post("/v1/mgmt/tenant/search", "Search tenants")
+                .body::<TenantSearchBody>()
+                .answers::<TenantsEnvelope>(),
+            post(search),
+        )
+        .route(
+            Op::patch("/v1/mgmt/tenant/patch", "Change the fields a request names")
+                .body::<TenantBody>()
+                .answers::<Empty>(),
+            patch(patch_tenant),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/tenant/patch",
+                "Change the fields a request names (POST form)",
+            )
+            .body::<TenantBody>()
+            .answers::<Empty>(),
+            post(patch_tenant),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/tenant/updateDefaultRoles",
+                "Set the roles new members get",
+            )
+            .body::<DefaultRolesBody>()
+            .answers::<Empty>(),
+            post(default_roles),
+        )
+        .route(
+            Op::get("/v1/mgmt/tenant/settings", "A tenant's session settings")
+                .query("id", ID, true)
+                .answers::<SettingsAnswer>(),
+            get(load_settings),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/tenant/settings",
+                "Change a tenant's session settings",
+            )
+            .body::<SettingsBody>()
+            .answers::<Empty>(),
+            post(configure_settings),
         )
 }
 

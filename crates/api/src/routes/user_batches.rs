@@ -8,10 +8,10 @@
 //! `users[<index>]`; an item whose fields cannot be read, or that breaks a rule, goes to
 //! `failedUsers` with the stored user. The rest is the domain's and the store's.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{patch, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
@@ -24,15 +24,32 @@ use crate::error::ApiResult;
 use crate::extract::{Body, Caller, RawBody, object_bytes, parse_item};
 use crate::metrics::BatchKind;
 use crate::offload;
+use crate::openapi::{Api, Op};
 use crate::wire::answers::{CreateBatchAnswer, PatchBatchAnswer};
-use crate::wire::user::{SelectorProbe, UserBody, UserEnvelope};
+use crate::wire::user::{SelectorProbe, UserBody, UserEnvelope, UsersBatchBody};
 use crate::{AppState, Limits};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/user/patch", patch(patch_one))
-        .route("/v1/mgmt/user/patch/batch", patch(patch_batch))
-        .route("/v1/mgmt/user/create/batch", post(create_batch))
+pub fn api() -> Api {
+    Api::new("Batches")
+        .route(
+            Op::patch("/v1/mgmt/user/patch", "Patch one user: the fields sent change, the others stay")
+                .body::<UserBody>()
+                .answers::<UserEnvelope>(),
+            patch(patch_one),
+        )
+        .route(
+            Op::patch("/v1/mgmt/user/patch/batch", "Patch many users, each atomically, with a result per user")
+                .describe("Each item is a `user/patch` body naming its user. Items that name no user are reported under `additionalErrors` (`users[<index>]`); items that fail go to `failedUsers` with the reason and the stored user; the rest are in `patchedUsers`, in request order.")
+                .body::<UsersBatchBody>()
+                .answers::<PatchBatchAnswer>(),
+            patch(patch_batch),
+        )
+        .route(
+            Op::post("/v1/mgmt/user/create/batch", "Create many users, each on its own, with a result per user")
+                .body::<UsersBatchBody>()
+                .answers::<CreateBatchAnswer>(),
+            post(create_batch),
+        )
 }
 
 #[derive(Deserialize)]

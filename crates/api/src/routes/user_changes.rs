@@ -9,9 +9,9 @@
 //! (passkeys, TOTP, recovery codes, trusted devices, sessions) answer Descope's empty
 //! answers for an existing user and 404 `E112102` for an unknown one.
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::{MethodRouter, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::change::{self, ListOp};
 use roster_domain::error::FieldError;
@@ -23,103 +23,304 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, RawBody};
+use crate::openapi::{Api, Op};
 use crate::wire::common::{Empty, given};
 use crate::wire::user::{UserBody, UserDto, UserEnvelope};
 use crate::wire::user_change::{
-    DevicesAnswer, IdentifiersBody, PasskeysAnswer, RemoveDevicesBody, UserChangeBody,
+    DevicesAnswer, IdentifiersBody, PasskeysAnswer, RemoveDevicesBody, SignIns, UserChangeBody,
+    UserIdList,
 };
 use crate::{AppState, offload};
 
-pub fn routes() -> Router<AppState> {
+pub fn api() -> Api {
     use UserChangeBody as B;
-    Router::new()
-        .route("/v1/mgmt/user/update", post(update))
-        .route("/v1/mgmt/user/update/name", post(update_name))
+    Api::new("User changes")
         .route(
-            "/v1/mgmt/user/update/status",
+            Op::post(
+                "/v1/mgmt/user/update",
+                "Replace a user: fields not sent are cleared",
+            )
+            .body::<UserBody>()
+            .answers::<UserEnvelope>(),
+            post(update),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/update/name",
+                "Set a user's name and its parts",
+            )
+            .body::<UserBody>()
+            .answers::<UserEnvelope>(),
+            post(update_name),
+        )
+        .route(
+            Op::post("/v1/mgmt/user/update/status", "Enable or disable a user")
+                .body::<B>()
+                .answers::<UserEnvelope>(),
             change_route(|b| change::status(B::text(&b.status))),
         )
         .route(
-            "/v1/mgmt/user/update/loginid",
+            Op::post(
+                "/v1/mgmt/user/update/loginid",
+                "Rename a login ID (an empty `newLoginId` removes it)",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             // `apply` checked the selector; it is the login ID to rename.
             change_route(|b| {
                 change::login_id(b.selector().unwrap_or_default(), B::text(&b.new_login_id))
             }),
         )
         .route(
-            "/v1/mgmt/user/update/email",
+            Op::post("/v1/mgmt/user/update/email", "Set a user's email")
+                .body::<B>()
+                .answers::<UserEnvelope>(),
             change_route(|b| {
                 let fail = B::flag(&b.fail_on_conflict).unwrap_or(false);
                 change::email(B::text(&b.email), B::flag(&b.verified), fail)
             }),
         )
         .route(
-            "/v1/mgmt/user/update/phone",
+            Op::post("/v1/mgmt/user/update/phone", "Set a user's phone")
+                .body::<B>()
+                .answers::<UserEnvelope>(),
             change_route(|b| {
                 let fail = B::flag(&b.fail_on_conflict).unwrap_or(false);
                 change::phone(B::text(&b.phone), B::flag(&b.verified), fail)
             }),
         )
         .route(
-            "/v1/mgmt/user/update/picture",
+            Op::post("/v1/mgmt/user/update/picture", "Set a user's picture")
+                .body::<B>()
+                .answers::<UserEnvelope>(),
             change_route(|b| change::picture(B::text(&b.picture))),
         )
         .route(
-            "/v1/mgmt/user/update/customAttribute",
+            Op::post(
+                "/v1/mgmt/user/update/customAttribute",
+                "Set one custom attribute",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             change_route(|b| {
                 let value = b.attribute_value.set().cloned().unwrap_or(Value::Null);
                 change::custom_attribute(B::text(&b.attribute_key), value)
             }),
         )
-        .route("/v1/mgmt/user/update/role/set", roles_route(ListOp::Set))
-        .route("/v2/mgmt/user/update/role/add", roles_route(ListOp::Add))
-        .route("/v1/mgmt/user/update/role/add", roles_route(ListOp::Add))
         .route(
-            "/v1/mgmt/user/update/role/remove",
+            Op::post(
+                "/v1/mgmt/user/update/role/set",
+                "Replace a user's roles (project or tenant)",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
+            roles_route(ListOp::Set),
+        )
+        .route(
+            Op::post(
+                "/v2/mgmt/user/update/role/add",
+                "Add roles to a user (project or tenant)",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
+            roles_route(ListOp::Add),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/update/role/add",
+                "Add roles to a user (project or tenant)",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
+            roles_route(ListOp::Add),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/update/role/remove",
+                "Remove roles from a user (project or tenant)",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             roles_route(ListOp::Remove),
         )
         .route(
-            "/v1/mgmt/user/update/tenant/add",
+            Op::post("/v1/mgmt/user/update/tenant/add", "Add a user to a tenant")
+                .body::<B>()
+                .answers::<UserEnvelope>(),
             change_route(|b| change::tenant(true, B::text(&b.tenant_id))),
         )
         .route(
-            "/v1/mgmt/user/update/tenant/remove",
+            Op::post(
+                "/v1/mgmt/user/update/tenant/remove",
+                "Remove a user from a tenant",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             change_route(|b| change::tenant(false, B::text(&b.tenant_id))),
         )
-        .route("/v1/mgmt/user/update/ssoapp/set", sso_route(ListOp::Set))
-        .route("/v1/mgmt/user/update/ssoapp/add", sso_route(ListOp::Add))
         .route(
-            "/v1/mgmt/user/update/ssoapp/remove",
+            Op::post(
+                "/v1/mgmt/user/update/ssoapp/set",
+                "Replace a user's SSO applications",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
+            sso_route(ListOp::Set),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/update/ssoapp/add",
+                "Add SSO applications to a user",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
+            sso_route(ListOp::Add),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/update/ssoapp/remove",
+                "Remove SSO applications from a user",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             sso_route(ListOp::Remove),
         )
         .route(
-            "/v1/mgmt/user/update/recovery/email",
+            Op::post(
+                "/v1/mgmt/user/update/recovery/email",
+                "Set a user's recovery email",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             change_route(|b| {
                 change::recovery_email(B::text(&b.recovery_email), B::flag(&b.verified))
             }),
         )
         .route(
-            "/v1/mgmt/user/update/recovery/phone",
+            Op::post(
+                "/v1/mgmt/user/update/recovery/phone",
+                "Set a user's recovery phone",
+            )
+            .body::<B>()
+            .answers::<UserEnvelope>(),
             change_route(|b| {
                 change::recovery_phone(B::text(&b.recovery_phone), B::flag(&b.verified))
             }),
         )
         .route(
-            "/v1/mgmt/user/password/set/temporary",
+            Op::post(
+                "/v1/mgmt/user/password/set/temporary",
+                "Set a temporary password (stored hashed)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
             post(password_temporary),
         )
-        .route("/v1/mgmt/user/password/set/active", post(password_active))
-        .route("/v1/mgmt/user/password/set", post(password_temporary))
-        .route("/v1/mgmt/user/password/expire", post(password_expire))
-        .route("/v1/mgmt/user/passkeys/delete", post(factor_removed))
-        .route("/v1/mgmt/user/passkey/delete", post(factor_removed))
-        .route("/v1/mgmt/user/totp/delete", post(factor_removed))
-        .route("/v1/mgmt/user/recovery-codes/delete", post(factor_removed))
-        .route("/v1/mgmt/user/logout", post(factor_removed))
-        .route("/v1/mgmt/user/passkeys/list", post(passkeys_list))
-        .route("/v1/mgmt/user/trusteddevices/list", post(devices_list))
-        .route("/v1/mgmt/user/trusteddevices/remove", post(devices_remove))
-        .route("/v1/mgmt/user/history", post(history))
+        .route(
+            Op::post(
+                "/v1/mgmt/user/password/set/active",
+                "Set an active password (stored hashed)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(password_active),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/password/set",
+                "Set a temporary password (the older name)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(password_temporary),
+        )
+        .route(
+            Op::post("/v1/mgmt/user/password/expire", "Expire a user's password")
+                .body::<B>()
+                .answers::<Empty>(),
+            post(password_expire),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/passkeys/delete",
+                "Remove a user's passkeys (Roster holds none)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(factor_removed),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/passkey/delete",
+                "Remove a passkey (Roster holds none)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(factor_removed),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/totp/delete",
+                "Remove a user's TOTP seed (Roster holds none)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(factor_removed),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/recovery-codes/delete",
+                "Remove a user's recovery codes (Roster holds none)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(factor_removed),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/logout",
+                "Sign a user out everywhere (Roster holds no sessions)",
+            )
+            .body::<B>()
+            .answers::<Empty>(),
+            post(factor_removed),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/passkeys/list",
+                "A user's passkeys (always none)",
+            )
+            .body::<B>()
+            .answers::<PasskeysAnswer>(),
+            post(passkeys_list),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/trusteddevices/list",
+                "Users' trusted devices (always none)",
+            )
+            .body::<IdentifiersBody>()
+            .answers::<DevicesAnswer>(),
+            post(devices_list),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/trusteddevices/remove",
+                "Remove trusted devices (Roster holds none)",
+            )
+            .body::<RemoveDevicesBody>()
+            .answers::<Empty>(),
+            post(devices_remove),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/history",
+                "Users' sign-in history (always empty: Roster signs no one in)",
+            )
+            .body::<UserIdList>()
+            .answers::<SignIns>(),
+            post(history),
+        )
 }
 
 /// `POST` of a one-purpose change: read the selector, build the patch from the body
@@ -361,12 +562,12 @@ async fn history(
     State(state): State<AppState>,
     _caller: Caller,
     RawBody(bytes): RawBody,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<SignIns>> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
         return Err(Error::bad_request("request body: must be a JSON array of user IDs").into());
     }
-    let ids: Vec<String> = serde_json::from_slice(&bytes)
+    let UserIdList(ids) = serde_json::from_slice(&bytes)
         .map_err(|e| Error::bad_request(format!("request body: {e}")))?;
     state.limits().check_items("userIds", ids.len())?;
-    Ok(Json(Vec::new()))
+    Ok(Json(SignIns(Vec::new())))
 }

@@ -1,9 +1,9 @@
 //! Single-user endpoints: create, load, load many, search, delete.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use roster_domain::Error;
 use roster_domain::create::NewUser;
 use roster_domain::ids::UserId;
@@ -12,6 +12,7 @@ use roster_store::batch::{CreateItem, CreateOutcome, create_users};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, QueryMap};
+use crate::openapi::{Api, Op};
 use crate::wire::answers::UsersAnswer;
 use crate::wire::common::{Empty, given, list};
 use crate::wire::search::SearchBody;
@@ -20,17 +21,72 @@ use crate::wire::user::{
 };
 use crate::{AppState, offload};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/mgmt/user/create", post(create))
-        .route("/v1/mgmt/user/create/test", post(create_test))
-        .route("/v1/mgmt/user", get(load))
-        .route("/v1/mgmt/users/load", post(load_many))
-        .route("/v2/mgmt/user/search", post(search))
-        .route("/v2/mgmt/user/search/test", post(search_test))
-        .route("/v1/mgmt/user/delete", post(delete_one))
-        .route("/v1/mgmt/user/delete/batch", post(delete_many))
-        .route("/v1/mgmt/user/test/delete/all", delete(delete_test_users))
+pub fn api() -> Api {
+    const SEARCH: &str = "Users that match every filter given, sorted and paged; `total` counts them all. Text filters match exactly, or as a substring with `text`.";
+    Api::new("Users")
+        .route(
+            Op::post("/v1/mgmt/user/create", "Create a user")
+                .body::<UserBody>()
+                .answers::<UserEnvelope>(),
+            post(create),
+        )
+        .route(
+            Op::post("/v1/mgmt/user/create/test", "Create a test user")
+                .body::<UserBody>()
+                .answers::<UserEnvelope>(),
+            post(create_test),
+        )
+        .route(
+            Op::get("/v1/mgmt/user", "Load a user by login ID or user ID")
+                .query("loginId", "A login ID of the user (or its user ID)", false)
+                .query("identifier", "Alias of `loginId`", false)
+                .query("userId", "The user's ID", false)
+                .answers::<UserEnvelope>(),
+            get(load),
+        )
+        .route(
+            Op::post("/v1/mgmt/users/load", "Load users by user ID")
+                .body::<LoadUsersBody>()
+                .answers::<UsersAnswer>(),
+            post(load_many),
+        )
+        .route(
+            Op::post(
+                "/v2/mgmt/user/search",
+                "Search users (test users only when asked)",
+            )
+            .describe(SEARCH)
+            .body::<SearchBody>()
+            .answers::<UsersAnswer>(),
+            post(search),
+        )
+        .route(
+            Op::post("/v2/mgmt/user/search/test", "Search test users")
+                .describe(SEARCH)
+                .body::<SearchBody>()
+                .answers::<UsersAnswer>(),
+            post(search_test),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/delete",
+                "Delete a user (no error when there is none)",
+            )
+            .body::<DeleteUserBody>()
+            .answers::<Empty>(),
+            post(delete_one),
+        )
+        .route(
+            Op::post("/v1/mgmt/user/delete/batch", "Delete users by user ID")
+                .body::<DeleteUsersBody>()
+                .answers::<Empty>(),
+            post(delete_many),
+        )
+        .route(
+            Op::delete("/v1/mgmt/user/test/delete/all", "Delete every test user")
+                .answers::<Empty>(),
+            delete(delete_test_users),
+        )
 }
 
 async fn create_one(

@@ -10,8 +10,74 @@ use roster_domain::user::User;
 use roster_store::batch::CreateOutcome;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
+use utoipa::__dev::ComposeSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::user::{FailedUserDto, UserDto};
+
+/// The schemas of these answers, written by hand since they serialize by hand: a list
+/// of users under `users_field`, and, for batches, `failedUsers` and
+/// `additionalErrors`.
+fn answer_schema(users_field: &str, batch: bool) -> RefOr<Schema> {
+    let list_of = |name: &str| ArrayBuilder::new().items(Ref::from_schema_name(name));
+    let object = ObjectBuilder::new()
+        .property(users_field, list_of("UserDto"))
+        .required(users_field);
+    let object = if batch {
+        object
+            .property("failedUsers", list_of("FailedUserDto"))
+            .required("failedUsers")
+            .property(
+                "additionalErrors",
+                ObjectBuilder::new()
+                    .description(Some(
+                        "Why each item that named no user failed, under `users[<index>]`.",
+                    ))
+                    .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
+            )
+            .required("additionalErrors")
+    } else {
+        object
+            .property(
+                "total",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("How many users match, across every page.")),
+            )
+            .required("total")
+    };
+    object.into()
+}
+
+/// The user object and the failed item, which these answers refer to.
+fn user_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    schemas.push((UserDto::name().into(), UserDto::schema()));
+    UserDto::schemas(schemas);
+    schemas.push((FailedUserDto::name().into(), FailedUserDto::schema()));
+    FailedUserDto::schemas(schemas);
+}
+
+macro_rules! answer_schema {
+    ($answer:ty, $field:literal, $batch:literal) => {
+        impl ComposeSchema for $answer {
+            fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+                answer_schema($field, $batch)
+            }
+        }
+
+        impl ToSchema for $answer {
+            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+                user_schemas(schemas);
+            }
+        }
+    };
+}
+
+answer_schema!(PatchBatchAnswer, "patchedUsers", true);
+answer_schema!(CreateBatchAnswer, "createdUsers", true);
+answer_schema!(UsersAnswer, "users", false);
 
 /// Serializes as a JSON list of what `render` makes of each item it keeps, rendering
 /// each only as it is written.

@@ -8,10 +8,11 @@ use roster_domain::names::AttributeName;
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::common::{flag, given, list};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum OptionBody {
     Plain(String),
@@ -23,14 +24,16 @@ pub enum OptionBody {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AttributeBody {
     pub name: Setting<String>,
     #[serde(rename = "type")]
+    #[schema(value_type = Option<Value>)]
     pub kind: Setting<Value>,
     pub display_name: Setting<String>,
     pub options: Setting<Vec<OptionBody>>,
+    #[schema(value_type = Option<Value>)]
     pub default_value: Setting<Value>,
     pub view_permissions: Setting<Vec<String>>,
     pub edit_permissions: Setting<Vec<String>>,
@@ -86,26 +89,33 @@ impl AttributeBody {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateAttributesBody {
     pub attributes: Setting<Vec<AttributeBody>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteAttributesBody {
     pub names: Setting<Vec<String>>,
 }
 
-#[derive(Debug, Serialize)]
+/// A choice of a `singleSelect` or `multiSelect` attribute: `{value, label}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionDto {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeDto {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: i64,
     pub display_name: String,
-    pub options: Vec<SelectOption>,
+    pub options: Vec<OptionDto>,
     pub default_value: Value,
     pub view_permissions: Vec<String>,
     pub edit_permissions: Vec<String>,
@@ -118,7 +128,14 @@ impl From<&AttributeDef> for AttributeDto {
             name: d.name.as_str().to_string(),
             kind: d.kind.code(),
             display_name: d.display_name.clone(),
-            options: d.options.clone(),
+            options: d
+                .options
+                .iter()
+                .map(|o| OptionDto {
+                    value: o.value.clone(),
+                    label: o.label.clone(),
+                })
+                .collect(),
             default_value: d.default_value.clone(),
             view_permissions: d.view_permissions.clone(),
             edit_permissions: d.edit_permissions.clone(),
@@ -128,7 +145,7 @@ impl From<&AttributeDef> for AttributeDto {
 }
 
 /// `{data: [...], total}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AttributesEnvelope {
     pub data: Vec<AttributeDto>,
     pub total: usize,

@@ -8,6 +8,7 @@
 //! is answered as a string of milliseconds, as protojson writes an int64 (the SDKs parse
 //! either). Descope's login IDs are `externalIds` on the wire.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use roster_domain::audit::{AppEvent, AuditQuery, AuditRecord};
@@ -18,13 +19,29 @@ use roster_domain::{Error, Setting};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::__dev::ComposeSchema;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-use super::common::{FlexInt, flag, given, list};
+use super::common::{FlexInt, flag, given, list, number_or_numeric_string};
 
 /// A time in milliseconds that arrives as an integer, a float (truncated) or a numeric
 /// string.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct FlexMillis(pub i64);
+
+impl ComposeSchema for FlexMillis {
+    fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        number_or_numeric_string(false)
+    }
+}
+
+impl ToSchema for FlexMillis {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Millis")
+    }
+}
 
 impl<'de> Deserialize<'de> for FlexMillis {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -69,7 +86,7 @@ impl<'de> Deserialize<'de> for FlexMillis {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuditSearchBody {
     pub user_ids: Setting<Vec<String>>,
@@ -123,7 +140,7 @@ impl AuditSearchBody {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AuditEventBody {
     pub action: Setting<String>,
@@ -132,6 +149,7 @@ pub struct AuditEventBody {
     pub actor_id: Setting<String>,
     pub tenant_id: Setting<String>,
     pub user_id: Setting<String>,
+    #[schema(value_type = Option<Object>)]
     pub data: Setting<Map<String, Value>>,
 }
 
@@ -151,7 +169,7 @@ impl AuditEventBody {
 
 /// A record as Descope shows one, and the management key behind it (Roster's own
 /// field; empty for the command line and the server).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecordDto {
     pub project_id: String,
@@ -167,6 +185,7 @@ pub struct AuditRecordDto {
     pub remote_address: String,
     pub external_ids: Vec<String>,
     pub tenants: Vec<String>,
+    #[schema(value_type = Object)]
     pub data: Map<String, Value>,
     pub management_key_id: String,
 }
@@ -192,7 +211,7 @@ impl AuditRecordDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditSearchAnswer {
     pub audits: Vec<AuditRecordDto>,
     pub total: u64,

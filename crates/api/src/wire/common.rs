@@ -1,15 +1,58 @@
 //! Small wire helpers shared by the resource modules.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use roster_domain::Setting;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use utoipa::__dev::ComposeSchema;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 
 /// An integer that arrives as a JSON number or as a numeric string: protojson writes
 /// int64 fields as strings, and the SDKs send numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct FlexInt(pub i64);
+
+/// The schema of a number that may come as a numeric string: `integer` (int64) or
+/// `number`, or a string of digits.
+pub fn number_or_numeric_string(integer: bool) -> RefOr<Schema> {
+    let (kind, pattern) = if integer {
+        (Type::Integer, r"^\s*[+-]?[0-9]+\s*$")
+    } else {
+        (Type::Number, r"^\s*[+-]?[0-9]+(\.[0-9]*)?\s*$")
+    };
+    let number = ObjectBuilder::new().schema_type(kind);
+    let number = if integer {
+        number.format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+    } else {
+        number
+    };
+    OneOfBuilder::new()
+        .item(number)
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern)),
+        )
+        .into()
+}
+
+impl ComposeSchema for FlexInt {
+    fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        number_or_numeric_string(true)
+    }
+}
+
+impl ToSchema for FlexInt {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Int64")
+    }
+}
 
 impl<'de> Deserialize<'de> for FlexInt {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -65,7 +108,7 @@ pub fn flag(s: &Setting<bool>) -> bool {
 
 /// An empty JSON object: the body of every "void" answer (the Node SDK parses every
 /// response as JSON, so an empty body would make the call fail).
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Serialize, Default, ToSchema)]
 pub struct Empty {}
 
 #[cfg(test)]

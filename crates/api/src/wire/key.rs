@@ -7,11 +7,12 @@ use roster_domain::Setting;
 use roster_store::StoredKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::common::FlexInt;
 
 /// `PUT /v1/mgmt/managementkey`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateKeyBody {
     pub name: Setting<String>,
@@ -19,6 +20,7 @@ pub struct CreateKeyBody {
     /// Seconds; 0 or absent: never.
     pub expires_in: Setting<FlexInt>,
     pub permitted_ips: Setting<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
     pub re_bac: Setting<Map<String, Value>>,
 }
 
@@ -53,7 +55,7 @@ impl CreateKeyBody {
 }
 
 /// `PATCH /v1/mgmt/managementkey`: every field replaces the stored one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UpdateKeyBody {
     pub id: Setting<String>,
@@ -64,14 +66,14 @@ pub struct UpdateKeyBody {
 }
 
 /// `POST /v1/mgmt/managementkey/delete`: `{ids}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteKeysBody {
     pub ids: Setting<Vec<String>>,
 }
 
 /// A key as the SDKs read it. Never the secret or its digest.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyDto {
     pub id: String,
@@ -83,6 +85,7 @@ pub struct KeyDto {
     /// Seconds; 0 when the key never expires.
     pub expire_time: i64,
     pub permitted_ips: Vec<String>,
+    #[schema(value_type = Object)]
     pub re_bac: Map<String, Value>,
     /// Roster's own: the key reads everything and changes nothing.
     pub read_only: bool,
@@ -111,24 +114,24 @@ impl From<&StoredKey> for KeyDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedKey {
     pub key: KeyDto,
     /// The key itself, shown this once.
     pub cleartext: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyEnvelope {
     pub key: KeyDto,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeysEnvelope {
     pub keys: Vec<KeyDto>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeletedKeys {
     pub total: u64,
 }

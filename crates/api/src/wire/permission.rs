@@ -6,12 +6,13 @@ use roster_domain::names::PermissionName;
 use roster_domain::permission::{Permission, PermissionRef, PermissionUpdate, check_description};
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::Limits;
 
 use super::common::{given, list};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PermissionBody {
     pub id: Setting<String>,
@@ -55,14 +56,14 @@ impl PermissionBody {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PermissionsBody {
     pub permissions: Setting<Vec<PermissionBody>>,
 }
 
 /// `permission/delete/batch`: `{names | ids}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeletePermissionsBody {
     pub names: Setting<Vec<String>>,
@@ -86,7 +87,7 @@ impl DeletePermissionsBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionDto {
     pub id: String,
@@ -106,7 +107,7 @@ impl From<&Permission> for PermissionDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PermissionsEnvelope {
     pub permissions: Vec<PermissionDto>,
 }

@@ -7,13 +7,14 @@ use roster_domain::names::{PermissionName, RoleName};
 use roster_domain::role::{Role, RoleQuery, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::Limits;
 
 use super::common::{flag, given, list};
 
 /// One role in `role/create`, `role/update`, `role/delete` and their batch forms.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RoleBody {
     pub id: Setting<String>,
@@ -91,14 +92,14 @@ impl RoleBody {
 }
 
 /// `{roles: [...]}` of the batch forms.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RolesBody {
     pub roles: Setting<Vec<RoleBody>>,
 }
 
 /// `role/delete/batch`: `{roleNames | roleIds, tenantId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteRolesBody {
     pub role_names: Setting<Vec<String>>,
@@ -129,7 +130,7 @@ impl DeleteRolesBody {
 }
 
 /// `role/search`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RoleSearchBody {
     pub tenant_ids: Setting<Vec<String>>,
@@ -156,7 +157,7 @@ impl RoleSearchBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleDto {
     pub id: String,
@@ -192,7 +193,7 @@ impl From<&Role> for RoleDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RolesEnvelope {
     pub roles: Vec<RoleDto>,
 }

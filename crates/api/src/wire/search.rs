@@ -10,26 +10,27 @@ use roster_domain::search::{SortField, TenantRoleFilter, TestUsers, UserQuery};
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::{Error, Setting};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::common::{FlexInt, flag, given, list};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RolesListBody {
     pub values: Setting<Vec<String>>,
     pub and: Setting<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SortBody {
     pub field: Setting<String>,
     pub desc: Setting<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SearchBody {
     pub login_id: Setting<String>,
@@ -44,6 +45,7 @@ pub struct SearchBody {
     pub roles: Setting<Vec<String>>,
     pub tenant_role_names: Setting<HashMap<String, RolesListBody>>,
     pub tenant_role_ids: Setting<HashMap<String, RolesListBody>>,
+    #[schema(value_type = Option<Object>)]
     pub custom_attributes: Setting<Map<String, Value>>,
     pub sso_app_ids: Setting<Vec<String>>,
     pub text: Setting<String>,

@@ -9,16 +9,21 @@ use roster_domain::tenant::{
 use roster_domain::{Error, Setting};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::__dev::ComposeSchema;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 use super::common::{flag, given, list};
 
 /// The body of `tenant/create` and `tenant/update`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TenantBody {
     pub id: Setting<String>,
     pub name: Setting<String>,
     pub self_provisioning_domains: Setting<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
     pub custom_attributes: Setting<Map<String, Value>>,
     #[serde(rename = "enforceSSO")]
     pub enforce_sso: Setting<bool>,
@@ -114,7 +119,7 @@ fn role_list(field: &str, names: &[String]) -> Result<Vec<RoleName>, Error> {
 }
 
 /// `tenant/updateDefaultRoles`: `{id, defaultRoles}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DefaultRolesBody {
     pub id: Setting<String>,
@@ -148,6 +153,87 @@ fn boolean(field: &str, v: &Value) -> Result<bool, Error> {
     v.as_bool()
         .ok_or_else(|| FieldError::new(field, "must be a boolean").into())
 }
+
+/// The schema of one setting's value, from its kind; in an answer, a unit never set is
+/// `""` (see [`settings_answer`]).
+fn setting_schema(kind: SettingKind, answer: bool) -> Schema {
+    let of = |t: Type| ObjectBuilder::new().schema_type(t);
+    match kind {
+        SettingKind::Bool => of(Type::Boolean).into(),
+        SettingKind::Count => of(Type::Integer).minimum(Some(0)).into(),
+        SettingKind::Unit => {
+            let units = ["minutes", "hours", "days", "weeks"];
+            let unset = answer.then_some("");
+            of(Type::String)
+                .enum_values(Some(units.into_iter().chain(unset)))
+                .into()
+        }
+        SettingKind::Text => of(Type::String).into(),
+        SettingKind::TextList => ArrayBuilder::new().items(of(Type::String)).into(),
+        SettingKind::Object => of(Type::Object).into(),
+    }
+}
+
+/// The settings object: every entry of [`SETTINGS`] and the tenant fields the settings
+/// share; in a body each may be left out (or `null`), and `tenantId` names the tenant.
+fn settings_schema(body: bool) -> RefOr<Schema> {
+    let mut object = ObjectBuilder::new();
+    if body {
+        object = object
+            .property("tenantId", ObjectBuilder::new().schema_type(Type::String))
+            .required("tenantId")
+            .property(
+                "id",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Alias of `tenantId`.")),
+            );
+    }
+    let [domains, sso, exclusions, apps] = SETTINGS_TENANT_FIELDS;
+    let shared = [
+        (domains, SettingKind::TextList),
+        (sso, SettingKind::Bool),
+        (exclusions, SettingKind::TextList),
+        (apps, SettingKind::TextList),
+    ];
+    for &(key, kind) in SETTINGS.iter().chain(shared.iter()) {
+        if body {
+            let nullable = OneOfBuilder::new()
+                .item(setting_schema(kind, false))
+                .item(ObjectBuilder::new().schema_type(Type::Null));
+            object = object.property(key, nullable);
+        } else {
+            object = object
+                .property(key, setting_schema(kind, true))
+                .required(key);
+        }
+    }
+    object.into()
+}
+
+/// `GET /v1/mgmt/tenant/settings`'s answer (built by [`settings_answer`]).
+#[derive(Debug)]
+pub struct SettingsAnswer;
+
+/// `POST /v1/mgmt/tenant/settings`'s body (read by [`settings_patch`]).
+#[derive(Debug)]
+pub struct SettingsBody;
+
+impl ComposeSchema for SettingsAnswer {
+    fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        settings_schema(false)
+    }
+}
+
+impl ToSchema for SettingsAnswer {}
+
+impl ComposeSchema for SettingsBody {
+    fn compose(_: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        settings_schema(true)
+    }
+}
+
+impl ToSchema for SettingsBody {}
 
 /// `POST /v1/mgmt/tenant/settings`: `{tenantId, …settings}`. Keys given (and not
 /// `null`) change; the others stay. Unknown keys are ignored, like every unknown field.
@@ -206,7 +292,7 @@ pub fn settings_answer(t: &Tenant) -> Map<String, Value> {
 }
 
 /// `tenant/delete`: `{id, cascade}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteTenantBody {
     pub id: Setting<String>,
@@ -214,12 +300,13 @@ pub struct DeleteTenantBody {
 }
 
 /// `tenant/search`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TenantSearchBody {
     pub tenant_ids: Setting<Vec<String>>,
     pub tenant_names: Setting<Vec<String>>,
     pub tenant_self_provisioning_domains: Setting<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
     pub custom_attributes: Setting<Map<String, Value>>,
     pub parent_tenant_id: Setting<String>,
 }
@@ -239,12 +326,13 @@ impl TenantSearchBody {
 }
 
 /// The tenant object (shown flat at the root by `GET /v1/mgmt/tenant`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantDto {
     pub id: String,
     pub name: String,
     pub self_provisioning_domains: Vec<String>,
+    #[schema(value_type = Object)]
     pub custom_attributes: Map<String, Value>,
     pub auth_type: String,
     pub domains: Vec<String>,
@@ -309,12 +397,12 @@ impl From<&Tenant> for TenantDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TenantsEnvelope {
     pub tenants: Vec<TenantDto>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedTenant {
     pub id: String,
 }

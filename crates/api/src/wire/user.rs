@@ -8,11 +8,12 @@ use roster_domain::patch::{RawTenantAssignment, RawUserPatch};
 use roster_domain::user::User;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::common::{FlexInt, given};
 
 /// A tenant membership in a request: `{tenantId, roleNames}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TenantAssignmentBody {
     pub tenant_id: Setting<String>,
@@ -22,7 +23,7 @@ pub struct TenantAssignmentBody {
 /// The body of `user/create`, `create/test`, each item of `create/batch`, `user/patch`
 /// and each item of `patch/batch`. Fields a request does not use are ignored (as are
 /// unknown fields: `invite`, `inviteUrl`, `sendMail`, `templateId`, `locale`, `seed`...).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UserBody {
     pub login_id: Setting<String>,
@@ -47,12 +48,21 @@ pub struct UserBody {
     pub sso_app_ids_alias: Setting<Vec<String>>,
     pub additional_identifiers: Setting<Vec<String>>,
     pub additional_login_ids: Setting<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
     pub custom_attributes: Setting<Map<String, Value>>,
     pub scim: Setting<bool>,
     pub test: Setting<bool>,
     pub password: Setting<String>,
+    #[schema(value_type = Option<Value>)]
     pub hashed_password: Setting<Value>,
     pub created_time: Setting<FlexInt>,
+}
+
+/// The body of `patch/batch` and `create/batch`: `{users: [...]}`, each item a
+/// `UserBody`. Each item is read on its own, so that a bad item fails alone.
+#[derive(Debug, ToSchema)]
+pub struct UsersBatchBody {
+    pub users: Vec<UserBody>,
 }
 
 /// Just the selector of a batch item, read before the rest so that an item whose other
@@ -132,7 +142,7 @@ impl UserBody {
 }
 
 /// `{tenantId, roleNames, tenantName, permissions}`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserTenantDto {
     pub tenant_id: String,
@@ -143,7 +153,7 @@ pub struct UserTenantDto {
 
 /// The user object, with every field Descope's carries (reference §2), plus
 /// `modifiedTime`, `version` and the recovery email and phone.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDto {
     pub login_ids: Vec<String>,
@@ -162,6 +172,7 @@ pub struct UserDto {
     pub external_ids: Vec<String>,
     pub picture: String,
     pub test: bool,
+    #[schema(value_type = Object)]
     pub custom_attributes: Map<String, Value>,
     pub created_time: i64,
     #[serde(rename = "TOTP")]
@@ -169,6 +180,7 @@ pub struct UserDto {
     #[serde(rename = "SAML")]
     pub saml: bool,
     #[serde(rename = "OAuth")]
+    #[schema(value_type = Object)]
     pub oauth: Map<String, Value>,
     pub webauthn: bool,
     pub password: bool,
@@ -277,14 +289,14 @@ impl UserDto {
 }
 
 /// `{"user": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserEnvelope {
     pub user: UserDto,
 }
 
 /// The `user` of a failed batch item: the stored user, or only the login ID the request
 /// gave when no user was found or none was created.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum FailedUser {
     Stored(Box<UserDto>),
@@ -294,7 +306,7 @@ pub enum FailedUser {
     },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FailedUserDto {
     pub failure: String,
     pub user: FailedUser,
@@ -321,7 +333,7 @@ impl FailedUserDto {
 }
 
 /// `users/load`: `{userIds, includeInvalidUsers}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LoadUsersBody {
     pub user_ids: Setting<Vec<String>>,
@@ -329,7 +341,7 @@ pub struct LoadUsersBody {
 }
 
 /// `user/delete`: `{loginId}` (a login ID or user ID), `{identifier}` or `{userId}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteUserBody {
     pub login_id: Setting<String>,
@@ -338,7 +350,7 @@ pub struct DeleteUserBody {
 }
 
 /// `user/delete/batch`: `{userIds}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteUsersBody {
     pub user_ids: Setting<Vec<String>>,

@@ -6,10 +6,11 @@
 use roster_domain::Setting;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::common::given;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UserChangeBody {
     pub login_id: Setting<String>,
@@ -23,6 +24,7 @@ pub struct UserChangeBody {
     pub fail_on_conflict: Setting<bool>,
     pub picture: Setting<String>,
     pub attribute_key: Setting<String>,
+    #[schema(value_type = Option<Value>)]
     pub attribute_value: Setting<Value>,
     pub role_names: Setting<Vec<String>>,
     pub tenant_id: Setting<String>,
@@ -60,14 +62,14 @@ impl UserChangeBody {
 }
 
 /// `trusteddevices/list`: `{identifiers}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct IdentifiersBody {
     pub identifiers: Setting<Vec<String>>,
 }
 
 /// `trusteddevices/remove`: `{identifier, deviceIds}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RemoveDevicesBody {
     pub identifier: Setting<String>,
@@ -76,13 +78,24 @@ pub struct RemoveDevicesBody {
 }
 
 /// `passkeys/list`: `{passkeys: []}` (Roster holds no passkeys).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PasskeysAnswer {
     pub passkeys: Vec<Value>,
 }
 
 /// `trusteddevices/list`: `{devices: []}` (Roster holds no devices).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DevicesAnswer {
     pub devices: Vec<Value>,
 }
+
+/// `user/history`'s body: a bare JSON array of user IDs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct UserIdList(pub Vec<String>);
+
+/// `user/history`'s answer: a bare JSON array of sign-ins, always empty.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Vec<Object>)]
+pub struct SignIns(pub Vec<Value>);

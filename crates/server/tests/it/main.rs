@@ -53,6 +53,7 @@ mod hostile;
 mod keys;
 mod nodes;
 mod observability;
+mod openapi;
 mod patch_model;
 mod postgres;
 mod process;
