@@ -3,8 +3,8 @@
 //!
 //! Read in one snapshot of the store (the export side of `roster copy`). Left out:
 //! management keys (the store holds only their digests; give the new store its keys
-//! with `managementKeys` or `roster key create`), passwords (hashes only), tenant
-//! session settings, and the audit trail.
+//! with `managementKeys` or `roster key create`), passwords (hashes only), and the
+//! audit trail. Tenant session settings are carried as each tenant's `settings`.
 
 use roster_api::wire::attribute::AttributeDto;
 use roster_api::wire::tenant::TenantDto;
@@ -78,6 +78,9 @@ fn tenant(t: &roster_domain::tenant::Tenant) -> Value {
         }
         if o.get("parent").and_then(Value::as_str) == Some("") {
             o.remove("parent");
+        }
+        if !t.spec.settings.is_empty() {
+            o.insert("settings".into(), Value::Object(t.spec.settings.clone()));
         }
     }
     v

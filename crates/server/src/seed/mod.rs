@@ -4,7 +4,9 @@
 //! by `roster export` ([`export`]).
 //!
 //! Each resource is written as the management API's create body for it (the same field
-//! names and aliases, read by the same wire types), and goes through the same rules.
+//! names and aliases, read by the same wire types), and goes through the same rules; a
+//! tenant also takes `settings`, the body of `POST /v1/mgmt/tenant/settings`
+//! (`seed/tenants.rs`).
 //! Applying is idempotent: what is missing is created, what differs is changed, what
 //! matches is left alone, so a second run changes nothing (no `version` moves, no audit
 //! record). IDs are pinned: projects, tenants and users keep the IDs the file gives.
@@ -16,13 +18,12 @@
 //! document (`projects[0].users[12].email: …`), and stops the seed there: what came
 //! before it is kept, and running the seed again after fixing the file completes it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use anyhow::{Context, anyhow, bail};
 use roster_api::wire::attribute::AttributeBody;
 use roster_api::wire::permission::PermissionBody;
 use roster_api::wire::role::RoleBody;
-use roster_api::wire::tenant::TenantBody;
 use roster_api::wire::user::UserBody;
 use roster_domain::audit::Origin;
 use roster_domain::change;
@@ -33,7 +34,6 @@ use roster_domain::names::Label;
 use roster_domain::patch::{PatchItem, PatchOutcome};
 use roster_domain::permission::{PermissionRef, PermissionUpdate};
 use roster_domain::role::{RoleRef, RoleUpdate};
-use roster_domain::tenant::TenantChange;
 use roster_domain::time::Clock;
 use roster_store::Store;
 use roster_store::batch::{CreateItem, CreateOutcome, create_users, patch_users};
@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::startup::stored_key;
 
 pub mod export;
+mod tenants;
 
 /// A seed document.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -103,7 +104,7 @@ pub fn parse(text: &str) -> anyhow::Result<SeedDoc> {
 }
 
 /// Read one resource of the document as its wire body, naming its path on failure.
-fn body<T: serde::de::DeserializeOwned>(
+pub(super) fn body<T: serde::de::DeserializeOwned>(
     value: &serde_json::Value,
     path: &str,
 ) -> anyhow::Result<T> {
@@ -118,7 +119,7 @@ fn body<T: serde::de::DeserializeOwned>(
 }
 
 /// A rule's refusal, at `path`.
-fn at(path: &str) -> impl Fn(roster_domain::Error) -> anyhow::Error + '_ {
+pub(super) fn at(path: &str) -> impl Fn(roster_domain::Error) -> anyhow::Error + '_ {
     move |e| anyhow!("{path}: {}", e.message)
 }
 
@@ -203,70 +204,7 @@ async fn apply_project(
     }
 
     // Tenants, by ID, parents before their children.
-    let mut tenants = Vec::new();
-    for (i, value) in seed.tenants.iter().enumerate() {
-        let path = format!("{path}.tenants[{i}]");
-        let b: TenantBody = body(value, &path)?;
-        let id = b
-            .id()
-            .map_err(at(&path))?
-            .ok_or_else(|| anyhow!("{path}.id: a seeded tenant needs its ID"))?;
-        let spec = b.spec().map_err(at(&path))?;
-        tenants.push((path, id, spec));
-    }
-    let in_file: HashSet<String> = tenants
-        .iter()
-        .map(|(_, id, _)| id.as_str().to_string())
-        .collect();
-    let mut placed: HashSet<String> = HashSet::new();
-    while placed.len() < tenants.len() {
-        let before = placed.len();
-        for (path, id, spec) in &tenants {
-            if placed.contains(id.as_str()) {
-                continue;
-            }
-            let waits = spec
-                .parent
-                .as_ref()
-                .is_some_and(|p| in_file.contains(p.as_str()) && !placed.contains(p.as_str()));
-            if waits {
-                continue;
-            }
-            match store.load_tenant(&project, id).await? {
-                None => {
-                    store
-                        .create_tenant(&project, id, spec, &origin)
-                        .await
-                        .map_err(at(path))?;
-                    applied.created += 1;
-                }
-                Some(t) => {
-                    let mut wanted = spec.clone();
-                    // An update keeps the parent and the session settings.
-                    wanted.parent.clone_from(&t.spec.parent);
-                    wanted.settings.clone_from(&t.spec.settings);
-                    if wanted == t.spec {
-                        applied.unchanged += 1;
-                    } else {
-                        store
-                            .update_tenant(
-                                &project,
-                                id,
-                                &TenantChange::Replace(spec.clone()),
-                                &origin,
-                            )
-                            .await
-                            .map_err(at(path))?;
-                        applied.changed += 1;
-                    }
-                }
-            }
-            placed.insert(id.as_str().to_string());
-        }
-        if placed.len() == before {
-            bail!("{path}.tenants: their parents form a cycle");
-        }
-    }
+    tenants::apply(store, &project, &seed.tenants, path, &origin, applied).await?;
 
     // Roles, by name within their tenant.
     let stored: HashMap<(Option<String>, String), _> = store

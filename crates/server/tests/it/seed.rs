@@ -28,7 +28,9 @@ fn document() -> Value {
         "permissions": [{"name": "users.read", "description": "Read users"}],
         "tenants": [
             {"id": "acme-eu", "name": "Acme EU", "parent": "acme"},
-            {"id": "acme", "name": "Acme", "selfProvisioningDomains": ["acme.com"]}
+            {"id": "acme", "name": "Acme", "selfProvisioningDomains": ["acme.com"],
+             "settings": {"authType": "saml", "domains": ["acme.com"],
+                          "sessionTokenExpiration": 30, "sessionTokenExpirationUnit": "minutes"}}
         ],
         "roles": [
             {"name": "viewer", "description": "Sees", "permissionNames": ["users.read"]},
@@ -65,6 +67,16 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(before.len(), 2, "pinned IDs");
+    let acme = roster_domain::ids::TenantId::parse("acme").unwrap();
+    let settings = store
+        .load_tenant(&project, &acme)
+        .await
+        .unwrap()
+        .unwrap()
+        .spec
+        .settings;
+    assert_eq!(settings["authType"], "saml");
+    assert_eq!(settings["sessionTokenExpiration"], 30);
     assert_eq!(before[0].login_ids.len(), 2);
 
     let trail = || async {
@@ -99,6 +111,7 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
     let mut changed = document();
     changed["projects"][0]["users"][1]["name"] = json!("Robert");
     changed["projects"][0]["roles"][0]["description"] = json!("Sees all");
+    changed["projects"][0]["tenants"][1]["settings"] = json!({"inactivityTime": 15});
     let third = apply(
         store.as_ref(),
         &parse(&changed.to_string()).unwrap(),
@@ -107,7 +120,19 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
     )
     .await
     .unwrap();
-    assert_eq!((third.created, third.changed), (0, 2));
+    assert_eq!((third.created, third.changed), (0, 3));
+    let settings = store
+        .load_tenant(&project, &acme)
+        .await
+        .unwrap()
+        .unwrap()
+        .spec
+        .settings;
+    assert_eq!(
+        (&settings["inactivityTime"], &settings["authType"]),
+        (&json!(15), &json!("saml")),
+        "the file's settings are set over the stored ones"
+    );
     let bob = store
         .load_users(&project, &["U-bob".into()])
         .await
@@ -135,6 +160,15 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
     assert_eq!(users[0]["userId"], "U-ann");
     assert_eq!(users[0]["additionalLoginIds"], json!(["+15551230001"]));
     assert_eq!(users[0]["userTenants"][0]["roleNames"], json!(["editor"]));
+    let tenants = &serde_json::to_value(&exported).unwrap()["projects"][0]["tenants"];
+    let acme = tenants
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "acme")
+        .unwrap();
+    assert_eq!(acme["settings"]["authType"], "saml");
+    assert_eq!(acme["settings"]["inactivityTime"], 15);
 }
 
 async fn problems_are_named_by_their_path(backend: Backend) {
@@ -168,6 +202,12 @@ async fn problems_are_named_by_their_path(backend: Backend) {
         e.starts_with("projects[0].roles[1].permissionNames:"),
         "{e}"
     );
+
+    let mut doc = document();
+    doc["projects"][0]["tenants"][1]["settings"] =
+        json!({"sessionTokenExpirationUnit": "fortnights"});
+    let e = fails(doc).await;
+    assert!(e.starts_with("projects[0].tenants[1].settings:"), "{e}");
 
     let mut doc = document();
     doc["projects"][0]["colour"] = json!("blue");
