@@ -153,6 +153,28 @@ mod tests {
     }
 
     #[test]
+    fn written_as_the_value_or_null() {
+        let write = |s: Setting<u8>| serde_json::to_string(&s).unwrap_or_default();
+        assert_eq!(write(Setting::Set(7)), "7");
+        assert_eq!(write(Setting::Reset), "null");
+        assert_eq!(write(Setting::NotSet), "null");
+    }
+
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn its_schema_is_the_value_or_null() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(Setting::<Vec<String>>::schema()).unwrap_or_default();
+        assert_eq!(
+            schema,
+            serde_json::json!({"oneOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "null"}
+            ]})
+        );
+    }
+
+    #[test]
     fn absent_null_and_value_stay_apart() {
         assert_eq!(probe("{}"), Setting::NotSet);
         assert_eq!(probe(r#"{"a":null}"#), Setting::Reset);

@@ -197,7 +197,12 @@ fn build(paths: Paths, schemas: Vec<(String, RefOr<Schema>)>, tags: &[&str]) -> 
                 .description(Some(
                     "A self-hosted user-management server that speaks Descope's Management API: the official Descope SDKs work against it by changing only their base URL. Every management call takes `Authorization: Bearer <ProjectID>:<ManagementKey>` and answers errors in Descope's shape (`errorCode`, `errorDescription`, `errorMessage`, `message`). Fields accept Descope's aliases (`identifier` for `loginId`, `displayName` for `name`, `phoneNumber` for `phone`, `ssoAppIDs` for `ssoAppIds`, `additionalLoginIds` for `additionalIdentifiers`); `null` reads as absent; unknown fields are ignored.",
                 ))
-                .license(Some(LicenseBuilder::new().name("See the repository").build()))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name(env!("CARGO_PKG_LICENSE"))
+                        .identifier(Some(env!("CARGO_PKG_LICENSE")))
+                        .build(),
+                ))
                 .build(),
         )
         .paths(paths)
