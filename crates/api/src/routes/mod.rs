@@ -6,6 +6,7 @@ use crate::openapi::{Api, Op};
 
 pub mod attributes;
 pub mod audit;
+pub mod factors;
 pub mod health;
 pub mod keys;
 pub mod permissions;
@@ -39,6 +40,7 @@ pub fn api() -> Api {
         .merge(users::api())
         .merge(user_batches::api())
         .merge(user_changes::api())
+        .merge(factors::api())
         .merge(tenants::api())
         .merge(roles::api())
         .merge(permissions::api())

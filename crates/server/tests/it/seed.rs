@@ -68,13 +68,11 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
         .unwrap();
     assert_eq!(before.len(), 2, "pinned IDs");
     let acme = roster_domain::ids::TenantId::parse("acme").unwrap();
-    let settings = store
-        .load_tenant(&project, &acme)
-        .await
-        .unwrap()
-        .unwrap()
-        .spec
-        .settings;
+    let settings_of_acme = || async {
+        let acme = store.load_tenant(&project, &acme).await.unwrap().unwrap();
+        acme.spec.settings
+    };
+    let settings = settings_of_acme().await;
     assert_eq!(settings["authType"], "saml");
     assert_eq!(settings["sessionTokenExpiration"], 30);
     assert_eq!(before[0].login_ids.len(), 2);
@@ -121,13 +119,7 @@ async fn seeding_twice_changes_nothing_and_exports_round_trip(backend: Backend) 
     .await
     .unwrap();
     assert_eq!((third.created, third.changed), (0, 3));
-    let settings = store
-        .load_tenant(&project, &acme)
-        .await
-        .unwrap()
-        .unwrap()
-        .spec
-        .settings;
+    let settings = settings_of_acme().await;
     assert_eq!(
         (&settings["inactivityTime"], &settings["authType"]),
         (&json!(15), &json!("saml")),
