@@ -156,13 +156,23 @@ impl Op {
     }
 
     /// The 200 answer: text of the given media type.
-    pub fn answers_text(mut self, media_type: &str, description: &str) -> Self {
+    pub fn answers_text(self, media_type: &str, description: &str) -> Self {
+        self.answers_free(media_type, Type::String, description)
+    }
+
+    /// The 200 answer: a JSON object whose schema the document does not spell out
+    /// (the document itself).
+    pub fn answers_object(self, description: &str) -> Self {
+        self.answers_free("application/json", Type::Object, description)
+    }
+
+    fn answers_free(mut self, media_type: &str, kind: Type, description: &str) -> Self {
         self.operation = self.operation.response(
             "200",
             ResponseBuilder::new().description(description).content(
                 media_type,
                 ContentBuilder::new()
-                    .schema(Some(Object::with_type(Type::String)))
+                    .schema(Some(Object::with_type(kind)))
                     .build(),
             ),
         );

@@ -31,7 +31,7 @@ pub fn api() -> Api {
                 )
                 .route(
                     Op::get("/openapi.json", "This document")
-                        .answers_text("application/json", "The OpenAPI 3.1 document")
+                        .answers_object("The OpenAPI 3.1 document")
                         .public(),
                     axum::routing::get(crate::openapi::serve),
                 ),
