@@ -233,8 +233,8 @@ impl AppState {
 /// methods and panics.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits().max_body_bytes;
-    let (routes, _) = routes::api().into_parts();
-    routes
+    routes::api()
+        .into_router()
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

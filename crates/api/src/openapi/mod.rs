@@ -33,59 +33,58 @@ pub use op::Op;
 /// <ProjectID>:<ManagementKey>`.
 pub(crate) const SECURITY_SCHEME: &str = "ManagementKey";
 
-/// The error answers every management call may give, by status, each a component
-/// response with Descope's error body. 500 is not among them: Roster never means to
-/// answer it.
-pub(crate) const ERROR_RESPONSES: &[(&str, &str)] = &[
-    ("400", "BadRequest"),
-    ("401", "Unauthorized"),
-    ("403", "Forbidden"),
-    ("404", "NotFound"),
-    ("409", "Conflict"),
-    ("413", "TooLarge"),
-    ("429", "TooManyRequests"),
-    ("504", "Timeout"),
-];
-
-/// What each error response means.
-const ERROR_DESCRIPTIONS: &[(&str, &str)] = &[
+/// The error answers every management call may give: status, component name, and
+/// what it means; each is a component response with Descope's error body. 500 is not
+/// among them: Roster never means to answer it.
+pub(crate) const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
     (
+        "400",
         "BadRequest",
         "The request is malformed or breaks a rule (E011001 to E011004); nothing changed.",
     ),
     (
+        "401",
         "Unauthorized",
         "No key, an unknown project, or a wrong, expired or revoked key (E990401).",
     ),
     (
+        "403",
         "Forbidden",
         "The key may not do this: a read-only key asked to change something, or a call from an address the key does not permit (E990403).",
     ),
     (
+        "404",
         "NotFound",
         "The user, tenant, role, permission, key or project named does not exist (E112102, E991404, E992404, E993404, E996404, E994404).",
     ),
     (
+        "409",
         "Conflict",
         "Already exists (E990409), or a write conflict that was retried and still failed (E995409).",
     ),
     (
+        "413",
         "TooLarge",
         "The body is larger than --max-body-bytes (E990413), or a list holds more items than --max-batch-items (E990414).",
     ),
     (
+        "429",
         "TooManyRequests",
         "The project's rate limit, or the server's limit on requests in flight, is reached (E130429); `Retry-After` says when to try again.",
     ),
     (
+        "504",
         "Timeout",
         "The request took longer than --request-timeout, or a search longer than --search-timeout (E990504); its changes were rolled back.",
     ),
-    (
-        "NotSupported",
-        "A Descope endpoint Roster does not serve (E990501); docs/behaviour.md says why.",
-    ),
 ];
+
+/// The 501 of the operations that may not be served ([`Op::unsupported`]).
+pub(crate) const NOT_SUPPORTED: (&str, &str, &str) = (
+    "501",
+    "NotSupported",
+    "A Descope endpoint Roster does not serve (E990501); docs/behaviour.md says why.",
+);
 
 /// Routes with their descriptions, under one tag.
 pub struct Api {
@@ -119,11 +118,11 @@ impl Api {
 
     /// Serve `route` at `op`'s path and document it as `op` says. `route` must answer
     /// `op`'s method (a test checks every documented operation is routed).
-    pub fn route(mut self, op: Op, route: MethodRouter<AppState>) -> Self {
+    pub fn route(mut self, mut op: Op, route: MethodRouter<AppState>) -> Self {
         self.router = self.router.route(op.path, route);
         let path = op.path.replace("{*", "{");
         let method = op.method.clone();
-        self.schemas.extend(op.schemas.iter().cloned());
+        self.schemas.append(&mut op.schemas);
         self.paths
             .add_path_operation(path, vec![method], op.build(self.tag));
         self
@@ -138,10 +137,14 @@ impl Api {
         self
     }
 
-    /// The router and the document.
-    pub fn into_parts(self) -> (Router<AppState>, OpenApi) {
-        let document = build(self.paths, self.schemas, &self.tags);
-        (self.router, document)
+    /// The router.
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+
+    /// The document.
+    pub fn into_document(self) -> OpenApi {
+        build(self.paths, self.schemas, &self.tags)
     }
 }
 
@@ -169,7 +172,7 @@ fn build(paths: Paths, schemas: Vec<(String, RefOr<Schema>)>, tags: &[&str]) -> 
     for (name, schema) in seen {
         components = components.schema(name, schema);
     }
-    for (name, description) in ERROR_DESCRIPTIONS {
+    for (_, name, description) in ERROR_RESPONSES.iter().chain([&NOT_SUPPORTED]) {
         let mut response = ResponseBuilder::new().description(*description).content(
             "application/json",
             ContentBuilder::new()
@@ -218,7 +221,7 @@ fn build(paths: Paths, schemas: Vec<(String, RefOr<Schema>)>, tags: &[&str]) -> 
 /// The document (built once: it is the same for every server).
 pub fn document() -> &'static OpenApi {
     static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| crate::routes::api().into_parts().1)
+    DOCUMENT.get_or_init(|| crate::routes::api().into_document())
 }
 
 /// The document as served and committed: pretty JSON with a final newline.

@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{Object, Schema, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 
-use super::{ERROR_RESPONSES, SECURITY_SCHEME};
+use super::{ERROR_RESPONSES, NOT_SUPPORTED, SECURITY_SCHEME};
 
 /// The answers an operation gives besides its success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,12 +198,13 @@ impl Op {
         let mut op = self.operation.tag(tag);
         if self.errors != Errors::Public {
             op = op.security(SecurityRequirement::new::<_, _, &str>(SECURITY_SCHEME, []));
-            for (status, name) in ERROR_RESPONSES {
+            for (status, name, _) in ERROR_RESPONSES {
                 op = op.response(*status, Ref::from_response_name(*name));
             }
         }
         if self.errors == Errors::Unsupported {
-            op = op.response("501", Ref::from_response_name("NotSupported"));
+            let (status, name, _) = NOT_SUPPORTED;
+            op = op.response(status, Ref::from_response_name(name));
         }
         debug_assert!(
             self.answered || self.errors == Errors::Unsupported,

@@ -314,24 +314,20 @@ async fn import_then_patch_100k_users_through_an_interruption() {
     patch.push_str("{\"loginId\":\"nobody1@example.com\",\"name\":\"x\"}\n");
     patch.push_str("{\"loginId\":\"nobody2@example.com\",\"name\":\"y\"}\n");
     std::fs::write(path("patch.jsonl"), &patch).unwrap();
-    let args = |extra: &[&str]| {
-        let mut a = vec![
-            "users".to_string(),
-            "patch".into(),
-            "--file".into(),
-            path("patch.jsonl"),
-            "--batch-size".into(),
-            "500".into(),
-            "--in-flight".into(),
-            "3".into(),
-            "--base-url".into(),
-            server.url.clone(),
-        ];
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
+    let patch_file = path("patch.jsonl");
+    let patch_args = [
+        "patch",
+        "--file",
+        &patch_file,
+        "--batch-size",
+        "500",
+        "--in-flight",
+        "3",
+    ];
     let mut first = Command::new(BIN)
-        .args(args(&[]))
+        .arg("users")
+        .args(patch_args)
+        .args(["--base-url", &server.url])
         .env("DESCOPE_PROJECT_ID", PROJECT)
         .env("DESCOPE_MANAGEMENT_KEY", KEY)
         .stderr(std::process::Stdio::null())
@@ -364,14 +360,7 @@ async fn import_then_patch_100k_users_through_an_interruption() {
         "interrupted before the end: {done_before} batches done"
     );
 
-    let out = Command::new(BIN)
-        .args(args(&[]))
-        .env("DESCOPE_PROJECT_ID", PROJECT)
-        .env("DESCOPE_MANAGEMENT_KEY", KEY)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = users_ok(&server, &patch_args);
     assert!(stderr.contains("resuming"), "{stderr}");
     assert!(
         stderr.contains("100000 users patched of 100002, 2 failed"),
@@ -407,14 +396,7 @@ async fn import_then_patch_100k_users_through_an_interruption() {
     assert_eq!(failed[1]["loginId"], "nobody2@example.com");
 
     // Run again: everything is done, nothing is sent.
-    let out = Command::new(BIN)
-        .args(args(&[]))
-        .env("DESCOPE_PROJECT_ID", PROJECT)
-        .env("DESCOPE_MANAGEMENT_KEY", KEY)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = users_ok(&server, &patch_args);
     assert!(stderr.contains("(0 batches sent by this run)"), "{stderr}");
     assert!(
         std::path::Path::new(&path("patch.jsonl.failures.jsonl")).exists(),
