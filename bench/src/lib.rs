@@ -300,3 +300,41 @@ pub fn fmt(d: Duration) -> String {
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
+
+/// A schema of its own on the PostgreSQL server `base` names, for one measurement:
+/// the URL that selects it (created by Roster's migrations), dropped by [`drop`](Self::drop).
+#[derive(Debug)]
+pub struct PgSchema {
+    base: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgSchema {
+    /// A fresh schema named `prefix` and the time.
+    pub fn new(base: &str, prefix: &str) -> Self {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let name = format!("{prefix}_{stamp}");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        PgSchema {
+            base: base.to_string(),
+            name,
+            url,
+        }
+    }
+
+    /// Drop the schema and everything in it.
+    pub async fn drop(self) -> anyhow::Result<()> {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&self.base).await?;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+            self.name
+        )))
+        .await?;
+        Ok(())
+    }
+}

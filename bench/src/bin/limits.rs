@@ -28,9 +28,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use roster_bench::{Client, Server, batch_body, login, ms, percentile, restyle};
+use roster_bench::{Client, PgSchema, Server, batch_body, login, ms, percentile, restyle};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -524,12 +524,8 @@ async fn main() -> anyhow::Result<()> {
     );
 
     if let Some(base) = &args.postgres {
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let schema = format!("roster_limits_{stamp}");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+        let schema = PgSchema::new(base, "roster_limits");
+        let url = schema.url.clone();
         let outcome = async {
             let m = measure(&args, &url).await?;
             let raw_scalar = raw_postgres(&url, args.seconds, args.users, false).await?;
@@ -538,11 +534,7 @@ async fn main() -> anyhow::Result<()> {
             anyhow::Ok(())
         }
         .await;
-        let mut conn = PgConnection::connect(base).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-        )))
-        .await?;
+        schema.drop().await?;
         outcome?;
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The limits every API request passes: how many run at once, and how long one may
-//! take. Health checks, `/metrics` and `/openapi.json` pass freely, so that probes and
-//! scrapes answer whatever the load.
+//! take. Health checks, `/metrics`, `/openapi.json` and the console's files pass
+//! freely, so that probes and scrapes answer whatever the load (the console's own API
+//! calls are API requests like any other).
 //!
 //! Beyond the number in flight, a request is answered at once with 429 `E130429` and a
 //! `Retry-After`, which the SDKs understand as "back off": never queued, never hung.
@@ -58,7 +59,12 @@ pub(crate) async fn bounded(
     next: Next,
 ) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/health/") || path == "/metrics" || path == "/openapi.json" {
+    if path.starts_with("/health/")
+        || path == "/metrics"
+        || path == "/openapi.json"
+        || path == roster_console::PREFIX
+        || path.starts_with("/console/")
+    {
         return next.run(req).await;
     }
     let slot = RateSlot::default();

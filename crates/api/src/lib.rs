@@ -228,13 +228,15 @@ impl AppState {
     }
 }
 
-/// The whole API: every route (see [`openapi::Api`]), the body limit, the limits on requests in flight and on
+/// The whole API: every route (see [`openapi::Api`]) and the console's pages (outside
+/// the OpenAPI document: they are files, not API), the body limit, the limits on requests in flight and on
 /// their time, metrics, request tracing, and JSON answers for unknown routes, wrong
 /// methods and panics.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits().max_body_bytes;
     routes::api()
         .into_router()
+        .merge(roster_console::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

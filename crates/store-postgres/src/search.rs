@@ -227,6 +227,20 @@ pub(crate) async fn search(
     Ok(found)
 }
 
+/// The search's order: the sort fields asked for, then creation and the row's key, so
+/// that every order is total and pages never overlap.
+fn push_order(qb: &mut QueryBuilder<Postgres>, q: &UserQuery) {
+    qb.push(" ORDER BY ");
+    for (field, desc) in &q.sort {
+        qb.push(sort_column(*field)).push(if *desc {
+            " DESC NULLS LAST, "
+        } else {
+            " ASC NULLS FIRST, "
+        });
+    }
+    qb.push("u.created_ms ASC, u.pk ASC");
+}
+
 async fn run(
     conn: &mut PgConnection,
     project: &ProjectId,
@@ -241,20 +255,22 @@ async fn run(
         .await
         .map_err(search_error(timeout, "count search results"))?;
 
-    let mut page = QueryBuilder::<Postgres>::new(format!("SELECT {USER_COLUMNS} FROM users u"));
+    // The page is chosen by the users' keys alone, then its users are read whole.
+    // PostgreSQL computes a selected row's columns (login IDs, roles and tenants are
+    // subqueries) for every row it skips with OFFSET: reading whole rows in the
+    // statement that skips made the last page of 100,000 users take over a second.
+    let mut page = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN (SELECT u.pk FROM users u"
+    ));
     push_filters(&mut page, project, q);
-    page.push(" ORDER BY ");
-    for (field, desc) in &q.sort {
-        page.push(sort_column(*field)).push(if *desc {
-            " DESC NULLS LAST, "
-        } else {
-            " ASC NULLS FIRST, "
-        });
-    }
-    page.push("u.created_ms ASC, u.pk ASC LIMIT ")
+    push_order(&mut page, q);
+    page.push(" LIMIT ")
         .push_bind(i64::from(q.limit))
         .push(" OFFSET ")
         .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+    // The chosen users again in the same order (the same keys of the same rows).
+    page.push(") AS chosen ON chosen.pk = u.pk");
+    push_order(&mut page, q);
     let rows = page
         .build()
         .fetch_all(&mut *conn)

@@ -1,7 +1,8 @@
 //! Management keys through the API, as the SDKs' `management_key` manages them:
 //! `PUT /v1/mgmt/managementkey` (create; the key is answered once, as `cleartext`),
 //! `PATCH` (update name, description, permitted addresses and status), `GET ?id=`
-//! (load), `POST /delete` and `GET /search`. A key opens only its own project and manages
+//! (load), `POST /delete` and `GET /search`; and Roster's own `GET /current`, the key
+//! the request carries (the console asks it at sign-in). A key opens only its own project and manages
 //! only that project's keys; a read-only key may load and search them, nothing more.
 
 use axum::Json;
@@ -53,6 +54,15 @@ pub fn api() -> Api {
                 .body::<DeleteKeysBody>()
                 .answers::<DeletedKeys>(),
             post(delete),
+        )
+        .route(
+            Op::get(
+                "/v1/mgmt/managementkey/current",
+                "The management key this request carries (Roster's own)",
+            )
+            .describe("Roster's own, not Descope's: the key the request is signed with, as `GET /v1/mgmt/managementkey` answers it. The console calls it to check a sign-in and to learn whether the key is read-only.")
+            .answers::<KeyEnvelope>(),
+            get(current),
         )
         .route(
             Op::get(
@@ -198,6 +208,18 @@ async fn load(
         .iter()
         .find(|k| k.id.as_str() == id)
         .ok_or_else(|| key_not_found(id))?;
+    Ok(Json(KeyEnvelope {
+        key: KeyDto::from(key),
+    }))
+}
+
+/// `GET /v1/mgmt/managementkey/current` → `{key}`: the key the request carries.
+async fn current(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<KeyEnvelope>> {
+    let keys = state.store().keys(&caller.project).await?;
+    let key = keys
+        .iter()
+        .find(|k| k.id == caller.key)
+        .ok_or_else(|| key_not_found(caller.key.as_str()))?;
     Ok(Json(KeyEnvelope {
         key: KeyDto::from(key),
     }))

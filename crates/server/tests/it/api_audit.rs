@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use roster_domain::ids::KeyId;
-use roster_domain::keys::ManagementKey;
-use roster_store::StoredKey;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, KEY, PROJECT, START, TestApp, assert_error, origin};
+use crate::helpers::{Backend, START, TestApp, assert_error};
 
 crate::each_backend!(
     search_answers_as_descope,
@@ -228,25 +225,7 @@ async fn an_audit_trail_switched_off_records_nothing(backend: Backend) {
 
 async fn read_only_keys_search_but_record_no_event(backend: Backend) {
     let app = TestApp::on(backend).await;
-    let key = ManagementKey::generate(&roster_domain::ids::RandomIds);
-    let stored = StoredKey {
-        read_only: true,
-        ..StoredKey::new(
-            KeyId::from_stored("Kreader".into()),
-            "reader".into(),
-            key.hash(),
-            START,
-        )
-    };
-    app.store
-        .add_key(
-            &roster_domain::ids::ProjectId::parse(PROJECT).unwrap(),
-            &stored,
-            &origin(),
-        )
-        .await
-        .unwrap();
-    let auth = format!("Bearer {PROJECT}:{}", key.expose());
+    let auth = app.add_read_only_key("Kreader", "reader").await;
     let (status, found) = app
         .send_as(
             Some(&auth),
@@ -268,7 +247,7 @@ async fn read_only_keys_search_but_record_no_event(backend: Backend) {
         )
         .await;
     assert_error(&refused, 403, "E990403");
-    assert_ne!(KEY, key.expose());
+    assert_ne!(auth, app.auth, "a key of its own");
 }
 
 async fn bad_searches_are_refused(backend: Backend) {

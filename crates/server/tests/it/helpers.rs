@@ -269,6 +269,26 @@ impl TestApp {
         self.get(&format!("/v1/mgmt/user?loginId={}", urlencode(login)))
             .await
     }
+
+    /// A read-only key of the test project, with this ID and name, added straight to
+    /// the store (as `roster key create --read-only` does); its `Authorization` value.
+    pub async fn add_read_only_key(&self, id: &str, name: &str) -> String {
+        let key = ManagementKey::generate(&roster_domain::ids::RandomIds);
+        let stored = roster_store::StoredKey {
+            read_only: true,
+            ..roster_store::StoredKey::new(
+                roster_domain::ids::KeyId::from_stored(id.into()),
+                name.into(),
+                key.hash(),
+                START,
+            )
+        };
+        self.store
+            .add_key(&ProjectId::parse(PROJECT).unwrap(), &stored, &origin())
+            .await
+            .unwrap();
+        format!("Bearer {PROJECT}:{}", key.expose())
+    }
 }
 
 /// Percent-encode a query value.

@@ -20,6 +20,8 @@
 //! - `durability`: a real server killed (SIGKILL) under concurrent single patches and
 //!   batches loses nothing it acknowledged and leaves no user half-patched.
 //! - `exposure`: plain HTTP beyond loopback warned about, unusable TLS files refused.
+//! - `console`: the admin console's files as the server hands them out, and the
+//!   key the console signs in with.
 //! - `keys`: management keys from the command line: limits, listing, revocation,
 //!   rotation of `ROSTER_MANAGEMENT_KEY`, short keys refused beyond loopback.
 //! - `hostile`: the real binary against misbehaving clients: timeouts, limits, floods.
@@ -45,6 +47,7 @@ mod api_resources;
 mod binary;
 mod bulk;
 mod conformance;
+mod console;
 mod copy;
 mod durability;
 mod exposure;
