@@ -127,7 +127,7 @@ test('sign in, search with the total, sort, page, and sign out', async () => {
   await page.context().close();
 });
 
-test('a user is opened and edited; the change is seen through the API; a bad value is shown at its field', async () => {
+test('a user is opened and edited; the change is seen through the API; a bad value is shown at its field; a change made meanwhile is not overwritten', async () => {
   const page = await newPage(browser);
   await signIn(page, roster.url);
   await page.getByRole('searchbox', { name: 'Search' }).fill('ann@example.com');
@@ -179,6 +179,17 @@ test('a user is opened and edited; the change is seen through the API; a bad val
   await page.reload();
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   await page.locator('table.audit').getByText('Ann Edited').first().waitFor();
+
+  // Someone else changes the user while the page is open: saving does not overwrite
+  // it (the page sends the version it loaded), and says so.
+  await mgmt.post('/v1/mgmt/user/update/role/add', { loginId: 'ann@example.net', roleNames: ['support'] });
+  await page.getByRole('group', { name: 'Project roles' }).getByLabel('admin').uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText('Someone changed this user since this page loaded, so nothing was saved.').waitFor();
+  assert.deepEqual([...(await mgmt.user(before.userId)).roleNames].sort(), ['admin', 'support', 'viewer']);
+  await page.getByRole('button', { name: 'Load the user again' }).click();
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  assert.ok(await page.getByRole('group', { name: 'Project roles' }).getByLabel('support').isChecked());
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -362,6 +373,24 @@ test('tenants, roles, permissions and attributes: create, edit, and delete after
   await page.getByLabel('Options').fill('a: Tier A\nb');
   await page.getByRole('button', { name: 'Create attribute' }).click();
   await page.getByRole('cell', { name: 'a (Tier A), b', exact: true }).waitFor();
+  // Changed: a new option and a display name; then an option users hold, refused at
+  // its field.
+  await page.getByRole('button', { name: 'Edit attribute plan' }).click();
+  await page.getByLabel('Display name').fill('Plan tier');
+  await page.getByLabel('Options').fill('gold: Gold\nsilver: Silver\nbronze');
+  await page.getByRole('button', { name: 'Save attribute' }).click();
+  await page.getByRole('cell', { name: 'Plan tier', exact: true }).waitFor();
+  const plan = (await mgmt.get('/v1/mgmt/user/customattributes')).data.find((a) => a.name === 'plan');
+  assert.deepEqual(plan.options.map((o) => o.value), ['gold', 'silver', 'bronze']);
+  assert.equal(plan.type, 4);
+  await page.getByRole('button', { name: 'Edit attribute plan' }).click();
+  await page.getByLabel('Options').fill('silver: Silver\nbronze');
+  await page.getByRole('button', { name: 'Save attribute' }).click();
+  const optionsError = page.locator('[data-field="options"] .field-error');
+  await optionsError.waitFor();
+  assert.match(await optionsError.innerText(), /^2 users of this project hold "gold" of "plan"/);
+  assert.equal((await mgmt.get('/v1/mgmt/user/customattributes')).data.find((a) => a.name === 'plan').options.length, 3);
+  await page.getByRole('button', { name: 'Cancel' }).click();
   await shot(page, 'attributes');
   const tier = (await mgmt.get('/v1/mgmt/user/customattributes')).data.find((a) => a.name === 'tier');
   assert.equal(tier.type, 5);

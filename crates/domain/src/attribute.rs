@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::caps;
 use crate::error::FieldError;
 use crate::names::AttributeName;
+use crate::{Error, ErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttributeType {
@@ -126,6 +127,44 @@ pub struct AttributeDef {
 }
 
 impl AttributeDef {
+    /// The rule for replacing this definition with `new` (the item at `field` of a
+    /// request): the name and the type stay, since users' values were checked against
+    /// the type; the display name, options, default, permissions and `required` may
+    /// change. Values users hold must still fit the new options: see
+    /// [`limits_values`](Self::limits_values) and [`options_in_use`].
+    pub fn revise(&self, new: &AttributeDef, field: &str) -> Result<(), Error> {
+        if self.name != new.name {
+            return Err(Error::internal());
+        }
+        if self.kind != new.kind {
+            return Err(FieldError::new(
+                format!("{field}.type"),
+                format!(
+                    "{:?} is a {} attribute, and a type cannot change: delete the attribute and define it again",
+                    self.name.as_str(),
+                    self.kind.name()
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Whether this definition limits its values to its options (a select type with
+    /// options): then every value users hold must be one of them.
+    pub fn limits_values(&self) -> bool {
+        matches!(
+            self.kind,
+            AttributeType::SingleSelect | AttributeType::MultiSelect
+        ) && !self.options.is_empty()
+    }
+
+    /// The values of [`options`](Self::options), for a store to compare users' values
+    /// with.
+    pub fn option_values(&self) -> Vec<String> {
+        self.options.iter().map(|o| o.value.clone()).collect()
+    }
+
     /// Whether `value` fits this definition; the error says what was expected.
     pub fn check_value(&self, value: &Value) -> Result<(), String> {
         self.check_value_with(value, |s| self.options.iter().any(|o| o.value == s))
@@ -253,6 +292,29 @@ impl AttributeDef {
     }
 }
 
+/// The refusal of a new definition at `field` whose options leave out `values` (some
+/// of them), which `users` users hold. Nothing is changed: those users change first.
+pub fn options_in_use(field: &str, name: &str, values: &[String], users: u64) -> Error {
+    let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    Error::new(
+        ErrorCode::ValueInUse,
+        format!(
+            "{field}.options: {users} user{} of this project hold{} {} of {name:?}, which the new options leave out; change those users first",
+            if users == 1 { "" } else { "s" },
+            if users == 1 { "s" } else { "" },
+            shown.join(", ")
+        ),
+    )
+}
+
+/// The refusal of a change to an attribute the project does not define.
+pub fn not_found(field: &str, name: &str) -> Error {
+    Error::new(
+        ErrorCode::AttributeNotFound,
+        format!("{field}: this project defines no custom attribute {name:?}"),
+    )
+}
+
 /// The longest date string a date attribute takes (`2026-11-26T10:00:00.000000+14:00`
 /// and a little room).
 const DATE_CHARS: usize = 64;
@@ -325,110 +387,4 @@ fn is_iso_date(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn def(kind: AttributeType, options: &[&str]) -> AttributeDef {
-        AttributeDef {
-            name: AttributeName::from_stored("a".into()),
-            kind,
-            display_name: String::new(),
-            options: options
-                .iter()
-                .map(|o| SelectOption {
-                    value: (*o).into(),
-                    label: (*o).into(),
-                })
-                .collect(),
-            default_value: Value::Null,
-            view_permissions: vec![],
-            edit_permissions: vec![],
-            required: false,
-        }
-    }
-
-    #[test]
-    fn types_read_from_names_and_codes() {
-        for t in AttributeType::ALL {
-            assert_eq!(AttributeType::from_wire(&json!(t.code())), Ok(t));
-            assert_eq!(AttributeType::from_wire(&json!(t.name())), Ok(t));
-            assert_eq!(
-                AttributeType::from_wire(&json!(t.code().to_string())),
-                Ok(t)
-            );
-        }
-        assert_eq!(
-            AttributeType::from_wire(&json!("Text")),
-            Ok(AttributeType::String)
-        );
-        assert!(AttributeType::from_wire(&json!(0)).is_err());
-        assert!(AttributeType::from_wire(&json!(8)).is_err());
-        assert!(AttributeType::from_wire(&json!("colour")).is_err());
-        assert!(AttributeType::from_wire(&json!(true)).is_err());
-    }
-
-    #[test]
-    fn values_must_fit_their_type() {
-        assert!(
-            def(AttributeType::String, &[])
-                .check_value(&json!("x"))
-                .is_ok()
-        );
-        assert!(
-            def(AttributeType::String, &[])
-                .check_value(&json!(1))
-                .is_err()
-        );
-        assert!(
-            def(AttributeType::Number, &[])
-                .check_value(&json!(1.5))
-                .is_ok()
-        );
-        assert!(
-            def(AttributeType::Number, &[])
-                .check_value(&json!("1"))
-                .is_err()
-        );
-        assert!(
-            def(AttributeType::Boolean, &[])
-                .check_value(&json!(false))
-                .is_ok()
-        );
-        assert!(
-            def(AttributeType::Boolean, &[])
-                .check_value(&json!("true"))
-                .is_err()
-        );
-        let single = def(AttributeType::SingleSelect, &["red", "blue"]);
-        assert!(single.check_value(&json!("red")).is_ok());
-        assert!(single.check_value(&json!("green")).is_err());
-        let multi = def(AttributeType::MultiSelect, &["a", "b"]);
-        assert!(multi.check_value(&json!(["a", "b"])).is_ok());
-        assert!(multi.check_value(&json!([])).is_ok());
-        assert!(multi.check_value(&json!(["c"])).is_err());
-        assert!(multi.check_value(&json!("a")).is_err());
-        assert!(
-            def(AttributeType::MultiSelect, &[])
-                .check_value(&json!(["any"]))
-                .is_ok()
-        );
-        let date = def(AttributeType::Date, &[]);
-        assert!(date.check_value(&json!(1_764_000_000_000_i64)).is_ok());
-        assert!(date.check_value(&json!("2024-02-29")).is_ok());
-        assert!(date.check_value(&json!("2023-02-29")).is_err());
-        assert!(date.check_value(&json!("2026-11-26T10:00:00Z")).is_ok());
-        assert!(date.check_value(&json!("26/11/2026")).is_err());
-        assert!(date.check_value(&json!(1.5)).is_err());
-        let md = def(AttributeType::MonthDay, &[]);
-        assert!(md.check_value(&json!("02-29")).is_ok());
-        assert!(md.check_value(&json!("13-01")).is_err());
-        assert!(md.check_value(&json!("4-1")).is_err());
-    }
-
-    #[test]
-    fn the_error_names_what_was_expected() {
-        let e = def(AttributeType::Number, &[]).check_value(&json!("ten"));
-        assert_eq!(e, Err("expected a number, found the string \"ten\"".into()));
-    }
-}
+mod tests;

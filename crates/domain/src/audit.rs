@@ -231,6 +231,7 @@ pub mod actions {
     pub const PERMISSION_MODIFIED: &str = "PermissionModified";
     pub const PERMISSION_DELETED: &str = "PermissionDeleted";
     pub const ATTRIBUTE_CREATED: &str = "CustomAttributeCreated";
+    pub const ATTRIBUTE_MODIFIED: &str = "CustomAttributeModified";
     pub const ATTRIBUTE_DELETED: &str = "CustomAttributeDeleted";
     pub const KEY_CREATED: &str = "ManagementKeyCreated";
     pub const KEY_MODIFIED: &str = "ManagementKeyModified";
@@ -252,6 +253,7 @@ pub mod actions {
         PERMISSION_MODIFIED,
         PERMISSION_DELETED,
         ATTRIBUTE_CREATED,
+        ATTRIBUTE_MODIFIED,
         ATTRIBUTE_DELETED,
         KEY_CREATED,
         KEY_MODIFIED,

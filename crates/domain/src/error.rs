@@ -79,6 +79,14 @@ error_codes! {
     PermissionNotFound => ("E993404", 404, "Permission not found");
     /// No management key of the project has the given ID.
     KeyNotFound => ("E996404", 404, "Management key not found");
+    /// A patch's `expectedVersion` is not the user's version: the user changed since the
+    /// client read it. Nothing was changed; read the user again.
+    VersionChanged => ("E998409", 409, "User changed since it was read");
+    /// No custom attribute of the project has the given name.
+    AttributeNotFound => ("E997404", 404, "Custom attribute not found");
+    /// A change would leave users holding values it no longer allows (an attribute's
+    /// option they hold, taken out). Nothing was changed.
+    ValueInUse => ("E997409", 409, "Value in use");
     /// No project has the given ID (command line only: the API answers 401).
     ProjectNotFound => ("E994404", 404, "Project not found");
     /// The request took longer than the server allows (`--request-timeout`, or the

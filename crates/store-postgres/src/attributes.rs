@@ -1,10 +1,13 @@
 //! Custom attribute definitions. Deleting a definition removes its values from every
-//! user of the project in the same transaction, so no user holds an undefined key; the
+//! user of the project in the same transaction, so no user holds an undefined key; a
+//! definition replaced keeps its type, and may not take out an option users hold. The
 //! project's catalog lock keeps user batches out meanwhile.
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::attribute::{
+    AttributeDef, AttributeType, SelectOption, not_found, options_in_use,
+};
 use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
@@ -124,6 +127,72 @@ pub(crate) async fn insert_attribute(
     Ok(())
 }
 
+/// A definition's parts that may change, written over the stored ones.
+async fn rewrite_attribute(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    d: &AttributeDef,
+) -> Result<(), Error> {
+    let options: Vec<StoredOption> = d
+        .options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE attribute_defs SET display_name = $3, options = $4::jsonb, default_value = $5::jsonb, \
+           view_permissions = $6::jsonb, edit_permissions = $7::jsonb, required = $8 \
+         WHERE project_id = $1 AND name = $2",
+    )
+    .bind(project.as_str())
+    .bind(d.name.as_str())
+    .bind(&d.display_name)
+    .bind(to_json(&options))
+    .bind(to_json(&d.default_value))
+    .bind(to_json(&d.view_permissions))
+    .bind(to_json(&d.edit_permissions))
+    .bind(d.required)
+    .execute(conn)
+    .await
+    .map_err(db_error("update attribute"))?;
+    Ok(())
+}
+
+/// The values of attribute `name` that users of the project hold outside `allowed`
+/// (ten at most, in order), and how many users hold one. A list value counts by its
+/// elements.
+async fn held_outside(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    name: &str,
+    allowed: &[String],
+) -> Result<(Vec<String>, u64), Error> {
+    let row = sqlx::query(
+        "WITH held AS (SELECT u.pk, e.v FROM users u, jsonb_array_elements_text( \
+             CASE jsonb_typeof(u.custom_attributes -> $2) WHEN 'array' THEN u.custom_attributes -> $2 \
+             ELSE jsonb_build_array(u.custom_attributes -> $2) END) AS e(v) \
+           WHERE u.project_id = $1 AND u.custom_attributes ? $2 AND NOT (e.v = ANY($3::text[]))) \
+         SELECT coalesce((SELECT array_agg(v ORDER BY v) FROM (SELECT DISTINCT v FROM held ORDER BY v LIMIT 10) s), \
+                  '{}'::text[]) AS vals, \
+                (SELECT count(DISTINCT pk) FROM held) AS users",
+    )
+    .bind(project.as_str())
+    .bind(name)
+    .bind(allowed)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error("find attribute values"))?;
+    let values: Vec<String> = row
+        .try_get("vals")
+        .map_err(internal("read attribute values"))?;
+    let users: i64 = row
+        .try_get("users")
+        .map_err(internal("read attribute values"))?;
+    Ok((values, u64::try_from(users).unwrap_or(0)))
+}
+
 #[async_trait]
 impl AttributeStore for PostgresStore {
     async fn create_attributes(
@@ -143,6 +212,40 @@ impl AttributeStore for PostgresStore {
                 .iter()
                 .map(|d| records::attribute_created(origin, d))
                 .collect();
+            audit::insert(conn, project, origin, &records).await
+        }
+        .await)
+    }
+
+    async fn update_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+        origin: &Origin,
+    ) -> Result<(), Error> {
+        in_write_tx!(self, "update attributes", |conn| async {
+            // Exclusive: no user write, which takes the lock shared, can give a user a
+            // value the new options leave out between the check and the commit.
+            lock_catalog(conn, project).await?;
+            let stored = load_attributes(conn, project).await?;
+            let mut records = Vec::with_capacity(defs.len());
+            for (i, d) in defs.iter().enumerate() {
+                let field = format!("attributes[{i}]");
+                let old = stored
+                    .iter()
+                    .find(|s| s.name == d.name)
+                    .ok_or_else(|| not_found(&format!("{field}.name"), d.name.as_str()))?;
+                old.revise(d, &field)?;
+                if d.limits_values() {
+                    let (values, users) =
+                        held_outside(conn, project, d.name.as_str(), &d.option_values()).await?;
+                    if users > 0 {
+                        return Err(options_in_use(&field, d.name.as_str(), &values, users));
+                    }
+                }
+                rewrite_attribute(conn, project, d).await?;
+                records.push(records::attribute_modified(origin, old, d));
+            }
             audit::insert(conn, project, origin, &records).await
         }
         .await)

@@ -1,9 +1,12 @@
 //! Custom attribute definitions. Deleting a definition removes its values from every
-//! user of the project in the same transaction, so no user holds an undefined key.
+//! user of the project in the same transaction, so no user holds an undefined key; a
+//! definition replaced keeps its type, and may not take out an option users hold.
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::attribute::{AttributeDef, AttributeType, SelectOption};
+use roster_domain::attribute::{
+    AttributeDef, AttributeType, SelectOption, not_found, options_in_use,
+};
 use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
@@ -143,6 +146,67 @@ pub(crate) async fn insert_attribute(
     Ok(())
 }
 
+/// A definition's parts that may change, written over the stored ones.
+async fn rewrite_attribute(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    d: &AttributeDef,
+) -> Result<(), Error> {
+    let options: Vec<StoredOption> = d
+        .options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE attribute_defs SET display_name = ?3, options = ?4, default_value = ?5, \
+           view_permissions = ?6, edit_permissions = ?7, required = ?8 \
+         WHERE project_id = ?1 AND name = ?2",
+    )
+    .bind(project.as_str())
+    .bind(d.name.as_str())
+    .bind(&d.display_name)
+    .bind(to_json(&options))
+    .bind(to_json(&d.default_value))
+    .bind(to_json(&d.view_permissions))
+    .bind(to_json(&d.edit_permissions))
+    .bind(d.required)
+    .execute(conn)
+    .await
+    .map_err(internal("update attribute"))?;
+    Ok(())
+}
+
+/// The values of attribute `name` that users of the project hold outside `allowed`
+/// (ten at most, in order), and how many users hold one. A list value counts by its
+/// elements.
+async fn held_outside(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    name: &str,
+    allowed: &[String],
+) -> Result<(Vec<String>, u64), Error> {
+    // json_each of a path yields the array's elements, or the value itself.
+    let (values, users): (String, i64) = sqlx::query_as(
+        "WITH held AS (SELECT u.pk, e.value AS v FROM users u, json_each(u.custom_attributes, ?2) e \
+           WHERE u.project_id = ?1 AND e.value NOT IN (SELECT value FROM json_each(?3))) \
+         SELECT (SELECT json_group_array(v) FROM (SELECT DISTINCT CAST(v AS TEXT) AS v FROM held ORDER BY v LIMIT 10)), \
+                (SELECT count(DISTINCT pk) FROM held)",
+    )
+    .bind(project.as_str())
+    .bind(format!("$.\"{name}\""))
+    .bind(to_json(&allowed))
+    .fetch_one(conn)
+    .await
+    .map_err(internal("find attribute values"))?;
+    Ok((
+        json_column(&values, "attribute values")?,
+        u64::try_from(users).unwrap_or(0),
+    ))
+}
+
 #[async_trait]
 impl AttributeStore for SqliteStore {
     async fn create_attributes(
@@ -161,6 +225,36 @@ impl AttributeStore for SqliteStore {
             .iter()
             .map(|d| records::attribute_created(origin, d))
             .collect();
+        audit::insert(&mut tx, project, origin, &records).await?;
+        tx.commit().await.map_err(internal("commit"))
+    }
+
+    async fn update_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+        origin: &Origin,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        let stored = load_attributes(&mut tx, project).await?;
+        let mut records = Vec::with_capacity(defs.len());
+        for (i, d) in defs.iter().enumerate() {
+            let field = format!("attributes[{i}]");
+            let old = stored
+                .iter()
+                .find(|s| s.name == d.name)
+                .ok_or_else(|| not_found(&format!("{field}.name"), d.name.as_str()))?;
+            old.revise(d, &field)?;
+            if d.limits_values() {
+                let (values, users) =
+                    held_outside(&mut tx, project, d.name.as_str(), &d.option_values()).await?;
+                if users > 0 {
+                    return Err(options_in_use(&field, d.name.as_str(), &values, users));
+                }
+            }
+            rewrite_attribute(&mut tx, project, d).await?;
+            records.push(records::attribute_modified(origin, old, d));
+        }
         audit::insert(&mut tx, project, origin, &records).await?;
         tx.commit().await.map_err(internal("commit"))
     }

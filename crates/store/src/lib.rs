@@ -333,6 +333,17 @@ pub trait AttributeStore: Send + Sync {
         defs: &[AttributeDef],
         origin: &Origin,
     ) -> Result<()>;
+    /// Replace definitions by name (all or none), through
+    /// [`AttributeDef::revise`](roster_domain::attribute::AttributeDef::revise): the
+    /// type stays; a definition that limits its values to its options is refused
+    /// ([`options_in_use`](roster_domain::attribute::options_in_use)) while a user holds
+    /// a value the new options leave out. No user changes.
+    async fn update_attributes(
+        &self,
+        project: &ProjectId,
+        defs: &[AttributeDef],
+        origin: &Origin,
+    ) -> Result<()>;
     /// Deleting a definition removes its values from every user; each user that had one
     /// changes once (`version` by one, `modifiedTime` to the origin's time, one audit
     /// record), however many of the deleted attributes it had.

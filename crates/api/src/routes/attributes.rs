@@ -1,10 +1,12 @@
 //! Custom attribute definition endpoints. Each answers the project's definitions after
-//! the change, as `{data, total}`.
+//! the change, as `{data, total}`. `update` is Roster's own: Descope's API has no call
+//! that changes a definition, and the console edits them.
 
 use axum::Json;
 use axum::extract::State;
 use axum::routing::{get, post};
 use roster_domain::Error;
+use roster_domain::names::AttributeName;
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -33,6 +35,16 @@ pub fn api() -> Api {
             .body::<CreateAttributesBody>()
             .answers::<AttributesEnvelope>(),
             post(create),
+        )
+        .route(
+            Op::post(
+                "/v1/mgmt/user/customattribute/update",
+                "Replace custom attribute definitions (Roster's own)",
+            )
+            .describe("Roster's own, not Descope's (Descope's API cannot change a definition). Each item replaces the definition of its `name`, all or none: display name, options, default value, permissions and `required` as given (absent: empty). `type` may be left out; it cannot change. An option may not be taken out while a user holds it (409 `E997409`); an unknown name is 404 `E997404`. No user changes.")
+            .body::<CreateAttributesBody>()
+            .answers::<AttributesEnvelope>(),
+            post(update),
         )
         .route(
             Op::post(
@@ -76,6 +88,32 @@ async fn create(
     state
         .store()
         .create_attributes(&caller.project, &defs, &state.origin(&caller))
+        .await?;
+    envelope(&state, &caller).await
+}
+
+/// `POST /v1/mgmt/user/customattribute/update`: `{attributes: [...]}`, all or nothing;
+/// an item without `type` keeps the stored one.
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<CreateAttributesBody>,
+) -> ApiResult<Json<AttributesEnvelope>> {
+    let items = match body.attributes.set() {
+        Some(a) if !a.is_empty() => a,
+        _ => return Err(Error::missing("attributes").into()),
+    };
+    state.limits().check_items("attributes", items.len())?;
+    let stored = state.store().all_attributes(&caller.project).await?;
+    let kind_of = |name: &AttributeName| stored.iter().find(|d| &d.name == name).map(|d| d.kind);
+    let defs = items
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a.def_or(i, kind_of))
+        .collect::<Result<Vec<_>, Error>>()?;
+    state
+        .store()
+        .update_attributes(&caller.project, &defs, &state.origin(&caller))
         .await?;
     envelope(&state, &caller).await
 }

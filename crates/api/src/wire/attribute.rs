@@ -43,6 +43,16 @@ pub struct AttributeBody {
 impl AttributeBody {
     /// The definition; `i` is the item's index, for error paths.
     pub fn def(&self, i: usize) -> Result<AttributeDef, Error> {
+        self.def_or(i, |_| None)
+    }
+
+    /// [`def`](Self::def), where a missing `type` is `stored`'s answer for the name
+    /// (an update keeps the type it does not name).
+    pub fn def_or(
+        &self,
+        i: usize,
+        stored: impl Fn(&AttributeName) -> Option<AttributeType>,
+    ) -> Result<AttributeDef, Error> {
         let field = |f: &str| format!("attributes[{i}].{f}");
         let name = given(&self.name).ok_or_else(|| Error::missing(&field("name")))?;
         let name = AttributeName::parse(name).map_err(|r| FieldError::new(field("name"), r))?;
@@ -50,7 +60,10 @@ impl AttributeBody {
             Some(v) => {
                 AttributeType::from_wire(v).map_err(|r| FieldError::new(field("type"), r))?
             }
-            None => return Err(Error::missing(&field("type"))),
+            None => match stored(&name) {
+                Some(kind) => kind,
+                None => return Err(Error::missing(&field("type"))),
+            },
         };
         let options = match self.options.set() {
             None => Vec::new(),

@@ -56,6 +56,9 @@ pub struct UserBody {
     #[schema(value_type = Option<Value>)]
     pub hashed_password: Setting<Value>,
     pub created_time: Setting<FlexInt>,
+    /// Roster's own, for patches: apply only if the user is at this `version` (else
+    /// the item fails with `E998409` and changes nothing).
+    pub expected_version: Setting<FlexInt>,
 }
 
 /// The body of `patch/batch` and `create/batch`: `{users: [...]}`, each item a
@@ -118,6 +121,7 @@ impl UserBody {
             additional_login_ids: self.additional_identifiers.or(self.additional_login_ids),
             custom_attributes: self.custom_attributes,
             scim: self.scim,
+            expected_version: self.expected_version.map(|v| v.0),
         }
     }
 

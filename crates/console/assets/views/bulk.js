@@ -156,27 +156,36 @@ async function apply(kind, args, section) {
   for (let i = 0; i < ids.length; i += BATCH) {
     const chunk = ids.slice(i, i + BATCH);
     try {
-      const users = await loadUsers(chunk);
+      let users = await loadUsers(chunk);
       const found = new Set(users.map((u) => u.userId));
       for (const id of chunk) if (!found.has(id)) outcome.failed.push({ id, who: id, reason: "the user no longer exists" });
-      const items = [];
-      for (const u of users) {
-        const item = itemFor(kind, args, u);
-        if (item) items.push(item);
-        else outcome.unchanged.push({ id: u.userId, who: u.loginIds[0] ?? u.userId });
-      }
-      if (items.length) {
+      // Each item carries the version its lists were computed from; a user changed
+      // meanwhile fails with E998409, is read again and computed again (three tries).
+      for (let attempt = 1; users.length > 0; attempt += 1) {
+        const items = [];
+        for (const u of users) {
+          const item = itemFor(kind, args, u);
+          if (item) items.push({ ...item, expectedVersion: u.version });
+          else outcome.unchanged.push({ id: u.userId, who: u.loginIds[0] ?? u.userId });
+        }
+        if (items.length === 0) break;
         const answer = await patch("/v1/mgmt/user/patch/batch", { users: items });
         for (const u of answer.patchedUsers) outcome.changed.push({ id: u.userId, who: u.loginIds[0] ?? u.userId });
+        const again = [];
         for (const f of answer.failedUsers) {
-          outcome.failed.push({ id: f.user.userId ?? f.user.loginIds?.[0], who: f.user.loginIds?.[0] ?? f.user.userId, reason: f.failure });
+          const id = f.user.userId ?? f.user.loginIds?.[0];
+          if (f.failure.startsWith("expectedVersion:") && attempt < 3) again.push(id);
+          else outcome.failed.push({ id, who: f.user.loginIds?.[0] ?? f.user.userId, reason: f.failure });
         }
         for (const [where, reason] of Object.entries(answer.additionalErrors ?? {})) {
           outcome.failed.push({ id: where, who: where, reason });
         }
+        users = again.length ? await loadUsers(again) : [];
       }
     } catch (e) {
-      for (const id of chunk) outcome.failed.push({ id, who: id, reason: e.message });
+      // Every user of the chunk without a result yet fails with the request's reason.
+      const told = new Set([...outcome.changed, ...outcome.unchanged, ...outcome.failed].map((r) => r.id));
+      for (const id of chunk) if (!told.has(id)) outcome.failed.push({ id, who: id, reason: e.message });
     }
     const done = Math.min(i + BATCH, ids.length);
     bar.value = done;

@@ -1,5 +1,6 @@
 // One user: every field of the user object, a form to change it (sent as one
-// `PATCH /v1/mgmt/user/patch` holding only what changed, so the server's rules decide),
+// `PATCH /v1/mgmt/user/patch` holding only what changed, so the server's rules decide,
+// with the version the page was loaded at, so that no one else's change is overwritten),
 // the login IDs, and the user's audit trail. An error is shown at the field it names.
 
 import { catalog, get, patch, post, readOnly } from "../api.js";
@@ -196,10 +197,20 @@ function editForm(cat, user, locked, redraw) {
         }
         save.disabled = true;
         try {
-          const answer = await patch("/v1/mgmt/user/patch", { loginId: user.userId, ...body });
+          // expectedVersion: a change made by someone else since this page loaded is
+          // not overwritten (the lists are sent whole).
+          const answer = await patch("/v1/mgmt/user/patch", { loginId: user.userId, expectedVersion: user.version, ...body });
           toast(`Saved ${Object.keys(body).length === 1 ? Object.keys(body)[0] : `${Object.keys(body).length} changes`}.`);
           redraw(answer.user);
         } catch (err) {
+          if (err.code === "E998409") {
+            fill(
+              formError,
+              "Someone changed this user since this page loaded, so nothing was saved. ",
+              h("button", { type: "button", class: "link", onclick: () => location.reload() }, "Load the user again"),
+            );
+            return;
+          }
           const at = err.field ?? "";
           const shown =
             showFieldError(form, at, err.reason) ||

@@ -128,6 +128,10 @@ fn raw(v: Value) -> RawUserPatch {
             Some(_) => Setting::Reset,
         },
         scim: b("scim"),
+        expected_version: match o.get("expectedVersion") {
+            None => Setting::NotSet,
+            Some(v) => v.as_i64().map_or(Setting::Reset, Setting::Set),
+        },
     }
 }
 
@@ -317,6 +321,35 @@ fn selectors_prefer_login_ids_over_user_ids() {
     assert_eq!(ws.resolve("U1").map(|u| u.id.as_str()), Some("U1"));
     assert_eq!(ws.resolve("b").map(|u| u.id.as_str()), Some("U2"));
     assert!(ws.resolve("nobody").is_none());
+}
+
+#[test]
+fn an_expected_version_must_be_the_users() {
+    let u = user("U1", "a");
+    assert_eq!(u.version, 1);
+    let next = apply(&u, json!({"name": "n", "expectedVersion": 1})).unwrap();
+    assert_eq!(next.version, 2);
+    let e = apply(&u, json!({"name": "n", "expectedVersion": 2})).unwrap_err();
+    assert_eq!(e.code, ErrorCode::VersionChanged);
+    assert_eq!(
+        e.message,
+        "expectedVersion: the user is at version 1, not 2: it changed since it was read; read it again"
+    );
+    // In a batch, an item sees the version the items before it left.
+    let mut ws = Workspace::new(vec![user("U1", "a")], []);
+    let items: Vec<PatchItem> = [(1, "x"), (2, "y"), (2, "z")]
+        .into_iter()
+        .map(|(v, name)| PatchItem::Ready {
+            selector: "a".into(),
+            patch: patch(json!({"name": name, "expectedVersion": v})),
+        })
+        .collect();
+    let out = ws.apply_batch(&items, &catalog(), Millis(7));
+    assert!(matches!(&out[0], PatchOutcome::Patched(u) if u.version == 2));
+    assert!(matches!(&out[1], PatchOutcome::Patched(u) if u.version == 3 && u.name == "y"));
+    assert!(
+        matches!(&out[2], PatchOutcome::Failed { failure, .. } if failure.error.code == ErrorCode::VersionChanged)
+    );
 }
 
 #[test]

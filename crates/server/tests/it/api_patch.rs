@@ -190,9 +190,62 @@ async fn the_single_patch_returns_the_error(backend: Backend) {
     );
 }
 
+/// Roster's own `expectedVersion`: a patch computed from another version of the user
+/// changes nothing; in a batch, the item fails alone.
+async fn an_expected_version_keeps_a_change_made_since(backend: Backend) {
+    let app = app_with_users(backend).await;
+    let (_, read) = app.load("b@example.com").await;
+    let version = read["user"]["version"].as_i64().unwrap();
+    // Someone adds a role after the client read the user...
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/update/role/add",
+        json!({"loginId": "b@example.com", "roleNames": ["admin"]}),
+    )
+    .await;
+    // ...so the client's whole list, computed from what it read, does not land.
+    let stale = json!({"loginId": "b@example.com", "roleNames": [], "expectedVersion": version});
+    let message = assert_error(
+        &app.call("PATCH", "/v1/mgmt/user/patch", stale.clone())
+            .await,
+        409,
+        "E998409",
+    );
+    assert_eq!(
+        message,
+        format!(
+            "expectedVersion: the user is at version {}, not {version}: it changed since it was read; read it again",
+            version + 1
+        )
+    );
+    let out = app
+        .ok(
+            "PATCH",
+            "/v1/mgmt/user/patch/batch",
+            json!({"users": [stale, {"loginId": "a@example.com", "name": "A2", "expectedVersion": "1"}]}),
+        )
+        .await;
+    assert_eq!(out["patchedUsers"].as_array().unwrap().len(), 1);
+    assert!(
+        out["failedUsers"][0]["failure"]
+            .as_str()
+            .unwrap()
+            .starts_with("expectedVersion: the user is at version"),
+        "{out}"
+    );
+    let (_, b) = app.load("b@example.com").await;
+    assert_eq!(b["user"]["roleNames"], json!(["viewer", "admin"]));
+    // With the version it finds, it applies.
+    let fresh =
+        json!({"loginId": "b@example.com", "roleNames": ["admin"], "expectedVersion": version + 1});
+    let (_, patched) = app.call("PATCH", "/v1/mgmt/user/patch", fresh).await;
+    assert_eq!(patched["user"]["version"], version + 2, "{patched}");
+}
+
 crate::each_backend!(
     a_mixed_batch_reports_every_item,
     the_same_user_twice_gets_both_patches_in_order,
     modified_time_and_version_move_on_every_change,
     the_single_patch_returns_the_error,
+    an_expected_version_keeps_a_change_made_since,
 );

@@ -385,9 +385,95 @@ async fn tenants_roles_permissions_attributes(backend: Backend) {
     assert_eq!(left["total"], 3);
 }
 
+/// Roster's own `customattribute/update`: a definition replaced (type kept when not
+/// named), an option users hold kept in, an unknown name, a type change, a read-only key.
+async fn attribute_definitions_are_replaced(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    app.seed_catalog().await;
+    app.ok(
+        "POST",
+        "/v1/mgmt/user/customattribute/create",
+        json!({"attributes": [{"name": "plan", "type": "singleselect", "options": ["gold", "silver"]}]}),
+    )
+    .await;
+    app.create_user(json!({"loginId": "ann", "customAttributes": {"plan": "silver"}}))
+        .await;
+    let update = "/v1/mgmt/user/customattribute/update";
+    let answer = app
+        .ok(
+            "POST",
+            update,
+            json!({"attributes": [{"name": "plan", "displayName": "Plan tier", "options": ["gold", {"value": "silver", "label": "Silver"}, "bronze"]}]}),
+        )
+        .await;
+    let plan = answer["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "plan")
+        .unwrap();
+    assert_eq!(plan["type"], 4, "the type kept");
+    assert_eq!(plan["displayName"], "Plan tier");
+    assert_eq!(
+        plan["options"],
+        json!([{"value": "gold", "label": "gold"}, {"value": "silver", "label": "Silver"}, {"value": "bronze", "label": "bronze"}])
+    );
+    let held = app
+        .call(
+            "POST",
+            update,
+            json!({"attributes": [{"name": "plan", "options": ["gold"]}]}),
+        )
+        .await;
+    let message = assert_error(&held, 409, "E997409");
+    assert!(
+        message.contains("1 user of this project holds \"silver\""),
+        "{message}"
+    );
+    let (_, ann) = app.load("ann").await;
+    assert_eq!(ann["user"]["customAttributes"], json!({"plan": "silver"}));
+    assert_error(
+        &app.call(
+            "POST",
+            update,
+            json!({"attributes": [{"name": "never", "type": 1}]}),
+        )
+        .await,
+        404,
+        "E997404",
+    );
+    assert_error(
+        &app.call(
+            "POST",
+            update,
+            json!({"attributes": [{"name": "plan", "type": "number"}]}),
+        )
+        .await,
+        400,
+        "E011003",
+    );
+    assert_error(&app.call("POST", update, json!({})).await, 400, "E011002");
+    let reader = app.add_read_only_key("Kreader", "reader").await;
+    let refused = app
+        .send_as(
+            Some(&reader),
+            "POST",
+            update,
+            Some(json!({"attributes": [{"name": "plan", "options": []}]}).to_string()),
+        )
+        .await;
+    assert_error(&refused, 403, "E990403");
+    let (_, all) = app.get("/v1/mgmt/user/customattributes").await;
+    assert!(
+        all.to_string().contains("Plan tier"),
+        "nothing changed: {all}"
+    );
+}
+
 crate::each_backend!(
     the_user_object_carries_every_field,
     create_batch_and_load_many,
     search_and_delete,
     tenants_roles_permissions_attributes,
+    attribute_definitions_are_replaced,
 );

@@ -1,4 +1,4 @@
-//! Tenants, roles, permissions and custom attribute definitions.
+//! Tenants, roles and permissions (custom attribute definitions are in `attributes`).
 
 use super::*;
 
@@ -461,43 +461,4 @@ pub async fn permissions(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-}
-
-pub async fn attributes(store: Arc<dyn Store>) {
-    let store = &*store;
-    let p = fixture(store).await;
-    let defs = store.all_attributes(&p).await.unwrap();
-    assert_eq!(
-        defs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
-        ["age", "nick", "plan"],
-        "creation order"
-    );
-    assert_eq!(defs[2].options.len(), 2);
-    let e = store
-        .create_attributes(&p, &[attr("age", AttributeType::String, &[])], &origin())
-        .await
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::AlreadyExists);
-    create(
-        store,
-        &p,
-        "u",
-        RawUserPatch {
-            custom_attributes: obj(json!({"age": 3, "nick": "n"})),
-            ..Default::default()
-        },
-    )
-    .await;
-    store
-        .delete_attributes(&p, &["age".into(), "never-defined".into()], &origin())
-        .await
-        .unwrap();
-    let u = must_load(store, &p, "u").await;
-    assert_eq!(
-        Value::Object(u.custom_attributes),
-        json!({"nick": "n"}),
-        "values of a deleted attribute go too"
-    );
-    let catalog = store.catalog(&p).await.unwrap();
-    assert!(catalog.attribute("age").is_none());
 }

@@ -4,7 +4,7 @@
 //! checks can share one database and run in any order. The test binary runs every check
 //! against every backend (SQLite in memory and in a file, PostgreSQL), through the
 //! [`checks!`](crate::checks) list. The checks are grouped by what they concern:
-//! [`projects`], [`users`], [`lists`], [`search`], [`catalog`], [`changes`] (the
+//! [`projects`], [`users`], [`lists`], [`search`], [`catalog`], [`attributes`], [`changes`] (the
 //! SDK's one-purpose user and tenant changes), [`audit`] (the audit trail) and
 //! [`concurrency`].
 //!
@@ -12,6 +12,7 @@
 //! backend did wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attributes;
 mod audit;
 mod catalog;
 mod changes;
@@ -21,6 +22,7 @@ mod projects;
 mod search;
 mod users;
 
+pub use attributes::*;
 pub use audit::*;
 pub use catalog::*;
 pub use changes::*;
@@ -72,6 +74,7 @@ macro_rules! checks {
         $m!(roles);
         $m!(permissions);
         $m!(attributes);
+        $m!(attribute_updates);
         $m!(projects_are_isolated);
         $m!(hostile_strings_are_data);
         $m!(large_batches);
