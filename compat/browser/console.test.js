@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, launchBrowser, newPage, PROJECT, readOnlyKey, SCREENSHOTS, signIn, startRoster } from './harness.js';
+import { api, KEY, launchBrowser, newPage, newProject, PROJECT, readOnlyKey, SCREENSHOTS, signIn, startRoster } from './harness.js';
 
 let roster;
 let browser;
@@ -424,6 +424,26 @@ test('a read-only key sees everything and changes nothing', async () => {
   }, [PROJECT, key]);
   assert.equal(status, 403);
   assert.ok((await mgmt.get('/v1/mgmt/tenant/all')).tenants.some((t) => t.id === 'acme'));
+  await page.context().close();
+});
+
+test("another project's console is empty: one project never sees another's users or catalog", async () => {
+  const other = newProject(roster.databaseUrl);
+  const page = await newPage(browser);
+  await signIn(page, roster.url, other.key, other.project);
+  await page.getByText('This project has no users yet.').waitFor();
+  assert.equal(await page.locator('.screen-head .summary').innerText(), 'No users yet.');
+  // The first project's key does not open it, nor its key the first project.
+  await page.getByRole('link', { name: 'Tenants' }).click();
+  await page.getByText('No tenants yet.').waitFor();
+  await page.getByRole('link', { name: 'Roles and permissions' }).click();
+  await page.getByText('No roles yet.').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Project ID').fill(other.project);
+  await page.getByLabel('Management key').fill(KEY);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This project ID and key do not match a key of this server.').waitFor();
+  assert.deepEqual(page.problems, []);
   await page.context().close();
 });
 

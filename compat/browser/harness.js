@@ -137,10 +137,17 @@ export async function newPage(browser, { viewport = { width: 1280, height: 860 }
   return page;
 }
 
+/** A new project and a key of it, made by the command line: `{project, key}`. */
+export function newProject(databaseUrl) {
+  const project = execFileSync(BIN, ['project', 'create', '--name', 'other', '--database-url', databaseUrl], { encoding: 'utf8' }).trim();
+  const key = execFileSync(BIN, ['key', 'create', '--project', project, '--database-url', databaseUrl], { encoding: 'utf8' }).trim();
+  return { project, key };
+}
+
 /** Sign in through the form. */
-export async function signIn(page, url, key = KEY) {
+export async function signIn(page, url, key = KEY, project = PROJECT) {
   await page.goto(`${url}/console/`);
-  await page.getByLabel('Project ID').fill(PROJECT);
+  await page.getByLabel('Project ID').fill(project);
   await page.getByLabel('Management key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();

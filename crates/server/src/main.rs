@@ -180,6 +180,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         store = store.backend(),
         database = %redact(&args.database.database_url),
+        console = %format!("{scheme}://{addr}/console/"),
         "roster listening on {scheme}://{addr}"
     );
     let served = serve(listener, state, connections, tls, shutdown_signal()).await;

@@ -76,7 +76,8 @@ export async function render(main, { params, isCurrent }) {
   if (!isCurrent()) return;
   const { users, total } = answer;
   const first = page * size;
-  fill(summary, total === 0 ? "No users match." : `${count(first + 1)}–${count(first + users.length)} of ${count(total)}`);
+  const filtered = Object.keys(query).some((k) => k !== "sort");
+  fill(summary, total === 0 ? (filtered ? "No users match." : "No users yet.") : `${count(first + 1)}–${count(first + users.length)} of ${count(total)}`);
 
   const drawBar = () => {
     const n = selection.size();
@@ -113,8 +114,8 @@ export async function render(main, { params, isCurrent }) {
     fill(
       table,
       empty(
-        total === 0 && Object.keys(query).length === 0 ? "This project has no users yet." : "No users match this search.",
-        total === 0 && Object.keys(query).length === 0 ? h("span", {}, "Create some through the API, or ", h("a", { href: href("transfer") }, "import a file"), ".") : "Try fewer filters.",
+        total === 0 && !filtered ? "This project has no users yet." : "No users match this search.",
+        total === 0 && !filtered ? h("span", {}, "Create some through the API, or ", h("a", { href: href("transfer") }, "import a file"), ".") : "Try fewer filters.",
       ),
     );
   } else {
