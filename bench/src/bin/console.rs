@@ -17,9 +17,8 @@
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use roster_bench::{Client, PgSchema, Server, login, ms, percentile, restyle};
+use roster_bench::{Client, PgSchema, Server, analyze_if_postgres, login, ms, percentile, restyle};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor, PgConnection};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -101,14 +100,7 @@ async fn measure(args: &Args, db: &str, name: &str) -> anyhow::Result<()> {
     for chunk in items.chunks(10_000) {
         client.patch_batch(chunk).await?;
     }
-    if db.starts_with("postgres") {
-        // What autovacuum does within a minute of a load this size. The development
-        // and CI machines run PostgreSQL with autovacuum off; without statistics the
-        // planner takes the 100,000 fresh users for about a hundred and picks nested
-        // loops (500 users loaded in 2 s instead of 20 ms).
-        let mut conn = PgConnection::connect(db).await?;
-        conn.execute("ANALYZE").await?;
-    }
+    analyze_if_postgres(db).await?;
     println!("\n### {name}: {} users\n", args.users);
     println!("| search | total | p50 | p99 | max |");
     println!("|---|---|---|---|---|");
