@@ -315,6 +315,28 @@ pub fn not_found(field: &str, name: &str) -> Error {
     )
 }
 
+/// The rule for replacing `stored` definitions with `defs`: for each new definition,
+/// in order, the stored one it replaces, each revision checked by
+/// [`AttributeDef::revise`]; the first unknown name or refused revision fails them all.
+/// The item's field in errors is `attributes[i]`.
+pub fn revisions<'a>(
+    stored: &'a [AttributeDef],
+    defs: &[AttributeDef],
+) -> Result<Vec<&'a AttributeDef>, Error> {
+    defs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let field = format!("attributes[{i}]");
+            let old = stored
+                .iter()
+                .find(|s| s.name == d.name)
+                .ok_or_else(|| not_found(&format!("{field}.name"), d.name.as_str()))?;
+            old.revise(d, &field)?;
+            Ok(old)
+        })
+        .collect()
+}
+
 /// The longest date string a date attribute takes (`2026-11-26T10:00:00.000000+14:00`
 /// and a little room).
 const DATE_CHARS: usize = 64;

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::attribute::{
-    AttributeDef, AttributeType, SelectOption, not_found, options_in_use,
+    AttributeDef, AttributeType, SelectOption, options_in_use, revisions,
 };
 use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
@@ -24,6 +24,17 @@ use crate::{audit, users};
 struct StoredOption {
     value: String,
     label: String,
+}
+
+/// A definition's options as the `options` column holds them.
+fn stored_options(d: &AttributeDef) -> Vec<StoredOption> {
+    d.options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect()
 }
 
 pub(crate) async fn load_attributes(
@@ -89,14 +100,7 @@ pub(crate) async fn insert_attribute(
     position: i64,
     d: &AttributeDef,
 ) -> Result<(), Error> {
-    let options: Vec<StoredOption> = d
-        .options
-        .iter()
-        .map(|o| StoredOption {
-            value: o.value.clone(),
-            label: o.label.clone(),
-        })
-        .collect();
+    let options = stored_options(d);
     sqlx::query(
         "INSERT INTO attribute_defs (project_id, name, type_code, display_name, options, default_value, \
            view_permissions, edit_permissions, required, position) \
@@ -133,14 +137,7 @@ async fn rewrite_attribute(
     project: &ProjectId,
     d: &AttributeDef,
 ) -> Result<(), Error> {
-    let options: Vec<StoredOption> = d
-        .options
-        .iter()
-        .map(|o| StoredOption {
-            value: o.value.clone(),
-            label: o.label.clone(),
-        })
-        .collect();
+    let options = stored_options(d);
     sqlx::query(
         "UPDATE attribute_defs SET display_name = $3, options = $4::jsonb, default_value = $5::jsonb, \
            view_permissions = $6::jsonb, edit_permissions = $7::jsonb, required = $8 \
@@ -229,17 +226,12 @@ impl AttributeStore for PostgresStore {
             lock_catalog(conn, project).await?;
             let stored = load_attributes(conn, project).await?;
             let mut records = Vec::with_capacity(defs.len());
-            for (i, d) in defs.iter().enumerate() {
-                let field = format!("attributes[{i}]");
-                let old = stored
-                    .iter()
-                    .find(|s| s.name == d.name)
-                    .ok_or_else(|| not_found(&format!("{field}.name"), d.name.as_str()))?;
-                old.revise(d, &field)?;
+            for (i, (old, d)) in revisions(&stored, defs)?.into_iter().zip(defs).enumerate() {
                 if d.limits_values() {
                     let (values, users) =
                         held_outside(conn, project, d.name.as_str(), &d.option_values()).await?;
                     if users > 0 {
+                        let field = format!("attributes[{i}]");
                         return Err(options_in_use(&field, d.name.as_str(), &values, users));
                     }
                 }

@@ -334,7 +334,7 @@ pub trait AttributeStore: Send + Sync {
         origin: &Origin,
     ) -> Result<()>;
     /// Replace definitions by name (all or none), through
-    /// [`AttributeDef::revise`](roster_domain::attribute::AttributeDef::revise): the
+    /// [`revisions`](roster_domain::attribute::revisions): the
     /// type stays; a definition that limits its values to its options is refused
     /// ([`options_in_use`](roster_domain::attribute::options_in_use)) while a user holds
     /// a value the new options leave out. No user changes.
