@@ -225,11 +225,24 @@ impl Client {
 
     /// `users` users `login(0)`.., through `create/batch` 10,000 at a time.
     pub async fn seed_users(&self, users: usize) -> anyhow::Result<()> {
+        self.seed(users, |i| json!({"loginId": login(i), "email": login(i)}))
+            .await
+    }
+
+    /// Create `users` users as [`seed_users`](Self::seed_users) does, each also a member
+    /// of the tenant [`restyle`] gives it (`t{i % 10}`), so that every user has the
+    /// rows a restyle changes from the start.
+    pub async fn seed_members(&self, users: usize) -> anyhow::Result<()> {
+        self.seed(users, |i| {
+            json!({"loginId": login(i), "email": login(i),
+                   "userTenants": [{"tenantId": format!("t{}", i % 10)}]})
+        })
+        .await
+    }
+
+    async fn seed(&self, users: usize, item: impl Fn(usize) -> Value) -> anyhow::Result<()> {
         for chunk in (0..users).collect::<Vec<_>>().chunks(10_000) {
-            let items: Vec<Value> = chunk
-                .iter()
-                .map(|&i| json!({"loginId": login(i), "email": login(i)}))
-                .collect();
+            let items: Vec<Value> = chunk.iter().map(|&i| item(i)).collect();
             let out = self
                 .send(
                     reqwest::Method::POST,
@@ -304,10 +317,9 @@ pub fn ms(d: Duration) -> String {
 /// On PostgreSQL, `ANALYZE` the store `db` names, as autovacuum does within a minute of
 /// a load: the development and CI machines run PostgreSQL with autovacuum off, and
 /// without statistics the planner takes a freshly seeded table for a few rows (500
-/// users loaded in 2 s instead of 20 ms). Call it once the load is whole: statistics
-/// taken while the role and tenant tables were still empty misled the planner worse
-/// than none (list batches of `roster-limits` fell from about 19,000 users a second
-/// to 1,400). Nothing on SQLite.
+/// users loaded in 2 s instead of 20 ms). `roster-console` calls it once its load is
+/// whole; `roster-limits` calls it before its loads, while the role tables are still
+/// empty, the worst statistics Roster can meet. Nothing on SQLite.
 pub async fn analyze_if_postgres(db: &str) -> anyhow::Result<()> {
     use sqlx::{Connection, Executor};
     if db.starts_with("postgres") {

@@ -28,7 +28,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use roster_bench::{Client, PgSchema, Server, batch_body, login, ms, percentile, restyle};
+use roster_bench::{
+    Client, PgSchema, Server, analyze_if_postgres, batch_body, login, ms, percentile, restyle,
+};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 
@@ -207,7 +209,11 @@ async fn measure(args: &Args, db: &str) -> anyhow::Result<Measured> {
     let server = Server::start(&args.roster, db, &[])?;
     let client = server.client()?;
     client.seed_catalog().await?;
-    client.seed_users(args.users).await?;
+    client.seed_members(args.users).await?;
+    // Statistics as stale as they get: taken now, while the role tables are empty, and
+    // never again during the loads (as with autovacuum off, this machine's default, or
+    // behind). Roster's plans must not depend on them.
+    analyze_if_postgres(db).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = tokio::spawn(reads(client.clone(), args.users, stop.clone()));
     let scalar = batch_load(&client, args.users, 2, args.seconds, scalar).await?;

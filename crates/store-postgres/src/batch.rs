@@ -83,6 +83,24 @@ async fn lock(conn: &mut PgConnection, mut pks: Vec<i64>) -> Result<Vec<i64>, Er
         .map_err(db_error("lock the users of a batch"))
 }
 
+/// Plan each statement of this transaction when it runs, for its arrays and the
+/// tables' sizes then, instead of reusing the connection's cached generic plan.
+///
+/// PostgreSQL keeps a prepared statement's generic plan after five runs, and nothing
+/// replaces it until the tables are analyzed again. A plan made while `user_roles`
+/// was empty and analyzed so (autovacuum off, or behind a bulk import) reads the whole
+/// table for each user loaded. `bench/limits` analyzes before its loads to show it:
+/// 1,000-user list batches fell from about 19,000 users a second to 2,400. Planning
+/// costs about a millisecond a transaction (every statement of a one-user patch, about
+/// a third of its time), so only transactions of more than [`PLAN_EACH_RUN_FROM`] users
+/// pay it, where it is a few microseconds a user. Smaller ones (single patches and
+/// their groups) keep the cached plans: at their size a stale plan costs little, and
+/// it lasts until the tables are analyzed (by autovacuum within a minute of a load).
+const PLAN_EACH_RUN: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+
+/// See [`PLAN_EACH_RUN`]. Groups of single patches at 16 clients stay under it.
+const PLAN_EACH_RUN_FROM: usize = 32;
+
 /// Lock and load the users `selectors` name; returns them with their pks.
 async fn lock_and_load(
     conn: &mut PgConnection,
@@ -144,6 +162,12 @@ impl UserTx for PgUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
+        if selectors.len().max(login_ids.len()) > PLAN_EACH_RUN_FROM {
+            sqlx::query(PLAN_EACH_RUN)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_error("plan a batch's statements"))?;
+        }
         let mut users = Vec::new();
         if !selectors.is_empty() {
             let loaded = lock_and_load(&mut self.tx, &self.project, selectors).await?;
