@@ -1,7 +1,8 @@
 //! `roster-limits`: Roster against the limit of its own database, side by side in one run.
 //!
 //! For each backend (a SQLite file; PostgreSQL when given one) it seeds a store through a
-//! real `roster serve`, then measures, each for `--seconds`:
+//! real `roster serve` (each user in one of ten tenants; PostgreSQL analyzed right
+//! after, while the role tables are empty), then measures, each for `--seconds`:
 //! - batch patches of 1,000 users sent by 2 clients across the whole store, items that
 //!   change scalars (name, given name, status, verified email), then items that change
 //!   lists (roles, a tenant's roles, custom attributes: the restyle); users per second,
