@@ -197,6 +197,34 @@ async fn single_load(
     gather(tasks, started).await
 }
 
+/// Single patches at 1, 16 and 64 clients through `client`, on a store seeded as
+/// [`measure`] seeds.
+async fn singles(args: &Args, client: &Client) -> anyhow::Result<Vec<(usize, Load)>> {
+    let mut singles = Vec::new();
+    for clients in [1, 16, 64] {
+        singles.push((
+            clients,
+            single_load(client, args.users, clients, args.seconds).await?,
+        ));
+    }
+    Ok(singles)
+}
+
+/// Single patches on a SQLite file in memory (tmpfs, `/dev/shm`), where a commit's
+/// `fsync` returns at once: Roster's whole request path with the same connections and
+/// group commit as on disk, but no disk, the nearest this machine has to an in-memory
+/// emulator. (`sqlite::memory:` is no such measure: it has one connection, for reads
+/// and writes alike.)
+async fn singles_in_memory(args: &Args) -> anyhow::Result<Vec<(usize, Load)>> {
+    let dir = tempfile::tempdir_in("/dev/shm")?;
+    let db = format!("sqlite://{}", dir.path().join("limits.db").display());
+    let server = Server::start(&args.roster, &db, &[])?;
+    let client = server.client()?;
+    client.seed_catalog().await?;
+    client.seed_members(args.users).await?;
+    singles(args, &client).await
+}
+
 /// What Roster did on one backend.
 struct Measured {
     scalar: Load,
@@ -221,13 +249,7 @@ async fn measure(args: &Args, db: &str) -> anyhow::Result<Measured> {
     stop.store(true, Ordering::Relaxed);
     let reads = reader.await??;
     let lists = batch_load(&client, args.users, 2, args.seconds, restyle).await?;
-    let mut singles = Vec::new();
-    for clients in [1, 16, 64] {
-        singles.push((
-            clients,
-            single_load(&client, args.users, clients, args.seconds).await?,
-        ));
-    }
+    let singles = singles(args, &client).await?;
     Ok(Measured {
         scalar,
         lists,
@@ -523,12 +545,28 @@ async fn main() -> anyhow::Result<()> {
     let m = measure(&args, &format!("sqlite://{path}")).await?;
     let raw_scalar = raw_sqlite(&path, args.seconds, args.users, false)?;
     let raw_lists = raw_sqlite(&path, args.seconds, args.users, true)?;
+    let durable: Vec<f64> = m.singles.iter().map(|(_, l)| l.rate()).collect();
     report(
         "SQLite file (WAL, synchronous=FULL)",
         m,
         raw_scalar,
         raw_lists,
     );
+
+    let mut memory = singles_in_memory(&args).await?;
+    println!("\n### The request path without the disk: single patches on a SQLite file in tmpfs\n");
+    println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
+    println!("|---|---|---|---|---|");
+    for ((clients, load), file) in memory.iter_mut().zip(&durable) {
+        println!(
+            "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
+            if *clients == 1 { "" } else { "s" },
+            load.rate(),
+            ms(load.p(50.0)),
+            ms(load.p(99.0)),
+            file / load.rate()
+        );
+    }
 
     if let Some(base) = &args.postgres {
         let schema = PgSchema::new(base, "roster_limits");
