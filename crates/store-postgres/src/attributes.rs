@@ -12,6 +12,7 @@ use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
 use roster_store::AttributeStore;
+use roster_store::sql::{StoredOption, stored_options};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, Row};
 
@@ -19,23 +20,6 @@ use crate::{
     PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
 };
 use crate::{audit, users};
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredOption {
-    value: String,
-    label: String,
-}
-
-/// A definition's options as the `options` column holds them.
-fn stored_options(d: &AttributeDef) -> Vec<StoredOption> {
-    d.options
-        .iter()
-        .map(|o| StoredOption {
-            value: o.value.clone(),
-            label: o.label.clone(),
-        })
-        .collect()
-}
 
 pub(crate) async fn load_attributes(
     conn: &mut PgConnection,
@@ -62,13 +46,7 @@ pub(crate) async fn load_attributes(
                     Error::internal()
                 })?,
                 display_name: r.try_get("display_name").map_err(read())?,
-                options: options
-                    .into_iter()
-                    .map(|o| SelectOption {
-                        value: o.value,
-                        label: o.label,
-                    })
-                    .collect(),
+                options: options.into_iter().map(SelectOption::from).collect(),
                 default_value: json("default_value")?,
                 view_permissions: from_json(json("view_permissions")?, "view_permissions")?,
                 edit_permissions: from_json(json("edit_permissions")?, "edit_permissions")?,

@@ -94,8 +94,10 @@ async fn lock(conn: &mut PgConnection, mut pks: Vec<i64>) -> Result<Vec<i64>, Er
 /// costs about a millisecond a transaction (every statement of a one-user patch, about
 /// a third of its time), so only transactions of more than [`PLAN_EACH_RUN_FROM`] users
 /// pay it, where it is a few microseconds a user. Smaller ones (single patches and
-/// their groups) keep the cached plans: at their size a stale plan costs little, and
-/// it lasts until the tables are analyzed (by autovacuum within a minute of a load).
+/// their groups) keep the cached plans, so planning does not slow every patch down; a
+/// stale plan there costs a scan of the table per user (single patches ran at about a
+/// third of their rate in that benchmark), until the tables are analyzed again (by
+/// autovacuum within a minute of a load) or the connection is replaced.
 const PLAN_EACH_RUN: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
 
 /// See [`PLAN_EACH_RUN`]. Groups of single patches at 16 clients stay under it.

@@ -11,27 +11,11 @@ use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
 use roster_store::AttributeStore;
+use roster_store::sql::{StoredOption, stored_options};
 use serde_json::{Value, json};
 use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, to_json, users};
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredOption {
-    value: String,
-    label: String,
-}
-
-/// A definition's options as the `options` column holds them.
-fn stored_options(d: &AttributeDef) -> Vec<StoredOption> {
-    d.options
-        .iter()
-        .map(|o| StoredOption {
-            value: o.value.clone(),
-            label: o.label.clone(),
-        })
-        .collect()
-}
 
 /// A project's (`?1`) attribute definitions in order, as one JSON array of `[name,
 /// type code, display name, options, default value, view permissions, edit permissions,
@@ -67,13 +51,7 @@ pub(crate) fn decode_attributes(json: &str) -> Result<Vec<AttributeDef>, Error> 
                         Error::internal()
                     })?,
                     display_name,
-                    options: options
-                        .into_iter()
-                        .map(|o| SelectOption {
-                            value: o.value,
-                            label: o.label,
-                        })
-                        .collect(),
+                    options: options.into_iter().map(SelectOption::from).collect(),
                     default_value,
                     view_permissions: view,
                     edit_permissions: edit,

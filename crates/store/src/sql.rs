@@ -1,10 +1,12 @@
 //! What every SQL backend builds the same way: pieces of SQL text for user search, the
-//! lookup of the integer keys a batch writes with, and keys' permitted addresses as JSON.
+//! lookup of the integer keys a batch writes with, keys' permitted addresses and attribute
+//! definitions' options as JSON.
 
 use std::collections::HashMap;
 
 use std::time::Duration;
 
+use roster_domain::attribute::{AttributeDef, SelectOption};
 use roster_domain::catalog::RoleEntry;
 use roster_domain::keys::IpRange;
 use roster_domain::names::RoleName;
@@ -117,6 +119,34 @@ pub fn ip_ranges_from_json(s: &str) -> Result<Vec<IpRange>, Error> {
             })
         })
         .collect()
+}
+
+/// One option of a select attribute as the `options` column holds it (a JSON list of
+/// these objects).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredOption {
+    value: String,
+    label: String,
+}
+
+/// A definition's options as the `options` column holds them.
+pub fn stored_options(d: &AttributeDef) -> Vec<StoredOption> {
+    d.options
+        .iter()
+        .map(|o| StoredOption {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        })
+        .collect()
+}
+
+impl From<StoredOption> for SelectOption {
+    fn from(o: StoredOption) -> Self {
+        SelectOption {
+            value: o.value,
+            label: o.label,
+        }
+    }
 }
 
 #[cfg(test)]
