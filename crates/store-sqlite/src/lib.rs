@@ -16,9 +16,10 @@
 //! database file's mode. An existing file is left as it is, with a warning when others
 //! can read it.
 //!
-//! Modules: [`users`] (the user tables and the batch transaction), [`audit`] (the
-//! audit trail's records, written in the transaction of each change), [`user_writes`]
-//! (writing changed users set-based), [`search`] (user
+//! Modules: [`users`] (the user tables, reading one user whole), [`user_sets`] (reading
+//! many users at once, table by table), [`user_tx`] (the batch transaction), [`audit`]
+//! (the audit trail's records, written in the transaction of each change),
+//! [`user_writes`] (writing changed users set-based), [`search`] (user
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
 
@@ -39,6 +40,8 @@ mod projects;
 mod roles;
 mod search;
 mod tenants;
+mod user_sets;
+mod user_tx;
 mod user_writes;
 mod users;
 

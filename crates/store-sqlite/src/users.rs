@@ -1,10 +1,11 @@
-//! Users: the one query that reads a user whole, and the batch transaction.
+//! Users: the one query that reads a user whole, its decoding, and the user store.
 //!
 //! A user lives in `users` plus four join tables (login IDs, project roles, tenants,
 //! tenant roles), which refer to users, roles and tenants by their integer `pk`.
-//! [`USER_JSON`] reads all of it in one statement as one JSON value, and every read
-//! (load, search, batch, copy) uses it. [`SqliteUserTx::write`] hands the changed
-//! users to [`crate::user_writes`], which writes any number of them set-based.
+//! [`USER_JSON`] reads all of it in one statement as one JSON value; the reads of one
+//! user at a time (load, search pages, copy) use it. Many users at once (a batch, a list
+//! of IDs) are read table by table ([`crate::user_sets`]). The batch transaction is in
+//! [`crate::user_tx`], and writes any number of users set-based ([`crate::user_writes`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,7 +19,6 @@ use roster_domain::ids::{ProjectId, TenantId, UserId};
 use roster_domain::login_id::LoginId;
 use roster_domain::names::RoleName;
 use roster_domain::password::PasswordHash;
-use roster_domain::patch::UserChange;
 use roster_domain::phone::Phone;
 use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
@@ -27,22 +27,39 @@ use roster_domain::user::{User, UserTenant};
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Row, SqliteConnection};
 
-use crate::user_writes::write_changes;
+use crate::user_sets::{self, Named, USERS_PER_READ};
+use crate::user_tx::SqliteUserTx;
 use crate::{SqliteStore, attributes, audit, internal, json_column, roles, to_json};
 
-/// A user row whole, as one JSON array built by SQLite: its columns in the order of
-/// [`StoredUser`], its lists aggregated as nested arrays. Expects the `users` table
-/// aliased as `u`. Reading a user as one text value, and a batch's users as one array
-/// of them ([`users_json`]), keeps the decoding in one place and spares a batch a
-/// round trip to the database thread per row.
-pub(crate) const USER_JSON: &str = "json_array(\
+/// The columns of a user row (the `users` table aliased as `u`) as one JSON array, in
+/// the order of [`StoredRow`]. A macro, so that [`USER_JSON`] can be built from it at
+/// compile time.
+macro_rules! user_row_json {
+    () => {
+        "json_array(\
     u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
     u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
     u.password_hash, u.password_expired, u.recovery_email, u.verified_recovery_email, \
     u.recovery_phone, u.verified_recovery_phone, json(u.sso_app_ids), json(u.external_ids), \
-    json(u.custom_attributes), u.created_ms, u.modified_ms, u.version, \
+    json(u.custom_attributes), u.created_ms, u.modified_ms, u.version)"
+    };
+}
+
+/// A user row's columns as one JSON array (see [`StoredRow`]).
+pub(crate) const USER_ROW_JSON: &str = user_row_json!();
+
+/// A user whole, as one JSON array built by SQLite: its row ([`USER_ROW_JSON`]), then
+/// its lists aggregated as nested arrays (see [`StoredUser`]). Expects the `users` table
+/// aliased as `u`. Reading a user as one text value keeps the decoding in one place and
+/// spares a read a round trip to the database thread per row. Many users at once are
+/// read table by table instead ([`crate::user_sets`]): a subquery per user and list
+/// costs more than one pass over each table.
+pub(crate) const USER_JSON: &str = concat!(
+    "json_array(",
+    user_row_json!(),
+    ", \
     json((SELECT json_group_array(l.login_id ORDER BY l.position) FROM user_login_ids l \
        WHERE l.user_pk = u.pk)), \
     json((SELECT json_group_array(r.name ORDER BY ur.position) FROM user_roles ur \
@@ -51,22 +68,23 @@ pub(crate) const USER_JSON: &str = "json_array(\
          (SELECT json_group_array(r.name ORDER BY utr.position) FROM user_tenant_roles utr \
             JOIN roles r ON r.pk = utr.role_pk \
             WHERE utr.user_pk = ut.user_pk AND utr.tenant_pk = ut.tenant_pk))) ORDER BY ut.position) \
-       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk)))";
+       FROM user_tenants ut JOIN tenants t ON t.pk = ut.tenant_pk WHERE ut.user_pk = u.pk)))"
+);
 
-/// Users read by one statement of [`users_json`]: the JSON of the largest users (about
-/// 17 KB each at the caps) stays under 5 MB, held beside the users made of it.
-const USERS_PER_READ: usize = 256;
-
-/// The users of a `FROM … users u …` clause as one JSON array of [`USER_JSON`]s, in no
-/// particular order.
-pub(crate) fn users_json(from: &str) -> String {
-    format!("SELECT json_group_array(json({USER_JSON})) FROM {from}")
-}
-
-/// A user as [`USER_JSON`] gives it: the columns by position, flags as 0 or 1.
+/// A user as [`USER_JSON`] gives it: its row, login IDs, project role names, and
+/// tenants each with its role names.
 #[derive(Debug, Deserialize)]
-struct StoredUser {
-    pk: i64,
+struct StoredUser(
+    StoredRow,
+    Vec<String>,
+    Vec<String>,
+    Vec<(String, Vec<String>)>,
+);
+
+/// A user row as [`USER_ROW_JSON`] gives it: the columns by position, flags as 0 or 1.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StoredRow {
+    pub(crate) pk: i64,
     id: String,
     name: String,
     given_name: String,
@@ -93,24 +111,24 @@ struct StoredUser {
     created_ms: i64,
     modified_ms: i64,
     version: i64,
-    login_ids: Vec<String>,
-    role_names: Vec<String>,
-    tenants: Vec<(String, Vec<String>)>,
 }
 
-impl StoredUser {
-    fn into_user(self) -> Result<(i64, User), Error> {
+impl StoredRow {
+    /// The user of this row and these lists (login IDs, project role names, tenants
+    /// each with its role names, each in its order), with the row's pk.
+    pub(crate) fn into_user(
+        self,
+        login_ids: Vec<String>,
+        role_names: Vec<String>,
+        tenants: Vec<(String, Vec<String>)>,
+    ) -> Result<(i64, User), Error> {
         let status = UserStatus::parse(&self.status).map_err(|e| {
             tracing::error!(error = %e, "sqlite: unknown stored status");
             Error::internal()
         })?;
         let user = User {
             id: UserId::from_stored(self.id),
-            login_ids: self
-                .login_ids
-                .into_iter()
-                .map(LoginId::from_stored)
-                .collect(),
+            login_ids: login_ids.into_iter().map(LoginId::from_stored).collect(),
             name: self.name,
             given_name: self.given_name,
             middle_name: self.middle_name,
@@ -130,13 +148,8 @@ impl StoredUser {
             verified_recovery_email: self.verified_recovery_email != 0,
             recovery_phone: self.recovery_phone.map(Phone::from_stored),
             verified_recovery_phone: self.verified_recovery_phone != 0,
-            role_names: self
-                .role_names
-                .into_iter()
-                .map(RoleName::from_stored)
-                .collect(),
-            tenants: self
-                .tenants
+            role_names: role_names.into_iter().map(RoleName::from_stored).collect(),
+            tenants: tenants
                 .into_iter()
                 .map(|(t, roles)| UserTenant {
                     tenant_id: TenantId::from_stored(t),
@@ -156,15 +169,8 @@ impl StoredUser {
 
 /// Decode one [`USER_JSON`]: the user and its row's pk.
 pub(crate) fn decode_user(json: &str) -> Result<(i64, User), Error> {
-    json_column::<StoredUser>(json, "user")?.into_user()
-}
-
-/// Decode the array [`users_json`] selects.
-pub(crate) fn decode_users(json: &str) -> Result<Vec<(i64, User)>, Error> {
-    json_column::<Vec<StoredUser>>(json, "users")?
-        .into_iter()
-        .map(StoredUser::into_user)
-        .collect()
+    let StoredUser(row, login_ids, role_names, tenants) = json_column(json, "user")?;
+    row.into_user(login_ids, role_names, tenants)
 }
 
 /// A cascade (a role renamed or deleted, a tenant deleted, an attribute definition
@@ -307,20 +313,17 @@ impl UserStore for SqliteStore {
     }
 
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
-        let sql = users_json(
-            "users u WHERE u.project_id = ?1 AND u.id IN (SELECT value FROM json_each(?2))",
-        );
+        let mut conn = self
+            .reader
+            .acquire()
+            .await
+            .map_err(internal("acquire a reader"))?;
         let mut users = Vec::with_capacity(ids.len());
         let mut seen = std::collections::HashSet::new();
         for chunk in ids.chunks(USERS_PER_READ) {
-            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(project.as_str())
-                .bind(to_json(&chunk))
-                .fetch_one(&self.reader)
-                .await
-                .map_err(internal("load users"))?;
             users.extend(
-                decode_users(&json)?
+                user_sets::read(&mut conn, project, Named::Ids(chunk))
+                    .await?
                     .into_iter()
                     .filter(|(pk, _)| seen.insert(*pk)),
             );
@@ -418,103 +421,4 @@ pub(crate) async fn delete_recorded(
         .await
         .map_err(internal("delete users"))?;
     Ok(done.rows_affected())
-}
-
-/// The write transaction of a user batch (`BEGIN IMMEDIATE`: the write lock is held
-/// from the first statement, so what it loads cannot change under it).
-pub(crate) struct SqliteUserTx {
-    tx: Transaction<'static, Sqlite>,
-    project: ProjectId,
-    /// `user ID -> pk` of the users this transaction loaded, so that writing them back
-    /// finds each row by its integer key.
-    loaded: HashMap<String, i64>,
-}
-
-impl std::fmt::Debug for SqliteUserTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteUserTx")
-            .field("project", &self.project)
-            .finish()
-    }
-}
-
-/// Load by selectors: `?1` project, `?2` JSON array of selectors. A selector names the
-/// owner of that login ID, or else the user with that ID. (Each `CROSS JOIN` keeps the
-/// selectors as the outer loop, so the cost follows the batch, not the project's size.)
-const LOAD_FOR_BATCH: &str = "\
-    WITH sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
-    targets(pk) AS ( \
-        SELECT l.user_pk FROM sel CROSS JOIN user_login_ids l ON l.project_id = ?1 AND l.login_id = sel.s \
-        UNION \
-        SELECT x.pk FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s) ";
-
-#[async_trait]
-impl UserTx for SqliteUserTx {
-    async fn catalog(&mut self) -> Result<Catalog, Error> {
-        load_catalog(&mut self.tx, &self.project).await
-    }
-
-    async fn load_for_batch(
-        &mut self,
-        selectors: &[&str],
-        login_ids: &[&str],
-    ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
-        let mut users = Vec::with_capacity(selectors.len());
-        let sql = format!(
-            "{LOAD_FOR_BATCH} {}",
-            users_json("targets CROSS JOIN users u ON u.pk = targets.pk WHERE u.project_id = ?1")
-        );
-        for chunk in selectors.chunks(USERS_PER_READ) {
-            let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(self.project.as_str())
-                .bind(to_json(&chunk))
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(internal("load the users of a batch"))?;
-            for (pk, user) in decode_users(&json)? {
-                // A user named in two chunks (by login ID in one, by ID in the other)
-                // is loaded twice; the workspace holds it once.
-                if self
-                    .loaded
-                    .insert(user.id.as_str().to_string(), pk)
-                    .is_none()
-                {
-                    users.push(user);
-                }
-            }
-        }
-        let mut owners = Vec::new();
-        if !login_ids.is_empty() {
-            let rows = sqlx::query(
-                "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
-                 WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
-            )
-            .bind(self.project.as_str())
-            .bind(to_json(&login_ids))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(internal("load login ID owners"))?;
-            for r in rows {
-                let login: String = r.try_get("login_id").map_err(internal("read owner"))?;
-                let user: String = r.try_get("user_id").map_err(internal("read owner"))?;
-                owners.push((login, UserId::from_stored(user)));
-            }
-        }
-        Ok((users, owners))
-    }
-
-    async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
-        write_changes(&mut self.tx, &self.project, changes, catalog, &self.loaded).await
-    }
-
-    async fn record(&mut self, records: &[AuditRecord]) -> Result<(), Error> {
-        audit::write(&mut self.tx, &self.project, records).await
-    }
-
-    async fn commit(self: Box<Self>) -> Result<(), Error> {
-        self.tx
-            .commit()
-            .await
-            .map_err(internal("commit a user batch"))
-    }
 }

@@ -132,3 +132,91 @@ pub async fn lists_round_trip(store: Arc<dyn Store>) {
         assert_eq!(got, want);
     }
 }
+
+/// A batch reads every user it names whole, however many (more than one statement reads
+/// at once), named by login ID or by user ID; so does loading users by ID. Each user's
+/// lists differ, and each comes back in its order.
+pub async fn many_users_load_whole(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let n = 300;
+    let tenant = |t: &str, roles: &[&str]| RawTenantAssignment {
+        tenant_id: s(t),
+        role_names: list(roles),
+    };
+    let items: Vec<CreateItem> = (0..n)
+        .map(|i| {
+            let extra = [format!("many{i}-b"), format!("many{i}-a")];
+            new_user(
+                Box::leak(format!("many{i}").into_boxed_str()),
+                RawUserPatch {
+                    role_names: list([&["viewer", "admin"][..], &["admin"], &[]][i % 3]),
+                    user_tenants: Setting::Set(match i % 3 {
+                        0 => vec![
+                            tenant("t2", &["viewer"]),
+                            tenant("t1", &["editor", "admin"]),
+                        ],
+                        1 => vec![tenant("t1", &["admin", "editor"])],
+                        _ => vec![],
+                    }),
+                    additional_login_ids: if i % 2 == 0 {
+                        list(&[extra[0].as_str(), extra[1].as_str()])
+                    } else {
+                        Setting::NotSet
+                    },
+                    custom_attributes: obj(json!({"age": i})),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let (out, _) = create_users(store, &p, &items, &origin()).await.unwrap();
+    let created: Vec<User> = out
+        .into_iter()
+        .map(|o| match o {
+            CreateOutcome::Created(u) => (*u).clone(),
+            CreateOutcome::Failed { error, .. } => panic!("creating failed: {error}"),
+        })
+        .collect();
+    // Half named by login ID (the last of their login IDs, when they have several), half
+    // by user ID; the only change is the name.
+    let patches: Vec<PatchItem> = created
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let selector = if i % 4 < 2 {
+                logins(u).last().unwrap().to_string()
+            } else {
+                u.id.to_string()
+            };
+            ready(
+                &selector,
+                RawUserPatch {
+                    name: s(&format!("Many {i}")),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let out = patch(store, &p, patches, Millis(NOW.0 + 1)).await;
+    let mut wanted = Vec::new();
+    for (i, (o, before)) in out.iter().zip(&created).enumerate() {
+        let PatchOutcome::Patched(got) = o else {
+            panic!("user {i}: {o:?}")
+        };
+        let mut want = before.clone();
+        want.name = format!("Many {i}");
+        want.version += 1;
+        want.modified = Millis(NOW.0 + 1);
+        assert_eq!(&**got, &want, "user {i} was not read whole");
+        wanted.push(want);
+    }
+    assert_eq!(wanted[3].tenants.len(), 2, "the fixture has tenants");
+    assert_eq!(logins(&wanted[4]).len(), 3, "the fixture has login IDs");
+    let mut ids: Vec<String> = wanted.iter().rev().map(|u| u.id.to_string()).collect();
+    ids.push(wanted[7].id.to_string());
+    ids.push("U-nobody".into());
+    let loaded = store.load_users(&p, &ids).await.unwrap();
+    assert_eq!(loaded, wanted, "by ID: each once, whole, in creation order");
+    assert_eq!(must_load(store, &p, "many299").await, wanted[299]);
+}

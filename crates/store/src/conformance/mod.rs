@@ -67,6 +67,7 @@ macro_rules! checks {
         $m!(login_ids_are_unique);
         $m!(patch_batches_apply_in_order);
         $m!(lists_round_trip);
+        $m!(many_users_load_whole);
         $m!(search_filters);
         $m!(search_pages_and_sorts);
         $m!(deleting_users);
