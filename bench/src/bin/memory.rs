@@ -7,7 +7,11 @@
 //!   picture and two text attributes at their caps, 30 project roles, 10 tenants with
 //!   5 roles each), each item changing one field; and 10,000 items naming one such user
 //!   and changing nothing;
-//! - (b) a 10,000-user batch of ordinary users (the restyle patch of `roster-bench`).
+//! - (b) a 10,000-user batch of ordinary users (the restyle patch of `roster-bench`);
+//! - (c) 100 batches of ordinary users one after another, each of a different size
+//!   (1,000 users, then 999, … 901): what the server keeps from batches of many sizes
+//!   (a multi-row statement's text depends on its row count, and prepared statements are
+//!   cached per connection).
 //!
 //! Results go to standard output as Markdown. Linux only (`/proc`).
 #![allow(
@@ -133,6 +137,30 @@ async fn measure(
     Ok((idle, server.peak_mib()?, took, size))
 }
 
+/// Run [`SIZES`] restyle batches of different sizes, one after another, on a fresh
+/// server process over `db`: its memory at rest, peak, and the time they took.
+async fn measure_sizes(bin: &str, db: &str) -> anyhow::Result<(f64, f64, Duration)> {
+    let server = Server::start(bin, db, &[])?;
+    let client = server.client()?;
+    client
+        .send(
+            reqwest::Method::POST,
+            "/v2/mgmt/user/search",
+            &json!({"limit": 1}),
+        )
+        .await?;
+    let idle = server.peak_mib()?;
+    let t = Instant::now();
+    for k in 0..SIZES {
+        let items: Vec<Value> = (0..1_000 - k).map(|i| restyle(i, k + 2)).collect();
+        client.patch_batch(&items).await?;
+    }
+    Ok((idle, server.peak_mib()?, t.elapsed()))
+}
+
+/// Batches of (c).
+const SIZES: usize = 100;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -204,5 +232,11 @@ async fn main() -> anyhow::Result<()> {
             size as f64 / (1024.0 * 1024.0)
         );
     }
+    let (idle, peak, took) = measure_sizes(&args.roster, &ordinary_db).await?;
+    println!(
+        "| (c) {SIZES} batches of ordinary users, {} to 1000 users each | {idle:.0} MiB | {peak:.0} MiB | {:.2} s | - |",
+        1_000 - SIZES + 1,
+        took.as_secs_f64()
+    );
     Ok(())
 }

@@ -13,8 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::search::{clear_deadline, search_error, set_deadline};
-use crate::user_writes::MAX_PARAMS;
-use crate::{SqliteStore, internal, json_column, to_json};
+use crate::{SqliteStore, internal, json_column, statements, to_json};
 
 const INSERT: &str = "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, \
     key_id, remote_address, user_id, login_ids, tenants, data) ";
@@ -23,8 +22,8 @@ const HEADER: usize = 7;
 /// Parameters of each record: user ID, login IDs, tenants, data.
 const PER_RECORD: usize = 4;
 
-/// Write the records of a change `origin` made (none when the audit trail is off), in
-/// as few statements as SQLite's parameter limit allows.
+/// Write the records of a change `origin` made (none when the audit trail is off), set-
+/// based (see [`write`]).
 pub(crate) async fn insert(
     conn: &mut SqliteConnection,
     project: &ProjectId,
@@ -38,9 +37,9 @@ pub(crate) async fn insert(
 }
 
 /// Write records: each run of records that share their header (time, action, type,
-/// actor, key, address; a batch's records are one run) in as few statements as
-/// SQLite's parameter limit allows, the header bound once per statement and four values
-/// per record.
+/// actor, key, address; a batch's records are one run) in multi-row statements of the
+/// row counts [`statements::chunks`] gives, the header bound once per statement and four
+/// values per record.
 pub(crate) async fn write(
     conn: &mut SqliteConnection,
     project: &ProjectId,
@@ -48,7 +47,7 @@ pub(crate) async fn write(
 ) -> Result<(), Error> {
     for run in records.chunk_by(AuditRecord::same_header) {
         let h = &run[0];
-        for chunk in run.chunks((MAX_PARAMS - HEADER) / PER_RECORD) {
+        for chunk in statements::chunks(run, PER_RECORD, HEADER) {
             let mut qb = QueryBuilder::<Sqlite>::new(INSERT);
             qb.push("SELECT ");
             qb.separated(", ")

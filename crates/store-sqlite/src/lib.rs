@@ -19,7 +19,8 @@
 //! Modules: [`users`] (the user tables, reading one user whole), [`user_sets`] (reading
 //! many users at once, table by table), [`user_tx`] (the batch transaction), [`audit`]
 //! (the audit trail's records, written in the transaction of each change),
-//! [`user_writes`] (writing changed users set-based), [`search`] (user
+//! [`user_writes`] (writing changed users set-based), [`statements`] (how many rows
+//! one multi-row statement carries), [`search`] (user
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
 
@@ -39,6 +40,7 @@ mod permissions;
 mod projects;
 mod roles;
 mod search;
+mod statements;
 mod tenants;
 mod user_sets;
 mod user_tx;

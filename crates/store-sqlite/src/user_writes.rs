@@ -1,8 +1,9 @@
 //! Writing the users a batch changed or created, set-based: an `UPDATE … FROM (VALUES
 //! …)` of the changed user rows (found by integer key; one for the users whose indexed
 //! columns changed, one for the others), one multi-row `INSERT` of the new ones, then, for each list table some user changed, one `DELETE` of the old rows and
-//! one multi-row `INSERT` of the new. Each statement is split only where SQLite's limit
-//! on bound parameters forces it, so the cost per user is SQLite's, never a round trip's.
+//! one multi-row `INSERT` of the new. Each statement is split into chunks of a few fixed
+//! row counts ([`crate::statements`]), so that its texts are few and prepared once, and
+//! the cost per user is SQLite's, not a round trip's.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -20,11 +21,7 @@ use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use crate::{internal, is_unique_violation, to_json};
-
-/// SQLite's default limit on bound parameters in one statement
-/// (`SQLITE_MAX_VARIABLE_NUMBER`): it alone decides how many rows one `INSERT` carries.
-pub(crate) const MAX_PARAMS: usize = 32_766;
+use crate::{internal, is_unique_violation, statements, to_json};
 
 const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
     family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \
@@ -101,8 +98,8 @@ fn indexed_changed(c: &UserChange) -> bool {
         .is_none_or(|b| b.email != c.user.email || b.phone != c.user.phone || b.test != c.user.test)
 }
 
-/// `INSERT` `rows` in as few statements as the parameter limit allows, binding each row's
-/// `columns` values with `bind`; returns what a `RETURNING` tail returns.
+/// `INSERT` `rows` in statements of the row counts [`statements::chunks`] gives, binding
+/// each row's `columns` values with `bind`; returns what a `RETURNING` tail returns.
 async fn insert_chunked<'r, T>(
     conn: &mut SqliteConnection,
     what: &'static str,
@@ -113,7 +110,7 @@ async fn insert_chunked<'r, T>(
     mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &'r T),
 ) -> Result<Vec<SqliteRow>, Error> {
     let mut returned = Vec::new();
-    for chunk in rows.chunks((MAX_PARAMS / columns).max(1)) {
+    for chunk in statements::chunks(rows, columns, 0) {
         let mut qb = QueryBuilder::<Sqlite>::new(head);
         qb.push_values(chunk, |mut b, row| bind(&mut b, row));
         qb.push(tail);
@@ -236,7 +233,7 @@ fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, indexed
 /// Write changed and created users: the updates of the changed user rows (found by
 /// pk) and one insert of the new ones, then, for each list
 /// some user changed, one delete of the old rows and one insert of the new ones (each
-/// split only where the parameter limit forces it).
+/// multi-row statement split as [`statements::chunks`] says).
 pub(crate) async fn write_changes(
     conn: &mut SqliteConnection,
     project: &ProjectId,
