@@ -102,16 +102,11 @@ fn large_user(i: usize) -> Value {
     })
 }
 
-/// Run one batch on a fresh server process over `db`; its peak memory, time and
-/// answer size.
-async fn measure(
-    bin: &str,
-    db: &str,
-    items: Vec<Value>,
-) -> anyhow::Result<(f64, f64, Duration, usize)> {
+/// A fresh server process over `db`, warmed up (the first request after start loads the
+/// key and the catalog), with a client and its memory at rest.
+async fn warm_server(bin: &str, db: &str) -> anyhow::Result<(Server, Client, f64)> {
     let server = Server::start(bin, db, &[])?;
     let client = server.client()?;
-    // Warm up: the first request after start loads the key and the catalog.
     client
         .send(
             reqwest::Method::POST,
@@ -120,6 +115,17 @@ async fn measure(
         )
         .await?;
     let idle = server.peak_mib()?;
+    Ok((server, client, idle))
+}
+
+/// Run one batch on a fresh server process over `db`; its peak memory, time and
+/// answer size.
+async fn measure(
+    bin: &str,
+    db: &str,
+    items: Vec<Value>,
+) -> anyhow::Result<(f64, f64, Duration, usize)> {
+    let (server, client, idle) = warm_server(bin, db).await?;
     let t = Instant::now();
     let out = client
         .send(
@@ -140,16 +146,7 @@ async fn measure(
 /// Run [`SIZES`] restyle batches of different sizes, one after another, on a fresh
 /// server process over `db`: its memory at rest, peak, and the time they took.
 async fn measure_sizes(bin: &str, db: &str) -> anyhow::Result<(f64, f64, Duration)> {
-    let server = Server::start(bin, db, &[])?;
-    let client = server.client()?;
-    client
-        .send(
-            reqwest::Method::POST,
-            "/v2/mgmt/user/search",
-            &json!({"limit": 1}),
-        )
-        .await?;
-    let idle = server.peak_mib()?;
+    let (server, client, idle) = warm_server(bin, db).await?;
     let t = Instant::now();
     for k in 0..SIZES {
         let items: Vec<Value> = (0..1_000 - k).map(|i| restyle(i, k + 2)).collect();

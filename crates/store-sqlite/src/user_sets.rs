@@ -8,7 +8,7 @@
 //! position. Rust puts each user together. One statement still means one round trip to
 //! the database thread, however many rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use roster_domain::Error;
@@ -21,13 +21,13 @@ use crate::{internal, json_column, to_json};
 
 /// Users read by one statement: the JSON of the largest users (about 17 KB each at the
 /// caps) stays under 5 MB, held beside the users made of it.
-pub(crate) const USERS_PER_READ: usize = 256;
+const USERS_PER_READ: usize = 256;
 
 /// The statement that reads, as five JSON arrays, the users that the common table
 /// expressions `ctes` name in their last one, `targets(pk)`; `?1` is the project.
 fn by_table(ctes: &str) -> String {
     format!(
-        "WITH {ctes}, t(pk) AS MATERIALIZED (SELECT DISTINCT pk FROM targets) SELECT \
+        "WITH {ctes}, t(pk) AS MATERIALIZED (SELECT pk FROM targets) SELECT \
          (SELECT json_group_array({USER_ROW_JSON}) \
             FROM t CROSS JOIN users u ON u.pk = t.pk WHERE u.project_id = ?1), \
          (SELECT json_group_array(json_array(l.user_pk, l.login_id) ORDER BY l.user_pk, l.position) \
@@ -73,9 +73,38 @@ pub(crate) enum Named<'a> {
     Ids(&'a [String]),
 }
 
-/// Read the users named (at most [`USERS_PER_READ`] names), in no particular order, each
-/// with its row's pk; a user named twice comes once.
+impl<'a> Named<'a> {
+    /// The names in statements' worth: at most [`USERS_PER_READ`] each.
+    fn chunks(self) -> Vec<Named<'a>> {
+        match self {
+            Named::Selectors(s) => s.chunks(USERS_PER_READ).map(Named::Selectors).collect(),
+            Named::Ids(ids) => ids.chunks(USERS_PER_READ).map(Named::Ids).collect(),
+        }
+    }
+}
+
+/// Read the users named, in no particular order, each with its row's pk. A user named
+/// twice comes once, even when the two names fall in different statements (by login ID
+/// in one, by ID in the other).
 pub(crate) async fn read(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    named: Named<'_>,
+) -> Result<Vec<(i64, User)>, Error> {
+    let mut users = Vec::new();
+    let mut seen = HashSet::new();
+    for chunk in named.chunks() {
+        for (pk, user) in read_one_statement(conn, project, chunk).await? {
+            if seen.insert(pk) {
+                users.push((pk, user));
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// Read the users named by at most [`USERS_PER_READ`] names, with one statement.
+async fn read_one_statement(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     named: Named<'_>,

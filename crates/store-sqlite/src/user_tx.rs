@@ -13,7 +13,7 @@ use roster_domain::user::User;
 use roster_store::UserTx;
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::user_sets::{self, Named, USERS_PER_READ};
+use crate::user_sets::{self, Named};
 use crate::user_writes::write_changes;
 use crate::users::load_catalog;
 use crate::{audit, internal, to_json};
@@ -48,19 +48,16 @@ impl UserTx for SqliteUserTx {
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
         let mut users = Vec::with_capacity(selectors.len());
-        for chunk in selectors.chunks(USERS_PER_READ) {
-            for (pk, user) in
-                user_sets::read(&mut self.tx, &self.project, Named::Selectors(chunk)).await?
+        for (pk, user) in
+            user_sets::read(&mut self.tx, &self.project, Named::Selectors(selectors)).await?
+        {
+            // A user loaded by an earlier call of this transaction is held once.
+            if self
+                .loaded
+                .insert(user.id.as_str().to_string(), pk)
+                .is_none()
             {
-                // A user named in two chunks (by login ID in one, by ID in the other)
-                // is loaded twice; the workspace holds it once.
-                if self
-                    .loaded
-                    .insert(user.id.as_str().to_string(), pk)
-                    .is_none()
-                {
-                    users.push(user);
-                }
+                users.push(user);
             }
         }
         let mut owners = Vec::new();

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use crate::user_sets::{self, Named, USERS_PER_READ};
+use crate::user_sets::{self, Named};
 use crate::user_tx::SqliteUserTx;
 use crate::{SqliteStore, attributes, audit, internal, json_column, roles, to_json};
 
@@ -318,16 +318,7 @@ impl UserStore for SqliteStore {
             .acquire()
             .await
             .map_err(internal("acquire a reader"))?;
-        let mut users = Vec::with_capacity(ids.len());
-        let mut seen = std::collections::HashSet::new();
-        for chunk in ids.chunks(USERS_PER_READ) {
-            users.extend(
-                user_sets::read(&mut conn, project, Named::Ids(chunk))
-                    .await?
-                    .into_iter()
-                    .filter(|(pk, _)| seen.insert(*pk)),
-            );
-        }
+        let mut users = user_sets::read(&mut conn, project, Named::Ids(ids)).await?;
         users.sort_by_key(|(pk, u)| (u.created, *pk));
         Ok(users.into_iter().map(|(_, u)| u).collect())
     }
