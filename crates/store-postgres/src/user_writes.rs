@@ -134,6 +134,12 @@ const DATA_NAMES: &str = "name, given_name, middle_name, family_name, email, pho
     password_expired, recovery_email, verified_recovery_email, recovery_phone, \
     verified_recovery_phone, sso_app_ids, external_ids, custom_attributes";
 
+/// The update of changed user rows by `pk`. The `ANY` names the rows to the planner as
+/// well as the join does: without it PostgreSQL joined the arrays to the project's users
+/// by hashing every one of them (a scan of the whole `users` table per batch, with
+/// fresh statistics too); with it, it reads the batch's rows by the primary key. One
+/// `UPDATE` of 1,000 of 20,000 users took 17–29 ms before and 9–16 ms after, alternately
+/// in `psql`.
 fn update_users_sql() -> String {
     format!(
         "UPDATE users SET name = v.name, given_name = v.given_name, middle_name = v.middle_name, \
@@ -150,7 +156,7 @@ fn update_users_sql() -> String {
            version = v.version \
          FROM unnest($2::bigint[], {DATA_ARRAYS}, $25::bigint[], $26::bigint[]) \
            AS v(pk, {DATA_NAMES}, modified_ms, version) \
-         WHERE users.project_id = $1 AND users.pk = v.pk"
+         WHERE users.project_id = $1 AND users.pk = ANY($2::bigint[]) AND users.pk = v.pk"
     )
 }
 
