@@ -194,24 +194,20 @@ pub(crate) fn search_error(
 }
 
 /// A read-only transaction whose statements PostgreSQL cancels once `timeout` has
-/// passed (`statement_timeout`).
+/// passed (`statement_timeout`). Both are one message to PostgreSQL (`BEGIN` is sent
+/// as a simple query, which may hold several statements), so a search pays one round
+/// trip for them, not two.
 pub(crate) async fn begin_with_deadline(
     conn: &mut PgConnection,
     timeout: Duration,
 ) -> Result<sqlx::Transaction<'_, Postgres>, Error> {
-    let mut tx = conn
-        .begin_with("BEGIN READ ONLY")
-        .await
-        .map_err(internal("begin a search"))?;
     let millis = timeout.as_millis().clamp(1, i32::MAX as u128);
     // A number this code formats, not input.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SET LOCAL statement_timeout = {millis}"
+    conn.begin_with(sqlx::AssertSqlSafe(format!(
+        "BEGIN READ ONLY; SET LOCAL statement_timeout = {millis}"
     )))
-    .execute(&mut *tx)
     .await
-    .map_err(internal("set the search deadline"))?;
-    Ok(tx)
+    .map_err(internal("begin a search"))
 }
 
 /// Run a search that PostgreSQL cancels once `timeout` has passed.

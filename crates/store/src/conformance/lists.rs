@@ -214,7 +214,10 @@ pub async fn many_users_load_whole(store: Arc<dyn Store>) {
     assert_eq!(wanted[3].tenants.len(), 2, "the fixture has tenants");
     assert_eq!(logins(&wanted[4]).len(), 3, "the fixture has login IDs");
     let mut ids: Vec<String> = wanted.iter().rev().map(|u| u.id.to_string()).collect();
+    // Named twice, near each other and far apart: a store that reads names in chunks
+    // (SQLite, 256 a statement) still gives each user once.
     ids.push(wanted[7].id.to_string());
+    ids.push(wanted[299].id.to_string());
     ids.push("U-nobody".into());
     let loaded = store.load_users(&p, &ids).await.unwrap();
     assert_eq!(loaded, wanted, "by ID: each once, whole, in creation order");
