@@ -181,7 +181,7 @@ impl UserTx for PgUserTx {
         }
         let mut owners = Vec::new();
         if !login_ids.is_empty() {
-            let rows = sqlx::query(
+            let rows: Vec<(String, String)> = sqlx::query_as(
                 "SELECT l.login_id, u.id AS user_id \
                  FROM (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS wanted \
                  CROSS JOIN LATERAL (SELECT login_id, user_pk FROM user_login_ids \
@@ -193,11 +193,10 @@ impl UserTx for PgUserTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(db_error("load login ID owners"))?;
-            for r in rows {
-                let login: String = r.try_get("login_id").map_err(internal("read owner"))?;
-                let user: String = r.try_get("user_id").map_err(internal("read owner"))?;
-                owners.push((login, UserId::from_stored(user)));
-            }
+            owners = rows
+                .into_iter()
+                .map(|(login, user)| (login, UserId::from_stored(user)))
+                .collect();
         }
         Ok((users, owners))
     }

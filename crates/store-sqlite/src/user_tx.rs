@@ -11,7 +11,7 @@ use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
 use roster_store::UserTx;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use crate::user_sets::{self, Named};
 use crate::user_writes::write_changes;
@@ -21,11 +21,21 @@ use crate::{audit, internal, to_json};
 /// The write transaction of a user batch (`BEGIN IMMEDIATE`: the write lock is held
 /// from the first statement, so what it loads cannot change under it).
 pub(crate) struct SqliteUserTx {
-    pub(crate) tx: Transaction<'static, Sqlite>,
-    pub(crate) project: ProjectId,
+    tx: Transaction<'static, Sqlite>,
+    project: ProjectId,
     /// `user ID -> pk` of the users this transaction loaded, so that writing them back
     /// finds each row by its integer key.
-    pub(crate) loaded: HashMap<String, i64>,
+    loaded: HashMap<String, i64>,
+}
+
+impl SqliteUserTx {
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>, project: ProjectId) -> Self {
+        Self {
+            tx,
+            project,
+            loaded: HashMap::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteUserTx {
@@ -62,7 +72,7 @@ impl UserTx for SqliteUserTx {
         }
         let mut owners = Vec::new();
         if !login_ids.is_empty() {
-            let rows = sqlx::query(
+            let rows: Vec<(String, String)> = sqlx::query_as(
                 "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
                  WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
             )
@@ -71,11 +81,10 @@ impl UserTx for SqliteUserTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(internal("load login ID owners"))?;
-            for r in rows {
-                let login: String = r.try_get("login_id").map_err(internal("read owner"))?;
-                let user: String = r.try_get("user_id").map_err(internal("read owner"))?;
-                owners.push((login, UserId::from_stored(user)));
-            }
+            owners = rows
+                .into_iter()
+                .map(|(login, user)| (login, UserId::from_stored(user)))
+                .collect();
         }
         Ok((users, owners))
     }

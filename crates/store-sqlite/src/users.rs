@@ -7,7 +7,6 @@
 //! of IDs) are read table by table ([`crate::user_sets`]). The batch transaction is in
 //! [`crate::user_tx`], and writes any number of users set-based ([`crate::user_writes`]).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -276,11 +275,7 @@ fn selector_sql(selector: UserSelector<'_>) -> (&'static str, &str) {
 impl UserStore for SqliteStore {
     async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>, Error> {
         let tx = self.begin_write().await?;
-        Ok(Box::new(SqliteUserTx {
-            tx,
-            project: project.clone(),
-            loaded: HashMap::new(),
-        }))
+        Ok(Box::new(SqliteUserTx::new(tx, project.clone())))
     }
 
     async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
