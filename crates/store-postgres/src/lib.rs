@@ -28,6 +28,7 @@
 //! (a whole store read and written for `roster copy`), and one module per other
 //! resource.
 
+pub(crate) use roster_store::sql::to_json;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -311,11 +312,6 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
         tracing::error!(error = %e, column = what, "postgres: unreadable JSON column");
         Error::internal()
     })
-}
-
-/// A value as JSON text, bound as text and cast to `jsonb` in SQL.
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
 }
 
 #[cfg(test)]

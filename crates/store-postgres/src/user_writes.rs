@@ -1,5 +1,6 @@
 //! Writing the users a batch changed or created on PostgreSQL, set-based: one `UPDATE …
-//! FROM unnest(…)` of the changed user rows by `pk`, one `INSERT … SELECT FROM
+//! FROM unnest(…)` of the changed user rows by `pk`, setting only the data columns some
+//! of them changed ([`Columns`]), one `INSERT … SELECT FROM
 //! unnest(…)` of the new ones, then for each list table some user changed, one `DELETE`
 //! and one `INSERT` from arrays. Each statement binds one array per column, so its size
 //! never depends on the number of users.
@@ -8,16 +9,14 @@ use std::collections::HashMap;
 
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
-use roster_domain::email::Email;
 use roster_domain::ids::ProjectId;
-use roster_domain::password::PasswordHash;
 use roster_domain::patch::UserChange;
-use roster_domain::phone::Phone;
 use roster_domain::user::User;
 use roster_store::sql::{key_of, role_key};
+use roster_store::user_columns::{Columns, DataColumn, Reader};
 use sqlx::{PgConnection, Postgres, Row};
 
-use crate::{db_error, internal, to_json, unique_violation};
+use crate::{db_error, internal, unique_violation};
 
 /// A failed batch statement: a login ID taken by another node since the batch read its
 /// owners (or a lost race of another kind) means "run the batch again".
@@ -32,147 +31,171 @@ fn write_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     }
 }
 
-/// Column arrays of user rows, in the order of the `unnest` calls below.
-#[derive(Default)]
-struct UserColumns<'a> {
-    name: Vec<&'a str>,
-    given_name: Vec<&'a str>,
-    middle_name: Vec<&'a str>,
-    family_name: Vec<&'a str>,
-    email: Vec<Option<&'a str>>,
-    phone: Vec<Option<&'a str>>,
-    picture: Vec<&'a str>,
-    verified_email: Vec<bool>,
-    verified_phone: Vec<bool>,
-    status: Vec<&'a str>,
-    test: Vec<bool>,
-    scim: Vec<bool>,
-    has_password: Vec<bool>,
-    password_hash: Vec<Option<&'a str>>,
-    password_expired: Vec<bool>,
-    recovery_email: Vec<Option<&'a str>>,
-    verified_recovery_email: Vec<bool>,
-    recovery_phone: Vec<Option<&'a str>>,
-    verified_recovery_phone: Vec<bool>,
-    sso_app_ids: Vec<String>,
-    external_ids: Vec<String>,
-    custom_attributes: Vec<String>,
+/// One data column's values for the rows of a statement, as the array it binds.
+enum ColumnArray<'a> {
+    Text(fn(&User) -> Option<&str>, Vec<Option<&'a str>>),
+    Bool(fn(&User) -> bool, Vec<bool>),
+    Json(fn(&User) -> String, Vec<String>),
+}
+
+impl<'a> ColumnArray<'a> {
+    fn new(column: DataColumn) -> Self {
+        match column.reader() {
+            Reader::Text(read) => ColumnArray::Text(read, Vec::new()),
+            Reader::Bool(read) => ColumnArray::Bool(read, Vec::new()),
+            Reader::Json(read) => ColumnArray::Json(read, Vec::new()),
+        }
+    }
+
+    fn push(&mut self, u: &'a User) {
+        match self {
+            ColumnArray::Text(read, values) => values.push(read(u)),
+            ColumnArray::Bool(read, values) => values.push(read(u)),
+            ColumnArray::Json(read, values) => values.push(read(u)),
+        }
+    }
+
+    /// The array's type, as `unnest` reads it.
+    fn sql_type(&self) -> &'static str {
+        match self {
+            ColumnArray::Bool(..) => "bool[]",
+            ColumnArray::Text(..) | ColumnArray::Json(..) => "text[]",
+        }
+    }
+
+    /// How a statement reads the column's value from `v`.
+    fn value(&self, column: DataColumn) -> String {
+        match self {
+            ColumnArray::Json(..) => format!("v.{}::jsonb", column.name()),
+            ColumnArray::Text(..) | ColumnArray::Bool(..) => format!("v.{}", column.name()),
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+        match self {
+            ColumnArray::Text(_, values) => q.bind(values),
+            ColumnArray::Bool(_, values) => q.bind(values),
+            ColumnArray::Json(_, values) => q.bind(values),
+        }
+    }
+}
+
+/// The rows of one statement, a few data columns of them: one array per column, then
+/// the times.
+struct UserRows<'a> {
+    columns: Vec<(DataColumn, ColumnArray<'a>)>,
     created: Vec<i64>,
     modified: Vec<i64>,
     version: Vec<i64>,
 }
 
-impl<'a> UserColumns<'a> {
+impl<'a> UserRows<'a> {
+    fn new(data: Columns) -> Self {
+        UserRows {
+            columns: data.iter().map(|c| (c, ColumnArray::new(c))).collect(),
+            created: Vec::new(),
+            modified: Vec::new(),
+            version: Vec::new(),
+        }
+    }
+
     fn push(&mut self, u: &'a User) {
-        self.name.push(&u.name);
-        self.given_name.push(&u.given_name);
-        self.middle_name.push(&u.middle_name);
-        self.family_name.push(&u.family_name);
-        self.email.push(u.email.as_ref().map(Email::as_str));
-        self.phone.push(u.phone.as_ref().map(Phone::as_str));
-        self.picture.push(&u.picture);
-        self.verified_email.push(u.verified_email);
-        self.verified_phone.push(u.verified_phone);
-        self.status.push(u.status.as_str());
-        self.test.push(u.test);
-        self.scim.push(u.scim);
-        self.has_password.push(u.has_password);
-        self.password_hash
-            .push(u.password_hash.as_ref().map(PasswordHash::as_stored));
-        self.password_expired.push(u.password_expired);
-        self.recovery_email
-            .push(u.recovery_email.as_ref().map(Email::as_str));
-        self.verified_recovery_email.push(u.verified_recovery_email);
-        self.recovery_phone
-            .push(u.recovery_phone.as_ref().map(Phone::as_str));
-        self.verified_recovery_phone.push(u.verified_recovery_phone);
-        self.sso_app_ids.push(to_json(&u.sso_app_ids));
-        self.external_ids.push(to_json(&u.external_ids));
-        self.custom_attributes.push(to_json(&u.custom_attributes));
+        for (_, array) in &mut self.columns {
+            array.push(u);
+        }
         self.created.push(u.created.0);
         self.modified.push(u.modified.0);
         self.version.push(u.version);
     }
 
-    /// Bind the data columns (`name` to `custom_attributes`), as `$first`.. onwards.
+    /// The `unnest` arguments of the data columns, numbered from `$first`.
+    fn arrays(&self, first: usize) -> String {
+        let arrays: Vec<String> = self
+            .columns
+            .iter()
+            .zip(first..)
+            .map(|((_, array), n)| format!("${n}::{}", array.sql_type()))
+            .collect();
+        arrays.join(", ")
+    }
+
+    fn names(&self) -> String {
+        let names: Vec<&str> = self.columns.iter().map(|(c, _)| c.name()).collect();
+        names.join(", ")
+    }
+
     fn bind<'q>(
         &'q self,
-        q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+        mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
     ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
-        q.bind(&self.name)
-            .bind(&self.given_name)
-            .bind(&self.middle_name)
-            .bind(&self.family_name)
-            .bind(&self.email)
-            .bind(&self.phone)
-            .bind(&self.picture)
-            .bind(&self.verified_email)
-            .bind(&self.verified_phone)
-            .bind(&self.status)
-            .bind(&self.test)
-            .bind(&self.scim)
-            .bind(&self.has_password)
-            .bind(&self.password_hash)
-            .bind(&self.password_expired)
-            .bind(&self.recovery_email)
-            .bind(&self.verified_recovery_email)
-            .bind(&self.recovery_phone)
-            .bind(&self.verified_recovery_phone)
-            .bind(&self.sso_app_ids)
-            .bind(&self.external_ids)
-            .bind(&self.custom_attributes)
+        for (_, array) in &self.columns {
+            q = array.bind(q);
+        }
+        q
     }
 }
 
-/// The 22 data columns as `unnest` arguments starting at `$3`, and their names.
-const DATA_ARRAYS: &str = "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-    $8::text[], $9::text[], $10::bool[], $11::bool[], $12::text[], $13::bool[], $14::bool[], \
-    $15::bool[], $16::text[], $17::bool[], $18::text[], $19::bool[], $20::text[], $21::bool[], \
-    $22::text[], $23::text[], $24::text[]";
-const DATA_NAMES: &str = "name, given_name, middle_name, family_name, email, phone, picture, \
-    verified_email, verified_phone, status, test, scim, has_password, password_hash, \
-    password_expired, recovery_email, verified_recovery_email, recovery_phone, \
-    verified_recovery_phone, sso_app_ids, external_ids, custom_attributes";
-
-/// The update of changed user rows by `pk`. The `ANY` names the rows to the planner as
-/// well as the join does, so it reads them by the primary key whatever the table's
-/// size. Without it, at 20,000 users (with fresh statistics too), PostgreSQL joined the
-/// arrays to the project's users by hashing every one of them, a scan of the whole
-/// `users` table per batch; at 100,000 it chose the index itself. One `UPDATE` of 1,000
-/// of 20,000 users took 17–29 ms before and 9–16 ms after, alternately in `psql`.
-fn update_users_sql() -> String {
+/// The update of changed user rows by `pk`, setting the data columns `rows` holds. The
+/// `ANY` names the rows to the planner as well as the join does, so it reads them by
+/// the primary key whatever the table's size. Without it, at 20,000 users (with fresh
+/// statistics too), PostgreSQL joined the arrays to the project's users by hashing
+/// every one of them, a scan of the whole `users` table per batch; at 100,000 it chose
+/// the index itself. One `UPDATE` of 1,000 of 20,000 users took 17–29 ms before and
+/// 9–16 ms after, alternately in `psql`.
+fn update_users_sql(rows: &UserRows<'_>) -> String {
+    let n = rows.columns.len();
+    let sets: Vec<String> = rows
+        .columns
+        .iter()
+        .map(|(c, array)| format!("{} = {}", c.name(), array.value(*c)))
+        .chain([
+            "modified_ms = v.modified_ms".into(),
+            "version = v.version".into(),
+        ])
+        .collect();
+    let names = rows.names();
+    let names = if names.is_empty() {
+        names
+    } else {
+        format!("{names}, ")
+    };
     format!(
-        "UPDATE users SET name = v.name, given_name = v.given_name, middle_name = v.middle_name, \
-           family_name = v.family_name, email = v.email, phone = v.phone, picture = v.picture, \
-           verified_email = v.verified_email, verified_phone = v.verified_phone, \
-           status = v.status, test = v.test, scim = v.scim, has_password = v.has_password, \
-           password_hash = v.password_hash, password_expired = v.password_expired, \
-           recovery_email = v.recovery_email, \
-           verified_recovery_email = v.verified_recovery_email, \
-           recovery_phone = v.recovery_phone, \
-           verified_recovery_phone = v.verified_recovery_phone, \
-           sso_app_ids = v.sso_app_ids::jsonb, external_ids = v.external_ids::jsonb, \
-           custom_attributes = v.custom_attributes::jsonb, modified_ms = v.modified_ms, \
-           version = v.version \
-         FROM unnest($2::bigint[], {DATA_ARRAYS}, $25::bigint[], $26::bigint[]) \
-           AS v(pk, {DATA_NAMES}, modified_ms, version) \
-         WHERE users.project_id = $1 AND users.pk = ANY($2::bigint[]) AND users.pk = v.pk"
+        "UPDATE users SET {} \
+         FROM unnest($2::bigint[], {}{}${}::bigint[], ${}::bigint[]) \
+           AS v(pk, {names}modified_ms, version) \
+         WHERE users.project_id = $1 AND users.pk = ANY($2::bigint[]) AND users.pk = v.pk",
+        sets.join(", "),
+        rows.arrays(3),
+        if n == 0 { "" } else { ", " },
+        n + 3,
+        n + 4,
     )
 }
 
-fn insert_users_sql() -> String {
+/// The insert of new users from `rows`, which hold every data column.
+fn insert_users_sql(rows: &UserRows<'_>) -> String {
+    let n = rows.columns.len();
+    let values: Vec<String> = rows
+        .columns
+        .iter()
+        .map(|(c, array)| array.value(*c))
+        .collect();
     format!(
-        "INSERT INTO users (project_id, id, {DATA_NAMES}, created_ms, modified_ms, version) \
-         SELECT $1, v.id, v.name, v.given_name, v.middle_name, v.family_name, v.email, v.phone, \
-           v.picture, v.verified_email, v.verified_phone, v.status, v.test, v.scim, \
-           v.has_password, v.password_hash, v.password_expired, v.recovery_email, \
-           v.verified_recovery_email, v.recovery_phone, v.verified_recovery_phone, \
-           v.sso_app_ids::jsonb, v.external_ids::jsonb, \
-           v.custom_attributes::jsonb, v.created_ms, v.modified_ms, v.version \
-         FROM unnest($2::text[], {DATA_ARRAYS}, $25::bigint[], $26::bigint[], $27::bigint[]) \
-           WITH ORDINALITY AS v(id, {DATA_NAMES}, created_ms, modified_ms, version, ord) \
+        "INSERT INTO users (project_id, id, {names}, created_ms, modified_ms, version) \
+         SELECT $1, v.id, {values}, v.created_ms, v.modified_ms, v.version \
+         FROM unnest($2::text[], {arrays}, ${c}::bigint[], ${m}::bigint[], ${v}::bigint[]) \
+           WITH ORDINALITY AS v(id, {names}, created_ms, modified_ms, version, ord) \
          ORDER BY v.ord \
-         RETURNING id, pk"
+         RETURNING id, pk",
+        names = rows.names(),
+        values = values.join(", "),
+        arrays = rows.arrays(3),
+        c = n + 3,
+        m = n + 4,
+        v = n + 5,
     )
 }
 
@@ -221,47 +244,48 @@ pub(crate) async fn write_changes(
     loaded: &HashMap<String, i64>,
 ) -> Result<(), Error> {
     let p = project.as_str();
-    let mut existing_pks = Vec::new();
-    let mut existing = UserColumns::default();
-    let mut created_ids = Vec::new();
-    let mut created = UserColumns::default();
-    for c in changes {
-        if c.created {
-            created_ids.push(c.user.id.as_str());
-            created.push(&c.user);
-        } else {
-            existing_pks.push(key_of(loaded, c.user.id.as_str(), "user")?);
-            existing.push(&c.user);
+    let (created_changes, existing_changes): (Vec<&UserChange>, Vec<&UserChange>) =
+        changes.iter().partition(|c| c.created);
+    if !existing_changes.is_empty() {
+        // One update for all of them, setting the columns some of them changed.
+        let data = existing_changes
+            .iter()
+            .fold(Columns::NONE, |set, c| set.union(Columns::of(c)));
+        let mut rows = UserRows::new(data);
+        let mut pks = Vec::with_capacity(existing_changes.len());
+        for c in &existing_changes {
+            pks.push(key_of(loaded, c.user.id.as_str(), "user")?);
+            rows.push(&c.user);
         }
-    }
-    if !existing_pks.is_empty() {
-        let sql = update_users_sql();
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(update_users_sql(&rows)))
             .bind(p)
-            .bind(&existing_pks);
-        existing
-            .bind(q)
-            .bind(&existing.modified)
-            .bind(&existing.version)
+            .bind(&pks);
+        rows.bind(q)
+            .bind(&rows.modified)
+            .bind(&rows.version)
             .execute(&mut *conn)
             .await
             .map_err(write_error("update users"))?;
     }
-    let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created_ids.len());
-    if !created_ids.is_empty() {
-        let sql = insert_users_sql();
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created_changes.len());
+    if !created_changes.is_empty() {
+        let mut rows = UserRows::new(Columns::all());
+        let ids: Vec<&str> = created_changes.iter().map(|c| c.user.id.as_str()).collect();
+        for c in &created_changes {
+            rows.push(&c.user);
+        }
+        let q = sqlx::query(sqlx::AssertSqlSafe(insert_users_sql(&rows)))
             .bind(p)
-            .bind(&created_ids);
-        let rows = created
+            .bind(&ids);
+        let returned = rows
             .bind(q)
-            .bind(&created.created)
-            .bind(&created.modified)
-            .bind(&created.version)
+            .bind(&rows.created)
+            .bind(&rows.modified)
+            .bind(&rows.version)
             .fetch_all(&mut *conn)
             .await
             .map_err(write_error("insert users"))?;
-        for r in &rows {
+        for r in &returned {
             created_pks.insert(
                 r.try_get("id").map_err(internal("read a created user"))?,
                 r.try_get("pk").map_err(internal("read a created user"))?,

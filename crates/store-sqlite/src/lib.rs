@@ -24,6 +24,7 @@
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
 
+pub(crate) use roster_store::sql::to_json;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -230,8 +231,4 @@ pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
         tracing::error!(error = %e, column = what, "sqlite: unreadable JSON column");
         Error::internal()
     })
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
 }

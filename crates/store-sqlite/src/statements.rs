@@ -8,7 +8,10 @@
 //! memory was 201 MiB (`bench/memory`, row (c)). So rows go in chunks whose lengths come
 //! from a fixed ladder, and only the last few (fewer than the ladder's shortest step)
 //! in a chunk of their own length: a statement kind has at most 18 texts, and those of
-//! the many lengths are small. The same 100 batches then peaked at 117 MiB.
+//! the many lengths are small. The same 100 batches then peaked at 117 MiB. (The update
+//! of changed users is one kind per set of columns it sets; a workload has few such
+//! sets, and the cache, which drops the least recently used statement first, bounds
+//! what any mix of them holds.)
 
 /// SQLite's default limit on bound parameters in one statement
 /// (`SQLITE_MAX_VARIABLE_NUMBER`).

@@ -1,81 +1,52 @@
 //! Writing the users a batch changed or created, set-based: an `UPDATE … FROM (VALUES
-//! …)` of the changed user rows (found by integer key; one for the users whose indexed
-//! columns changed, one for the others), one multi-row `INSERT` of the new ones, then, for each list table some user changed, one `DELETE` of the old rows and
-//! one multi-row `INSERT` of the new. Each statement is split into chunks of a few fixed
-//! row counts ([`crate::statements`]), so that its texts are few and prepared once, and
-//! the cost per user is SQLite's, not a round trip's.
+//! …)` of the changed user rows, found by integer key, setting only the data columns
+//! they changed ([`Columns`]; one statement for the users whose indexed columns changed,
+//! one for the others), one multi-row `INSERT` of the new ones, then, for each list
+//! table some user changed, one `DELETE` of the old rows and one multi-row `INSERT` of
+//! the new. Each statement is split into chunks of a few fixed row counts
+//! ([`crate::statements`]), so that its texts are few and prepared once, and the cost
+//! per user is SQLite's, not a round trip's.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use roster_domain::Error;
 use roster_domain::catalog::Catalog;
-use roster_domain::email::Email;
 use roster_domain::ids::ProjectId;
-use roster_domain::password::PasswordHash;
 use roster_domain::patch::UserChange;
-use roster_domain::phone::Phone;
 use roster_domain::user::User;
 use roster_store::sql::{key_of, role_key};
+use roster_store::user_columns::{Columns, DataColumn, Reader};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::{internal, is_unique_violation, statements, to_json};
 
-const INSERT_USERS: &str = "INSERT INTO users (project_id, id, name, given_name, middle_name, \
-    family_name, email, phone, picture, verified_email, verified_phone, status, test, scim, \
-    has_password, password_hash, password_expired, recovery_email, verified_recovery_email, \
-    recovery_phone, verified_recovery_phone, sso_app_ids, external_ids, custom_attributes, \
-    created_ms, modified_ms, version) ";
-
-/// The data columns of a user row between its keys and its times, in the order
-/// [`bind_user_data`] binds them (`name` to `custom_attributes`).
-const DATA_COLUMNS: [&str; 22] = [
-    "name",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "email",
-    "phone",
-    "picture",
-    "verified_email",
-    "verified_phone",
-    "status",
-    "test",
-    "scim",
-    "has_password",
-    "password_hash",
-    "password_expired",
-    "recovery_email",
-    "verified_recovery_email",
-    "recovery_phone",
-    "verified_recovery_phone",
-    "sso_app_ids",
-    "external_ids",
-    "custom_attributes",
-];
-
-/// The data columns an index of `users` holds.
-const INDEXED_COLUMNS: [&str; 3] = ["email", "phone", "test"];
+/// The insert of new users: their keys, every data column, and the times.
+static INSERT_USERS: LazyLock<String> = LazyLock::new(|| {
+    let data: Vec<&str> = DataColumn::ALL.iter().map(|c| c.name()).collect();
+    format!(
+        "INSERT INTO users (project_id, id, {}, created_ms, modified_ms, version) ",
+        data.join(", ")
+    )
+});
 
 /// The statement that rewrites existing users, found by pk (an integer key), from a
-/// `VALUES` list of `pk`, the data columns and the times (`columns` values a row).
+/// `VALUES` list of `pk`, the given data columns and the times (`columns` values a
+/// row). Only the columns some of its users changed are set: SQLite rewrites the
+/// entries of every index whose columns an `UPDATE` sets, changed or not, and every
+/// value set is one more to bind.
 struct UpdateSql {
     head: String,
     tail: String,
     columns: usize,
 }
 
-/// The update of every data column, or, without `indexed`, of all but the indexed
-/// ones: SQLite rewrites the entries of every index whose columns an `UPDATE` sets,
-/// changed or not, so users whose email, phone and test flag did not change are spared
-/// three index rewrites each.
-fn update_sql(indexed: bool) -> UpdateSql {
-    let columns: Vec<&str> = DATA_COLUMNS
+fn update_sql(data: Columns) -> UpdateSql {
+    let columns: Vec<&str> = data
         .iter()
-        .copied()
-        .filter(|c| indexed || !INDEXED_COLUMNS.contains(c))
+        .map(DataColumn::name)
         .chain(["modified_ms", "version"])
         .collect();
     let sets: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
@@ -87,15 +58,6 @@ fn update_sql(indexed: bool) -> UpdateSql {
         ),
         columns: columns.len() + 1,
     }
-}
-
-static UPDATES: LazyLock<[UpdateSql; 2]> = LazyLock::new(|| [update_sql(true), update_sql(false)]);
-
-/// Whether a change touches a column an index of `users` holds.
-fn indexed_changed(c: &UserChange) -> bool {
-    c.before
-        .as_ref()
-        .is_none_or(|b| b.email != c.user.email || b.phone != c.user.phone || b.test != c.user.test)
 }
 
 /// `INSERT` `rows` in statements of the row counts [`statements::chunks`] gives, binding
@@ -199,35 +161,13 @@ async fn pks(
         .collect()
 }
 
-/// Bind the data columns of a user row, in the order of [`DATA_COLUMNS`] (and of
-/// [`INSERT_USERS`]); without `indexed`, all but [`INDEXED_COLUMNS`].
-fn bind_user_data(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, indexed: bool) {
-    b.push_bind(u.name.as_str())
-        .push_bind(u.given_name.as_str())
-        .push_bind(u.middle_name.as_str())
-        .push_bind(u.family_name.as_str());
-    if indexed {
-        b.push_bind(u.email.as_ref().map(Email::as_str))
-            .push_bind(u.phone.as_ref().map(Phone::as_str));
-    }
-    b.push_bind(u.picture.as_str())
-        .push_bind(u.verified_email)
-        .push_bind(u.verified_phone)
-        .push_bind(u.status.as_str());
-    if indexed {
-        b.push_bind(u.test);
-    }
-    b.push_bind(u.scim)
-        .push_bind(u.has_password)
-        .push_bind(u.password_hash.as_ref().map(PasswordHash::as_stored))
-        .push_bind(u.password_expired)
-        .push_bind(u.recovery_email.as_ref().map(Email::as_str))
-        .push_bind(u.verified_recovery_email)
-        .push_bind(u.recovery_phone.as_ref().map(Phone::as_str))
-        .push_bind(u.verified_recovery_phone)
-        .push_bind(to_json(&u.sso_app_ids))
-        .push_bind(to_json(&u.external_ids))
-        .push_bind(to_json(&u.custom_attributes));
+/// Bind `u`'s value of `column`.
+fn bind_column(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, column: DataColumn) {
+    match column.reader() {
+        Reader::Text(read) => b.push_bind(read(u)),
+        Reader::Bool(read) => b.push_bind(read(u)),
+        Reader::Json(read) => b.push_bind(read(u)),
+    };
 }
 
 /// Write changed and created users: the updates of the changed user rows (found by
@@ -246,15 +186,24 @@ pub(crate) async fn write_changes(
         changes.iter().partition(|c| c.created);
     // pks of the users this batch created; the others' are in `loaded`.
     let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
-    let (indexed, unindexed): (Vec<&UserChange>, Vec<&UserChange>) =
-        existing.into_iter().partition(|c| indexed_changed(c));
-    for (changes, indexed, sql) in [
-        (indexed, true, &UPDATES[0]),
-        (unindexed, false, &UPDATES[1]),
-    ] {
+    // Users whose indexed columns changed, and the others: each group's update sets
+    // the columns some user of that group changed, so the second never sets an indexed
+    // one.
+    let (indexed, unindexed): (Vec<_>, Vec<_>) = existing
+        .into_iter()
+        .map(|c| (c, Columns::of(c)))
+        .partition(|(_, data)| data.any_indexed());
+    for changes in [indexed, unindexed] {
+        if changes.is_empty() {
+            continue;
+        }
+        let data = changes
+            .iter()
+            .fold(Columns::NONE, |set, (_, data)| set.union(*data));
+        let sql = update_sql(data);
         let rows: Vec<(i64, &User)> = changes
             .into_iter()
-            .map(|c| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
+            .map(|(c, _)| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
             .collect::<Result<_, Error>>()?;
         insert_chunked(
             conn,
@@ -265,7 +214,9 @@ pub(crate) async fn write_changes(
             &rows,
             |b, (pk, u)| {
                 b.push_bind(*pk);
-                bind_user_data(b, u, indexed);
+                for column in data.iter() {
+                    bind_column(b, u, column);
+                }
                 b.push_bind(u.modified.0).push_bind(u.version);
             },
         )
@@ -274,14 +225,16 @@ pub(crate) async fn write_changes(
     let returned = insert_chunked(
         conn,
         "insert users",
-        INSERT_USERS,
+        &INSERT_USERS,
         " RETURNING id, pk",
-        27,
+        DataColumn::ALL.len() + 5,
         &created,
         |b, c| {
             let u = &c.user;
             b.push_bind(p).push_bind(u.id.as_str());
-            bind_user_data(b, u, true);
+            for column in DataColumn::ALL {
+                bind_column(b, u, column);
+            }
             b.push_bind(u.created.0)
                 .push_bind(u.modified.0)
                 .push_bind(u.version);

@@ -41,6 +41,7 @@ pub mod conformance;
 pub mod copy;
 pub mod group;
 pub mod sql;
+pub mod user_columns;
 
 pub type Result<T> = std::result::Result<T, Error>;
 

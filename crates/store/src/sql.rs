@@ -149,6 +149,11 @@ impl From<StoredOption> for SelectOption {
     }
 }
 
+/// `v` as JSON text, as the backends store lists and custom attributes.
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -4,8 +4,9 @@
 //! checks can share one database and run in any order. The test binary runs every check
 //! against every backend (SQLite in memory and in a file, PostgreSQL), through the
 //! [`checks!`](crate::checks) list. The checks are grouped by what they concern:
-//! [`projects`], [`users`], [`lists`], [`search`], [`catalog`], [`attributes`], [`changes`] (the
-//! SDK's one-purpose user and tenant changes), [`audit`] (the audit trail) and
+//! [`projects`], [`users`], [`lists`], [`columns`] (a batch writes the columns it
+//! changed), [`search`], [`catalog`], [`attributes`], [`changes`] (the SDK's
+//! one-purpose user and tenant changes), [`audit`] (the audit trail) and
 //! [`concurrency`].
 //!
 //! This is test code: a failed expectation panics with a message saying what the
@@ -16,6 +17,7 @@ mod attributes;
 mod audit;
 mod catalog;
 mod changes;
+mod columns;
 mod concurrency;
 mod lists;
 mod projects;
@@ -26,6 +28,7 @@ pub use attributes::*;
 pub use audit::*;
 pub use catalog::*;
 pub use changes::*;
+pub use columns::*;
 pub use concurrency::*;
 pub use lists::*;
 pub use projects::*;
@@ -67,6 +70,7 @@ macro_rules! checks {
         $m!(login_ids_are_unique);
         $m!(patch_batches_apply_in_order);
         $m!(lists_round_trip);
+        $m!(batches_write_each_changed_column);
         $m!(many_users_load_whole);
         $m!(search_filters);
         $m!(search_pages_and_sorts);
