@@ -94,11 +94,19 @@ impl ChunkWriter {
 
 impl Write for ChunkWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    /// What the serializer calls for every fragment (a key, a quote, a value): written
+    /// straight into the chunk, without the default's loop over `write`.
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(data);
         if self.buf.len() >= CHUNK {
             self.send()?;
         }
-        Ok(data.len())
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -28,7 +28,6 @@
 //! (a whole store read and written for `roster copy`), and one module per other
 //! resource.
 
-pub(crate) use roster_store::sql::to_json;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -37,6 +36,8 @@ use roster_domain::Error;
 use roster_domain::ids::ProjectId;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+pub(crate) use roster_store::sql::to_json;
 
 /// Run `$body` in a write transaction of `$store` with the connection bound to `$conn`,
 /// and commit; when it deadlocks or fails to serialize with another writer, run it

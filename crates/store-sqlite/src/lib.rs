@@ -24,7 +24,6 @@
 //! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
 //! module per other resource.
 
-pub(crate) use roster_store::sql::to_json;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,6 +32,8 @@ use async_trait::async_trait;
 use roster_domain::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+
+pub(crate) use roster_store::sql::to_json;
 
 mod attributes;
 mod audit;
