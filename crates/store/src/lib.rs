@@ -6,8 +6,10 @@
 //! patch does, what creation checks) live in `roster-domain`, and the flows that string
 //! loading, the rules and writing together live here, once: [`batch`] for user batches,
 //! [`group`] for single patches committed together, [`copy`] for moving a whole store
-//! between backends. Every backend must pass the same
-//! [`conformance`] suite.
+//! between backends. What both SQL backends build alike is here too: [`sql`] (pieces of
+//! SQL text, key lookups) and [`user_columns`] (a user row's data columns, and which
+//! of them a change touched, so that an update sets only those). Every backend must
+//! pass the same [`conformance`] suite.
 //!
 //! Errors are the domain's [`Error`]: a backend maps its constraint violations to
 //! [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode::AlreadyExists) and the like,
