@@ -329,6 +329,30 @@ pub async fn analyze_if_postgres(db: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On PostgreSQL, `VACUUM` the tables of the URL's schema (no `ANALYZE`: the statistics
+/// stay as they were), so that a load starts on a store without the dead rows the loads
+/// before it left, as autovacuum would keep it (the development and CI machines run
+/// PostgreSQL with it off). `roster-limits` calls it before every batch load, Roster's
+/// and the raw program's alike. Nothing on SQLite.
+pub async fn vacuum_if_postgres(db: &str) -> anyhow::Result<()> {
+    use sqlx::{Connection, Executor};
+    if db.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(db).await?;
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        if !tables.is_empty() {
+            let names: Vec<String> = tables.into_iter().map(|(t,)| t).collect();
+            // The names come from the catalog, quoted by PostgreSQL.
+            conn.execute(sqlx::AssertSqlSafe(format!("VACUUM {}", names.join(", "))))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// A schema of its own on the PostgreSQL server `base` names, for one measurement:
 /// the URL that selects it (created by Roster's migrations), dropped by [`drop`](Self::drop).
 #[derive(Debug)]

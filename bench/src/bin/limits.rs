@@ -2,7 +2,9 @@
 //!
 //! For each backend (a SQLite file; PostgreSQL when given one) it seeds a store through a
 //! real `roster serve` (each user in one of ten tenants; PostgreSQL analyzed right
-//! after, while the role tables are empty), then measures, each for `--seconds`:
+//! after, while the role tables are empty, and vacuumed, never analyzed again, before
+//! each batch load, Roster's and the raw program's), then measures, each for
+//! `--seconds`:
 //! - batch patches of 1,000 users sent by 2 clients across the whole store, items that
 //!   change scalars (name, given name, status, verified email), then items that change
 //!   lists (roles, a tenant's roles, custom attributes: the restyle); users per second,
@@ -31,6 +33,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use roster_bench::{
     Client, PgSchema, Server, analyze_if_postgres, batch_body, login, ms, percentile, restyle,
+    vacuum_if_postgres,
 };
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
@@ -243,11 +246,13 @@ async fn measure(args: &Args, db: &str) -> anyhow::Result<Measured> {
     // never again during the loads (as with autovacuum off, this machine's default, or
     // behind). Roster's plans must not depend on them.
     analyze_if_postgres(db).await?;
+    vacuum_if_postgres(db).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = tokio::spawn(reads(client.clone(), args.users, stop.clone()));
     let scalar = batch_load(&client, args.users, 2, args.seconds, scalar).await?;
     stop.store(true, Ordering::Relaxed);
     let reads = reader.await??;
+    vacuum_if_postgres(db).await?;
     let lists = batch_load(&client, args.users, 2, args.seconds, restyle).await?;
     let singles = singles(args, &client).await?;
     Ok(Measured {
@@ -425,6 +430,7 @@ fn raw_sqlite(path: &str, seconds: u64, users: usize, lists: bool) -> anyhow::Re
 /// Rows per second the simplest program writes into the PostgreSQL schema: one
 /// set-based statement per table per 1,000 users, one transaction per 1,000.
 async fn raw_postgres(url: &str, seconds: u64, users: usize, lists: bool) -> anyhow::Result<f64> {
+    vacuum_if_postgres(url).await?;
     let mut conn = PgConnection::connect(url).await?;
     let rows: Vec<(String, i64)> = sqlx::query_as(KEYS_USERS).fetch_all(&mut conn).await?;
     let tenants: Vec<(String, i64)> = sqlx::query_as(KEYS_TENANTS).fetch_all(&mut conn).await?;
