@@ -5,55 +5,36 @@
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::attribute::{
-    AttributeDef, AttributeType, SelectOption, options_in_use, revisions,
-};
+use roster_domain::attribute::{AttributeDef, options_in_use, revisions};
 use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
-use roster_domain::names::AttributeName;
 use roster_store::AttributeStore;
-use roster_store::sql::{StoredOption, stored_options};
-use serde_json::{Value, json};
+use roster_store::catalog_json::decode_attributes;
+use roster_store::sql::stored_options;
+use serde_json::json;
 use sqlx::{PgConnection, Row};
 
-use crate::{
-    PostgresStore, db_error, from_json, internal, lock_catalog, to_json, unique_violation,
-};
+use crate::{PostgresStore, db_error, internal, lock_catalog, to_json, unique_violation};
 use crate::{audit, users};
 
+/// A project's (`$1`) attribute definitions in order, as one JSON array in the shape of
+/// [`roster_store::catalog_json`].
+pub(crate) const ATTRIBUTES_JSON: &str = "(SELECT coalesce(json_agg(json_build_array(name, \
+       type_code, display_name, options, default_value, view_permissions, edit_permissions, \
+       required::int) ORDER BY position), '[]')::text \
+     FROM attribute_defs WHERE project_id = $1)";
+
+/// A project's attribute definitions, in order.
 pub(crate) async fn load_attributes(
     conn: &mut PgConnection,
     project: &ProjectId,
 ) -> Result<Vec<AttributeDef>, Error> {
-    let rows = sqlx::query(
-        "SELECT name, type_code, display_name, options, default_value, view_permissions, \
-           edit_permissions, required FROM attribute_defs WHERE project_id = $1 ORDER BY position",
-    )
-    .bind(project.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(db_error("load attribute definitions"))?;
-    rows.iter()
-        .map(|r| {
-            let read = || internal("read an attribute");
-            let json = |c: &str| -> Result<Value, Error> { r.try_get(c).map_err(read()) };
-            let code: i64 = r.try_get("type_code").map_err(read())?;
-            let options: Vec<StoredOption> = from_json(json("options")?, "options")?;
-            Ok(AttributeDef {
-                name: AttributeName::from_stored(r.try_get("name").map_err(read())?),
-                kind: AttributeType::from_code(code).ok_or_else(|| {
-                    tracing::error!(code, "postgres: unknown stored attribute type");
-                    Error::internal()
-                })?,
-                display_name: r.try_get("display_name").map_err(read())?,
-                options: options.into_iter().map(SelectOption::from).collect(),
-                default_value: json("default_value")?,
-                view_permissions: from_json(json("view_permissions")?, "view_permissions")?,
-                edit_permissions: from_json(json("edit_permissions")?, "edit_permissions")?,
-                required: r.try_get("required").map_err(read())?,
-            })
-        })
-        .collect()
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ATTRIBUTES_JSON}")))
+        .bind(project.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(db_error("load attribute definitions"))?;
+    decode_attributes(&json)
 }
 
 /// The position after the project's last definition: read once per transaction, then

@@ -14,46 +14,33 @@ use roster_domain::names::{PermissionName, RoleName};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::time::Millis;
 use roster_store::RoleStore;
+use roster_store::catalog_json::decode_roles;
 use serde_json::json;
 use sqlx::{PgConnection, Row};
 
 use crate::{PostgresStore, audit, db_error, internal, lock_catalog, unique_violation, users};
+
+/// Every role of a project (`$1`) with its permission names, project roles first, as
+/// one JSON array in the shape of [`roster_store::catalog_json`]: one value however many
+/// roles.
+pub(crate) const ROLES_JSON: &str = "(SELECT coalesce(json_agg(json_build_array(r.id, r.name, \
+       t.id, r.description, r.is_default::int, r.is_private::int, r.created_ms, \
+       ARRAY(SELECT p.name FROM role_permissions rp JOIN permissions p ON p.pk = rp.permission_pk \
+         WHERE rp.role_pk = r.pk ORDER BY rp.position)) \
+       ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk), '[]')::text \
+     FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = $1)";
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(
     conn: &mut PgConnection,
     project: &ProjectId,
 ) -> Result<Vec<Role>, Error> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.name, t.id AS tenant_id, r.description, r.is_default, r.is_private, r.created_ms, \
-           ARRAY(SELECT p.name FROM role_permissions rp JOIN permissions p ON p.pk = rp.permission_pk \
-             WHERE rp.role_pk = r.pk ORDER BY rp.position) AS permission_names \
-         FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = $1 \
-         ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk",
-    )
-    .bind(project.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(db_error("load roles"))?;
-    rows.iter()
-        .map(|r| {
-            let read = || internal("read a role");
-            let perms: Vec<String> = r.try_get("permission_names").map_err(read())?;
-            Ok(Role {
-                id: RoleId::from_stored(r.try_get("id").map_err(read())?),
-                name: RoleName::from_stored(r.try_get("name").map_err(read())?),
-                description: r.try_get("description").map_err(read())?,
-                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
-                tenant_id: r
-                    .try_get::<Option<String>, _>("tenant_id")
-                    .map_err(read())?
-                    .map(TenantId::from_stored),
-                default: r.try_get("is_default").map_err(read())?,
-                private: r.try_get("is_private").map_err(read())?,
-                created: Millis(r.try_get("created_ms").map_err(read())?),
-            })
-        })
-        .collect()
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {ROLES_JSON}")))
+        .bind(project.as_str())
+        .fetch_one(conn)
+        .await
+        .map_err(db_error("load roles"))?;
+    decode_roles(&json)
 }
 
 fn role_not_found(r: &RoleRef) -> Error {

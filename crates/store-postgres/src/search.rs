@@ -1,4 +1,5 @@
-//! User search: a [`UserQuery`] turned into one `SELECT` for the page and one `COUNT`.
+//! User search: a [`UserQuery`] turned into one `SELECT` of the page that counts every
+//! match too (a `COUNT` of its own only for a page past the end).
 //!
 //! Every value is a bound parameter; list filters bind one array each, so the
 //! statement's shape depends only on which filters are present. Sort columns come from
@@ -14,7 +15,7 @@ use roster_domain::names::AttributeName;
 use roster_domain::search::{TestUsers, UserQuery};
 use roster_domain::user::User;
 use serde_json::Value;
-use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder, Row};
 
 use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
 
@@ -243,21 +244,17 @@ async fn run(
     q: &UserQuery,
     timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
-    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
-    push_filters(&mut count, project, q);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(search_error(timeout, "count search results"))?;
-
     // The page is chosen by the users' keys alone, then its users are read whole.
     // PostgreSQL computes a selected row's columns (login IDs, roles and tenants are
     // subqueries) for every row it skips with OFFSET: reading whole rows in the
     // statement that skips made the last page of 100,000 users take over a second.
+    // Each row carries the number of every user that matches (`total`: a subquery that
+    // does not depend on the row, computed once), so a search is one statement.
     let mut page = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {USER_COLUMNS} FROM users u JOIN (SELECT u.pk FROM users u"
+        "SELECT {USER_COLUMNS}, (SELECT count(*) FROM users u"
     ));
+    push_filters(&mut page, project, q);
+    page.push(") AS total FROM users u JOIN (SELECT u.pk FROM users u");
     push_filters(&mut page, project, q);
     push_order(&mut page, q);
     page.push(" LIMIT ")
@@ -272,9 +269,29 @@ async fn run(
         .fetch_all(&mut *conn)
         .await
         .map_err(search_error(timeout, "search users"))?;
-    let users = rows
-        .iter()
-        .map(decode_user)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut total = None;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        total = Some(
+            row.try_get::<i64, _>("total")
+                .map_err(internal("read count"))?,
+        );
+        users.push(decode_user(row)?);
+    }
+    let total = match total {
+        Some(n) => n,
+        // No row carries the count. A first page that is empty means no user matches;
+        // past the end, or with no room on the page, the count is asked for alone.
+        None if q.offset == 0 && q.limit > 0 => 0,
+        None => {
+            let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
+            push_filters(&mut count, project, q);
+            count
+                .build_query_scalar()
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(search_error(timeout, "count search results"))?
+        }
+    };
     Ok((users, u64::try_from(total).unwrap_or(0)))
 }

@@ -95,22 +95,9 @@ pub(crate) async fn tenant_pk(
         .map_err(db_error("find a tenant"))
 }
 
-/// `(id, name)` of every tenant, for the catalog.
-pub(crate) async fn tenant_names(
-    conn: &mut PgConnection,
-    project: &ProjectId,
-) -> Result<Vec<(TenantId, String)>, Error> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM tenants WHERE project_id = $1")
-            .bind(project.as_str())
-            .fetch_all(conn)
-            .await
-            .map_err(db_error("load tenant names"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| (TenantId::from_stored(id), name))
-        .collect())
-}
+/// A project's (`$1`) tenant IDs and names, as one JSON array of pairs.
+pub(crate) const TENANT_NAMES_JSON: &str = "(SELECT coalesce(json_agg(json_build_array(id, name)), \
+     '[]')::text FROM tenants WHERE project_id = $1)";
 
 /// Insert a tenant; its parent, if any, must exist.
 pub(crate) async fn insert_tenant(

@@ -21,6 +21,7 @@ use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
+use roster_store::catalog_json::decode_catalog;
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -169,15 +170,25 @@ pub(crate) async fn role_holders(conn: &mut PgConnection, role: i64) -> Result<V
     .map_err(internal("find a role's users"))
 }
 
-/// The project's roles, tenants and attribute definitions, on one connection.
+/// The project's roles, tenants and attribute definitions, in one statement (one round
+/// trip; each part one JSON array, decoded by [`roster_store::catalog_json`]).
 pub(crate) async fn load_catalog(
     conn: &mut PgConnection,
     project: &ProjectId,
 ) -> Result<Catalog, Error> {
-    let roles = roles::load_roles(&mut *conn, project).await?;
-    let tenants = tenants::tenant_names(&mut *conn, project).await?;
-    let attributes = attributes::load_attributes(&mut *conn, project).await?;
-    Ok(Catalog::new(roles, tenants, attributes))
+    let sql = format!(
+        "SELECT {} AS roles, {} AS tenants, {} AS attributes",
+        roles::ROLES_JSON,
+        tenants::TENANT_NAMES_JSON,
+        attributes::ATTRIBUTES_JSON
+    );
+    let (roles, tenants, attributes): (String, String, String) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(project.as_str())
+            .fetch_one(conn)
+            .await
+            .map_err(crate::db_error("load the catalog"))?;
+    decode_catalog(&roles, &tenants, &attributes)
 }
 
 /// A user by a selector. `$1` is the project, `$2` the selector.

@@ -4,63 +4,23 @@
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use roster_domain::attribute::{
-    AttributeDef, AttributeType, SelectOption, options_in_use, revisions,
-};
+use roster_domain::attribute::{AttributeDef, options_in_use, revisions};
 use roster_domain::audit::{Origin, actions, records};
 use roster_domain::ids::ProjectId;
-use roster_domain::names::AttributeName;
 use roster_store::AttributeStore;
-use roster_store::sql::{StoredOption, stored_options};
-use serde_json::{Value, json};
+use roster_store::catalog_json::decode_attributes;
+use roster_store::sql::stored_options;
+use serde_json::json;
 use sqlx::{Row, SqliteConnection};
 
 use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, to_json, users};
 
-/// A project's (`?1`) attribute definitions in order, as one JSON array of `[name,
-/// type code, display name, options, default value, view permissions, edit permissions,
-/// required]` ([`decode_attributes`]).
+/// A project's (`?1`) attribute definitions in order, as one JSON array in the shape of
+/// [`roster_store::catalog_json`].
 pub(crate) const ATTRIBUTES_JSON: &str = "(SELECT json_group_array(json_array(name, type_code, \
        display_name, json(options), json(default_value), json(view_permissions), \
        json(edit_permissions), required) ORDER BY position) \
      FROM attribute_defs WHERE project_id = ?1)";
-
-/// A definition as [`ATTRIBUTES_JSON`] gives it.
-#[derive(serde::Deserialize)]
-struct StoredDef(
-    String,
-    i64,
-    String,
-    Vec<StoredOption>,
-    Value,
-    Vec<String>,
-    Vec<String>,
-    u8,
-);
-
-/// Decode the array [`ATTRIBUTES_JSON`] selects.
-pub(crate) fn decode_attributes(json: &str) -> Result<Vec<AttributeDef>, Error> {
-    json_column::<Vec<StoredDef>>(json, "attribute definitions")?
-        .into_iter()
-        .map(
-            |StoredDef(name, code, display_name, options, default_value, view, edit, required)| {
-                Ok(AttributeDef {
-                    name: AttributeName::from_stored(name),
-                    kind: AttributeType::from_code(code).ok_or_else(|| {
-                        tracing::error!(code, "sqlite: unknown stored attribute type");
-                        Error::internal()
-                    })?,
-                    display_name,
-                    options: options.into_iter().map(SelectOption::from).collect(),
-                    default_value,
-                    view_permissions: view,
-                    edit_permissions: edit,
-                    required: required != 0,
-                })
-            },
-        )
-        .collect()
-}
 
 /// A project's attribute definitions, in order.
 pub(crate) async fn load_attributes(

@@ -13,52 +13,21 @@ use roster_domain::names::{PermissionName, RoleName};
 use roster_domain::role::{Role, RoleRef, RoleSpec, RoleUpdate};
 use roster_domain::time::Millis;
 use roster_store::RoleStore;
+use roster_store::catalog_json::decode_roles;
 use serde_json::json;
 use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, audit, internal, is_unique_violation, json_column, users};
+use crate::{SqliteStore, audit, internal, is_unique_violation, users};
 
 /// Every role of a project (`?1`) with its permission names, project roles first, as
-/// one JSON array of `[id, name, tenant ID, description, default, private, created,
-/// [permission names]]`: one value however many roles ([`decode_roles`]).
+/// one JSON array in the shape of [`roster_store::catalog_json`]: one value however many
+/// roles.
 pub(crate) const ROLES_JSON: &str = "(SELECT json_group_array(json_array(r.id, r.name, t.id, \
        r.description, r.is_default, r.is_private, r.created_ms, \
        json((SELECT json_group_array(p.name ORDER BY rp.position) FROM role_permissions rp \
           JOIN permissions p ON p.pk = rp.permission_pk WHERE rp.role_pk = r.pk))) \
        ORDER BY r.tenant_pk IS NOT NULL, t.created_ms, t.pk, r.created_ms, r.pk) \
      FROM roles r LEFT JOIN tenants t ON t.pk = r.tenant_pk WHERE r.project_id = ?1)";
-
-/// A role as [`ROLES_JSON`] gives it.
-#[derive(serde::Deserialize)]
-struct StoredRole(
-    String,
-    String,
-    Option<String>,
-    String,
-    u8,
-    u8,
-    i64,
-    Vec<String>,
-);
-
-/// Decode the array [`ROLES_JSON`] selects.
-pub(crate) fn decode_roles(json: &str) -> Result<Vec<Role>, Error> {
-    Ok(json_column::<Vec<StoredRole>>(json, "roles")?
-        .into_iter()
-        .map(
-            |StoredRole(id, name, tenant, description, default, private, created, perms)| Role {
-                id: RoleId::from_stored(id),
-                name: RoleName::from_stored(name),
-                description,
-                permission_names: perms.into_iter().map(PermissionName::from_stored).collect(),
-                tenant_id: tenant.map(TenantId::from_stored),
-                default: default != 0,
-                private: private != 0,
-                created: Millis(created),
-            },
-        )
-        .collect())
-}
 
 /// Every role of a project with its permission names, project roles first.
 pub(crate) async fn load_roles(

@@ -1,4 +1,5 @@
-//! User search: a [`UserQuery`] turned into one `SELECT` for the page and one `COUNT`.
+//! User search: a [`UserQuery`] turned into one `SELECT` of the page that counts every
+//! match too (a `COUNT` of its own only for a page past the end).
 //!
 //! Every value is a bound parameter; list filters bind one JSON array each and expand it
 //! with `json_each`, so the statement's shape depends only on which filters are present.
@@ -237,16 +238,23 @@ pub(crate) async fn clear_deadline(conn: &mut SqliteConnection) {
     }
 }
 
-/// The statement counting every user that matches.
+/// The statement counting every user that matches, for a page that holds no row to
+/// carry the count.
 fn count_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
     let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
     push_filters(&mut count, project, q);
     count
 }
 
-/// The statement selecting the page of users the query asks for.
+/// The statement selecting the page of users the query asks for, each row with the
+/// number of every user that matches (`total`: a subquery that does not depend on the
+/// row, so SQLite counts once), so that a search is one statement, on one snapshot.
 fn page_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
-    let mut page = QueryBuilder::<Sqlite>::new(format!("SELECT {USER_JSON} AS user FROM users u"));
+    let mut page = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {USER_JSON} AS user, (SELECT count(*) FROM users u"
+    ));
+    push_filters(&mut page, project, q);
+    page.push(") AS total FROM users u");
     push_filters(&mut page, project, q);
     page.push(" ORDER BY ");
     for (field, desc) in &q.sort {
@@ -279,26 +287,34 @@ async fn run(
     q: &UserQuery,
     timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
-    let total: i64 = count_query(project, q)
-        .build()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(search_error(timeout, "count search results"))?
-        .try_get("n")
-        .map_err(internal("read count"))?;
-
     let rows = page_query(project, q)
         .build()
         .fetch_all(&mut *conn)
         .await
         .map_err(search_error(timeout, "search users"))?;
-    let users = rows
-        .iter()
-        .map(|row| {
-            let json: &str = row.try_get("user").map_err(internal("read a user"))?;
-            Ok(decode_user(json)?.1)
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut total = None;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        total = Some(
+            row.try_get::<i64, _>("total")
+                .map_err(internal("read count"))?,
+        );
+        let json: &str = row.try_get("user").map_err(internal("read a user"))?;
+        users.push(decode_user(json)?.1);
+    }
+    let total = match total {
+        Some(n) => n,
+        // No row carries the count. A first page that is empty means no user matches;
+        // past the end, or with no room on the page, the count is asked for alone.
+        None if q.offset == 0 && q.limit > 0 => 0,
+        None => count_query(project, q)
+            .build()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(search_error(timeout, "count search results"))?
+            .try_get("n")
+            .map_err(internal("read count"))?,
+    };
     Ok((users, u64::try_from(total).unwrap_or(0)))
 }
 

@@ -23,6 +23,7 @@ use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
+use roster_store::catalog_json::decode_catalog;
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -231,7 +232,7 @@ const TENANT_NAMES_JSON: &str =
     "(SELECT json_group_array(json_array(id, name)) FROM tenants WHERE project_id = ?1)";
 
 /// The project's roles, tenants and attribute definitions, in one statement (each part
-/// one JSON value, decoded as the roles and attributes are everywhere).
+/// one JSON array, decoded by [`roster_store::catalog_json`]).
 pub(crate) async fn load_catalog(
     conn: &mut SqliteConnection,
     project: &ProjectId,
@@ -248,14 +249,7 @@ pub(crate) async fn load_catalog(
         .map_err(internal("load the catalog"))?;
     let text =
         |c: &str| -> Result<String, Error> { row.try_get(c).map_err(internal("read the catalog")) };
-    let tenants: Vec<(String, String)> = json_column(&text("tenants")?, "tenants")?;
-    Ok(Catalog::new(
-        roles::decode_roles(&text("roles")?)?,
-        tenants
-            .into_iter()
-            .map(|(id, name)| (TenantId::from_stored(id), name)),
-        attributes::decode_attributes(&text("attributes")?)?,
-    ))
+    decode_catalog(&text("roles")?, &text("tenants")?, &text("attributes")?)
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.

@@ -7,8 +7,9 @@
 //! loading, the rules and writing together live here, once: [`batch`] for user batches,
 //! [`group`] for single patches committed together, [`copy`] for moving a whole store
 //! between backends. What both SQL backends build alike is here too: [`sql`] (pieces of
-//! SQL text, key lookups) and [`user_columns`] (a user row's data columns, and which
-//! of them a change touched, so that an update sets only those). Every backend must
+//! SQL text, key lookups), [`user_columns`] (a user row's data columns, and which
+//! of them a change touched, so that an update sets only those) and [`catalog_json`]
+//! (a project's catalog as JSON arrays, selected in one statement). Every backend must
 //! pass the same [`conformance`] suite.
 //!
 //! Errors are the domain's [`Error`]: a backend maps its constraint violations to
@@ -38,6 +39,7 @@ use roster_domain::user::User;
 
 pub mod auth;
 pub mod batch;
+pub mod catalog_json;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod copy;

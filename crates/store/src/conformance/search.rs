@@ -230,6 +230,28 @@ pub async fn search_pages_and_sorts(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(seen.len(), 25);
+    // A page with no user on it still counts every match: past the end, by page or by
+    // offset, and with no room at all.
+    for (page, offset, limit) in [(3, 0, 10), (0, 25, 10), (0, 1_000, 5), (0, 0, 0)] {
+        let mut q = UserQuery::new();
+        q.paginate(10, page, offset);
+        q.limit = limit;
+        let (users, total) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
+        assert!(
+            users.is_empty(),
+            "page {page}, offset {offset}, limit {limit}: no user"
+        );
+        assert_eq!(
+            total, 25,
+            "page {page}, offset {offset}, limit {limit}: total"
+        );
+    }
+    // A search that matches nothing counts none.
+    let mut q = UserQuery::new();
+    q.emails = vec!["nobody@example.com".to_string()];
+    let (users, total) = store.search_users(&p, &q, SEARCH_TIMEOUT).await.unwrap();
+    assert!(users.is_empty());
+    assert_eq!(total, 0);
     let mut q = UserQuery::new();
     q.sort = vec![(roster_domain::search::SortField::LoginId, true)];
     q.paginate(3, 0, 0);
