@@ -4,7 +4,10 @@
 //! (a commit that was acknowledged survives a power cut) and a busy timeout. There is one
 //! writer connection, a small pool of read-only connections, so reads never wait for a
 //! batch and writes never interleave, and two more read-only connections for checking
-//! management keys alone, so authentication never waits behind searches. Write transactions start with `BEGIN IMMEDIATE`,
+//! management keys alone, so authentication never waits behind searches. Besides these,
+//! a few read-only rusqlite connections check keys on the request's own thread
+//! ([`auth_readers`]): no thread switch for the read every request makes. Write
+//! transactions start with `BEGIN IMMEDIATE`,
 //! which takes the write lock at once: another process on the same file (`roster key
 //! create` while `roster serve` runs) waits instead of failing half-way. An in-memory
 //! database (`sqlite::memory:`) has a single connection that does both.
@@ -16,7 +19,8 @@
 //! database file's mode. An existing file is left as it is, with a warning when others
 //! can read it.
 //!
-//! Modules: [`users`] (the user tables, reading one user whole), [`user_sets`] (reading
+//! Modules: [`auth_readers`] (keys checked in place), [`users`] (the user tables,
+//! reading one user whole), [`user_sets`] (reading
 //! many users at once, table by table), [`user_tx`] (the batch transaction), [`audit`]
 //! (the audit trail's records, written in the transaction of each change),
 //! [`user_writes`] (writing changed users set-based), [`statements`] (how many rows
@@ -26,6 +30,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,10 +38,13 @@ use roster_domain::Error;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+use crate::auth_readers::AuthReaders;
+
 pub(crate) use roster_store::sql::to_json;
 
 mod attributes;
 mod audit;
+mod auth_readers;
 mod copy;
 mod permissions;
 mod projects;
@@ -61,6 +69,8 @@ pub enum OpenError {
     Open(#[from] sqlx::Error),
     #[error("cannot migrate the SQLite database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the SQLite database for checking keys: {0}")]
+    InPlace(rusqlite::Error),
     #[error("cannot create the SQLite database file {path}: {source}")]
     Create {
         path: String,
@@ -106,6 +116,9 @@ pub struct SqliteStore {
     /// Read-only connections for authentication alone, so that checking a key never
     /// waits behind searches.
     auth: SqlitePool,
+    /// Read-only connections that check keys on the asking thread (a file database
+    /// only); `auth` answers when none is free.
+    in_place: Option<Arc<AuthReaders>>,
 }
 
 /// Whether a database URL is one this backend opens.
@@ -144,6 +157,7 @@ impl SqliteStore {
                 writer: pool.clone(),
                 reader: pool.clone(),
                 auth: pool,
+                in_place: None,
             });
         }
         create_private(base.get_filename())?;
@@ -163,12 +177,15 @@ impl SqliteStore {
         let auth = SqlitePoolOptions::new()
             .max_connections(AUTH_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(read_only)
+            .connect_with(read_only.clone())
             .await?;
+        let in_place = AuthReaders::open(read_only.get_filename(), readers as usize)
+            .map_err(OpenError::InPlace)?;
         Ok(Self {
             writer,
             reader,
             auth,
+            in_place: Some(Arc::new(in_place)),
         })
     }
 

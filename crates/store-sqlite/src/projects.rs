@@ -94,57 +94,66 @@ pub(crate) async fn insert_key(
     Ok(done.rows_affected() == 1)
 }
 
+/// Every column of a project's keys (`?1`), revoked and expired ones included, oldest
+/// first, in [`KeyRow`]'s order.
+pub(crate) const KEYS_SQL: &str = "SELECT id, name, key_hash, created_ms, expires_ms, \
+       revoked_ms, read_only, permitted_ips, description, active, rebac \
+     FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id";
+
+/// A key's row as [`KEYS_SQL`] reads it, through sqlx or (to check a key in place,
+/// [`crate::auth_readers`]) through rusqlite.
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) key_hash: String,
+    pub(crate) created_ms: i64,
+    pub(crate) expires_ms: Option<i64>,
+    pub(crate) revoked_ms: Option<i64>,
+    pub(crate) read_only: bool,
+    pub(crate) permitted_ips: String,
+    pub(crate) description: String,
+    pub(crate) active: bool,
+    pub(crate) rebac: String,
+}
+
+impl KeyRow {
+    /// The key the row holds; a digest or list this store did not write is an internal
+    /// error.
+    pub(crate) fn into_key(self) -> Result<StoredKey, Error> {
+        Ok(StoredKey {
+            id: KeyId::from_stored(self.id),
+            name: self.name,
+            hash: KeyHash::from_hex(&self.key_hash).ok_or_else(|| {
+                tracing::error!("sqlite: a stored key digest is not 64 hex digits");
+                Error::internal()
+            })?,
+            created: Millis(self.created_ms),
+            expires: self.expires_ms.map(Millis),
+            revoked: self.revoked_ms.map(Millis),
+            read_only: self.read_only,
+            permitted_ips: ip_ranges_from_json(&self.permitted_ips)?,
+            description: self.description,
+            active: self.active,
+            rebac: serde_json::from_str(&self.rebac).map_err(|e| {
+                tracing::error!(error = %e, "a stored key's roles are not a JSON object");
+                Error::internal()
+            })?,
+        })
+    }
+}
+
 /// A project's keys, revoked and expired ones included, oldest first.
 pub(crate) async fn load_keys(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Vec<StoredKey>, Error> {
-    let rows = sqlx::query(
-        "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, permitted_ips, \
-           description, active, rebac \
-         FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id",
-    )
-    .bind(project.as_str())
-    .fetch_all(conn)
-    .await
-    .map_err(internal("load keys"))?;
-    rows.into_iter()
-        .map(|r| {
-            let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
-            Ok(StoredKey {
-                id: KeyId::from_stored(r.try_get("id").map_err(internal("read key"))?),
-                name: r.try_get("name").map_err(internal("read key"))?,
-                hash: KeyHash::from_hex(&hash).ok_or_else(|| {
-                    tracing::error!("sqlite: a stored key digest is not 64 hex digits");
-                    Error::internal()
-                })?,
-                created: Millis(r.try_get("created_ms").map_err(internal("read key"))?),
-                expires: r
-                    .try_get::<Option<i64>, _>("expires_ms")
-                    .map_err(internal("read key"))?
-                    .map(Millis),
-                revoked: r
-                    .try_get::<Option<i64>, _>("revoked_ms")
-                    .map_err(internal("read key"))?
-                    .map(Millis),
-                read_only: r.try_get("read_only").map_err(internal("read key"))?,
-                permitted_ips: ip_ranges_from_json(
-                    &r.try_get::<String, _>("permitted_ips")
-                        .map_err(internal("read key"))?,
-                )?,
-                description: r.try_get("description").map_err(internal("read key"))?,
-                active: r.try_get("active").map_err(internal("read key"))?,
-                rebac: serde_json::from_str(
-                    &r.try_get::<String, _>("rebac")
-                        .map_err(internal("read key"))?,
-                )
-                .map_err(|e| {
-                    tracing::error!(error = %e, "a stored key's roles are not a JSON object");
-                    Error::internal()
-                })?,
-            })
-        })
-        .collect()
+    let rows: Vec<KeyRow> = sqlx::query_as(KEYS_SQL)
+        .bind(project.as_str())
+        .fetch_all(conn)
+        .await
+        .map_err(internal("load keys"))?;
+    rows.into_iter().map(KeyRow::into_key).collect()
 }
 
 #[async_trait]
@@ -238,6 +247,9 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+        if let Some(read) = self.in_place.as_ref().and_then(|r| r.keys(project)) {
+            return read;
+        }
         let mut conn = self
             .auth
             .acquire()
