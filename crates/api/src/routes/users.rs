@@ -147,16 +147,18 @@ async fn load(
         .map(UserSelector::LoginOrUserId)
         .or_else(|| get("userId").map(UserSelector::UserId))
         .ok_or_else(|| Error::missing("loginId or userId"))?;
-    let user = state
-        .store()
-        .load_user(&caller.project, selector)
-        .await?
-        .ok_or_else(|| {
-            Error::user_not_found(match selector {
-                UserSelector::LoginOrUserId(s) | UserSelector::UserId(s) => s,
-            })
-        })?;
-    let catalog = state.store().catalog(&caller.project).await?;
+    // The user and the catalog that renders it are read side by side, on two
+    // connections: the answer waits for the slower read, not for both in turn.
+    let store = state.store();
+    let (user, catalog) = tokio::try_join!(
+        store.load_user(&caller.project, selector),
+        store.catalog(&caller.project)
+    )?;
+    let user = user.ok_or_else(|| {
+        Error::user_not_found(match selector {
+            UserSelector::LoginOrUserId(s) | UserSelector::UserId(s) => s,
+        })
+    })?;
     Ok(Json(UserEnvelope {
         user: UserDto::render(&user, &catalog),
     }))
@@ -175,9 +177,12 @@ async fn load_many(
     }
     state.limits().check_items("userIds", ids.len())?;
     let include_invalid = body.include_invalid_users.set().copied().unwrap_or(false);
-    let mut users = state.store().load_users(&caller.project, &ids).await?;
+    let store = state.store();
+    let (mut users, catalog) = tokio::try_join!(
+        store.load_users(&caller.project, &ids),
+        store.catalog(&caller.project)
+    )?;
     users.retain(|u| include_invalid || u.status.is_valid());
-    let catalog = state.store().catalog(&caller.project).await?;
     let items = users.len();
     Ok(offload::json(
         &state,
@@ -202,11 +207,11 @@ async fn run_search(
         Vec::new()
     };
     let query = body.into_query(&roles, test_only)?;
-    let (users, total) = state
-        .store()
-        .search_users(&caller.project, &query, state.limits().search_timeout)
-        .await?;
-    let catalog = state.store().catalog(&caller.project).await?;
+    let store = state.store();
+    let ((users, total), catalog) = tokio::try_join!(
+        store.search_users(&caller.project, &query, state.limits().search_timeout),
+        store.catalog(&caller.project)
+    )?;
     let items = users.len();
     Ok(offload::json(
         state,
