@@ -17,7 +17,9 @@ use roster_domain::user::User;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder, Row};
 
-use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
+use roster_store::sql::{
+    TEXT_COLUMNS, like_pattern, search_took_too_long, search_total, sort_column,
+};
 
 use crate::users::{USER_COLUMNS, decode_user};
 use crate::{internal, to_json};
@@ -269,29 +271,27 @@ async fn run(
         .fetch_all(&mut *conn)
         .await
         .map_err(search_error(timeout, "search users"))?;
-    let mut total = None;
+    let mut counted = None;
     let mut users = Vec::with_capacity(rows.len());
     for row in &rows {
-        total = Some(
+        counted = Some(
             row.try_get::<i64, _>("total")
                 .map_err(internal("read count"))?,
         );
         users.push(decode_user(row)?);
     }
-    let total = match total {
+    let total = match search_total(q, counted) {
         Some(n) => n,
-        // No row carries the count. A first page that is empty means no user matches;
-        // past the end, or with no room on the page, the count is asked for alone.
-        None if q.offset == 0 && q.limit > 0 => 0,
         None => {
             let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM users u");
             push_filters(&mut count, project, q);
-            count
+            let n: i64 = count
                 .build_query_scalar()
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(search_error(timeout, "count search results"))?
+                .map_err(search_error(timeout, "count search results"))?;
+            u64::try_from(n).unwrap_or(0)
         }
     };
-    Ok((users, u64::try_from(total).unwrap_or(0)))
+    Ok((users, total))
 }

@@ -145,6 +145,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "measures that a locked database is not waited for: the wall clock is the point"
+    )]
     fn a_locked_database_is_left_to_the_pool_at_once() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("locked.db");

@@ -15,7 +15,9 @@ use roster_domain::user::User;
 use serde_json::Value;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use roster_store::sql::{TEXT_COLUMNS, like_pattern, search_took_too_long, sort_column};
+use roster_store::sql::{
+    TEXT_COLUMNS, like_pattern, search_took_too_long, search_total, sort_column,
+};
 
 use crate::users::{USER_JSON, decode_user};
 use crate::{internal, to_json};
@@ -292,30 +294,30 @@ async fn run(
         .fetch_all(&mut *conn)
         .await
         .map_err(search_error(timeout, "search users"))?;
-    let mut total = None;
+    let mut counted = None;
     let mut users = Vec::with_capacity(rows.len());
     for row in &rows {
-        total = Some(
+        counted = Some(
             row.try_get::<i64, _>("total")
                 .map_err(internal("read count"))?,
         );
         let json: &str = row.try_get("user").map_err(internal("read a user"))?;
         users.push(decode_user(json)?.1);
     }
-    let total = match total {
+    let total = match search_total(q, counted) {
         Some(n) => n,
-        // No row carries the count. A first page that is empty means no user matches;
-        // past the end, or with no room on the page, the count is asked for alone.
-        None if q.offset == 0 && q.limit > 0 => 0,
-        None => count_query(project, q)
-            .build()
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(search_error(timeout, "count search results"))?
-            .try_get("n")
-            .map_err(internal("read count"))?,
+        None => {
+            let n: i64 = count_query(project, q)
+                .build()
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(search_error(timeout, "count search results"))?
+                .try_get("n")
+                .map_err(internal("read count"))?;
+            u64::try_from(n).unwrap_or(0)
+        }
     };
-    Ok((users, u64::try_from(total).unwrap_or(0)))
+    Ok((users, total))
 }
 
 #[cfg(test)]

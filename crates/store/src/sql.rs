@@ -1,6 +1,6 @@
-//! What every SQL backend builds the same way: pieces of SQL text for user search, the
-//! lookup of the integer keys a batch writes with, keys' permitted addresses and attribute
-//! definitions' options as JSON.
+//! What every SQL backend builds the same way: pieces of SQL text for user search and
+//! when a search's page tells its count, the lookup of the integer keys a batch writes
+//! with, keys' permitted addresses and attribute definitions' options as JSON.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use roster_domain::attribute::{AttributeDef, SelectOption};
 use roster_domain::catalog::RoleEntry;
 use roster_domain::keys::IpRange;
 use roster_domain::names::RoleName;
-use roster_domain::search::SortField;
+use roster_domain::search::{SortField, UserQuery};
 use roster_domain::{Error, ErrorCode};
 
 /// The columns of `users` (aliased `u`) that search `text` looks in, besides the
@@ -68,6 +68,18 @@ pub fn role_key(
             );
             Err(Error::internal())
         }
+    }
+}
+
+/// How many users a search matches, when its page tells: each row of the page carries
+/// the count (`counted`, from any row), and an empty first page with room on it means
+/// that none matches. `None` when the page holds no row to tell (past the end, or a page
+/// of no users): the backend then asks for the count alone.
+pub fn search_total(q: &UserQuery, counted: Option<i64>) -> Option<u64> {
+    match counted {
+        Some(n) => Some(u64::try_from(n).unwrap_or(0)),
+        None if q.offset == 0 && q.limit > 0 => Some(0),
+        None => None,
     }
 }
 
@@ -156,7 +168,27 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use roster_domain::search::UserQuery;
+
+    use super::{like_pattern, search_total};
+
+    #[test]
+    fn a_search_asks_for_its_count_alone_only_when_the_page_cannot_tell() {
+        let page = |limit: u32, offset: u64| UserQuery {
+            limit,
+            offset,
+            ..UserQuery::new()
+        };
+        assert_eq!(search_total(&page(10, 0), Some(25)), Some(25));
+        assert_eq!(search_total(&page(10, 20), Some(25)), Some(25));
+        assert_eq!(
+            search_total(&page(10, 0), None),
+            Some(0),
+            "an empty first page"
+        );
+        assert_eq!(search_total(&page(10, 30), None), None, "past the end");
+        assert_eq!(search_total(&page(0, 0), None), None, "no room on the page");
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {
