@@ -6,7 +6,9 @@
 //! batch and writes never interleave, and two more read-only connections for checking
 //! management keys alone, so authentication never waits behind searches. Besides these,
 //! a few read-only rusqlite connections check keys on the request's own thread
-//! ([`auth_readers`]): no thread switch for the read every request makes. Write
+//! ([`auth_readers`]): no thread switch for the read every request makes, and one more
+//! connection copies the write-ahead log back into the database file in the background
+//! ([`checkpoint`]), so that no commit of the writer's does it. Write
 //! transactions start with `BEGIN IMMEDIATE`,
 //! which takes the write lock at once: another process on the same file (`roster key
 //! create` while `roster serve` runs) waits instead of failing half-way. An in-memory
@@ -19,7 +21,8 @@
 //! database file's mode. An existing file is left as it is, with a warning when others
 //! can read it.
 //!
-//! Modules: [`auth_readers`] (keys checked in place), [`users`] (the user tables,
+//! Modules: [`auth_readers`] (keys checked in place), [`checkpoint`] (the log's
+//! checkpoints, off the writer's path), [`users`] (the user tables,
 //! reading one user whole), [`user_sets`] (reading
 //! many users at once, table by table), [`user_tx`] (the batch transaction), [`audit`]
 //! (the audit trail's records, written in the transaction of each change),
@@ -45,6 +48,7 @@ pub(crate) use roster_store::sql::to_json;
 mod attributes;
 mod audit;
 mod auth_readers;
+mod checkpoint;
 mod copy;
 mod permissions;
 mod projects;
@@ -71,6 +75,8 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot open the SQLite database for checking keys: {0}")]
     InPlace(rusqlite::Error),
+    #[error("cannot open the SQLite database for checkpoints: {0}")]
+    Checkpoint(rusqlite::Error),
     #[error("cannot create the SQLite database file {path}: {source}")]
     Create {
         path: String,
@@ -119,6 +125,13 @@ pub struct SqliteStore {
     /// Read-only connections that check keys on the asking thread (a file database
     /// only); `auth` answers when none is free.
     in_place: Option<Arc<AuthReaders>>,
+    /// Checkpoints the log off the writer's path (a file database only); the task ends
+    /// when the last clone of the store is dropped.
+    #[allow(
+        dead_code,
+        reason = "held for its drop, which ends the task; tests read it"
+    )]
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 /// Whether a database URL is one this backend opens.
@@ -158,11 +171,15 @@ impl SqliteStore {
                 reader: pool.clone(),
                 auth: pool,
                 in_place: None,
+                checkpointer: None,
             });
         }
         create_private(base.get_filename())?;
         let writer = single(1)
-            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal))
+            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal).pragma(
+                "wal_autocheckpoint",
+                checkpoint::WRITER_BACKSTOP_PAGES.to_string(),
+            ))
             .await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
         let readers = u32::try_from(std::thread::available_parallelism().map_or(4, |n| n.get()))
@@ -181,11 +198,15 @@ impl SqliteStore {
             .await?;
         let in_place = AuthReaders::open(read_only.get_filename(), readers as usize)
             .map_err(OpenError::InPlace)?;
+        let checkpointer =
+            checkpoint::Checkpointer::start(read_only.get_filename(), writer.clone())
+                .map_err(OpenError::Checkpoint)?;
         Ok(Self {
             writer,
             reader,
             auth,
             in_place: Some(Arc::new(in_place)),
+            checkpointer: Some(Arc::new(checkpointer)),
         })
     }
 

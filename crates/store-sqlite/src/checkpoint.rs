@@ -1,0 +1,213 @@
+//! Checkpoints of the write-ahead log, off the writer's path.
+//!
+//! In WAL mode a commit appends pages to the log; a checkpoint copies them back into the
+//! database file and syncs it. By default SQLite checkpoints inside the commit that takes
+//! the log past 1,000 pages, so every thousand pages one commit also copies and syncs,
+//! and every patch queued behind the single writer waits for it: under single patches
+//! at 16 clients, that is about one group in a hundred, and it set the p99
+//! (`docs/benchmarks.md`).
+//!
+//! Here a task of the store's does it instead, on a connection of its own:
+//! - every [`EVERY`], a `PASSIVE` checkpoint, which copies what no reader still needs
+//!   and never takes the write lock, so the writer never waits for it;
+//! - the log only starts again from its beginning (instead of growing) when a write
+//!   transaction begins with every page of it copied, which a writer that never pauses
+//!   does not allow: the next transaction has begun before the pass that copied the last
+//!   one ends. So once the log passes [`RESTART_PAGES`], the task holds the writer
+//!   connection (waiting for the transaction in progress to end, as any write does)
+//!   while it copies the few pages written since its last pass, and lets go: the next
+//!   transaction starts the log again, unless a reader is still reading from it;
+//! - the writer's own automatic checkpoint stays, at [`WRITER_BACKSTOP_PAGES`], for a
+//!   log this task did not keep short.
+//!
+//! Durability is unchanged: a commit is durable once its log pages are synced
+//! (`synchronous=FULL`), whoever copies them later.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use sqlx::SqlitePool;
+use tokio::sync::oneshot;
+
+/// How often the log is checkpointed.
+const EVERY: Duration = Duration::from_millis(100);
+
+/// The log's length, in pages, past which the writer is paused for a moment so that the
+/// log can start again (16 MiB of 4 KiB pages).
+const RESTART_PAGES: i64 = 4_096;
+
+/// The writer's own automatic checkpoint, in pages of log: four times the length at
+/// which this task restarts the log, so that it runs only when this task falls behind.
+pub(crate) const WRITER_BACKSTOP_PAGES: u32 = 16_384;
+
+/// What a `PASSIVE` checkpoint reports: the log's length and how much of it is now in
+/// the database file, in pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pass {
+    pub(crate) log: i64,
+    pub(crate) copied: i64,
+}
+
+/// Whether the writer must pause so that the log can start again: it is long, and has
+/// grown since the last pause (an idle store is left alone).
+fn must_restart(pass: Pass, last_pause: Option<i64>) -> bool {
+    pass.log >= RESTART_PAGES && last_pause != Some(pass.log)
+}
+
+/// The checkpointing task; it ends when this is dropped.
+#[derive(Debug)]
+pub(crate) struct Checkpointer {
+    _stop: oneshot::Sender<()>,
+    /// How many times the writer was paused so that the log could start again.
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the tests"))]
+    pauses: Arc<AtomicU64>,
+}
+
+impl Checkpointer {
+    /// Start checkpointing the database file at `path`, whose writer connection is the
+    /// one of `writer` (a pool of one).
+    pub(crate) fn start(path: &Path, writer: SqlitePool) -> rusqlite::Result<Self> {
+        let conn = Arc::new(Mutex::new(Connection::open(path)?));
+        let (stop, stopped) = oneshot::channel();
+        let pauses = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(conn, writer, stopped, pauses.clone()));
+        Ok(Self {
+            _stop: stop,
+            pauses,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pauses(&self) -> u64 {
+        self.pauses.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(
+    conn: Arc<Mutex<Connection>>,
+    writer: SqlitePool,
+    mut stopped: oneshot::Receiver<()>,
+    pauses: Arc<AtomicU64>,
+) {
+    let mut last_pause = None;
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+        let Some(pass) = pass_blocking(&conn).await else {
+            continue;
+        };
+        if must_restart(pass, last_pause) {
+            // No write transaction runs while this connection is held.
+            let Ok(held) = writer.acquire().await else {
+                return;
+            };
+            let again = pass_blocking(&conn).await;
+            drop(held);
+            last_pause = again.map(|p| p.log);
+            pauses.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(?pass, ?again, "sqlite: the log starts again");
+        }
+    }
+}
+
+/// A `PASSIVE` checkpoint on a blocking thread (it writes and syncs the database file).
+async fn pass_blocking(conn: &Arc<Mutex<Connection>>) -> Option<Pass> {
+    let conn = conn.clone();
+    let pass = tokio::task::spawn_blocking(move || {
+        passive(&conn.lock().unwrap_or_else(PoisonError::into_inner))
+    })
+    .await;
+    match pass {
+        Ok(Ok(pass)) => Some(pass),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "sqlite: a checkpoint did not run");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Copy what no reader still needs from the log into the database file.
+pub(crate) fn passive(conn: &Connection) -> rusqlite::Result<Pass> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok(Pass {
+            log: r.get(1)?,
+            copied: r.get(2)?,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+
+    /// Two tasks write back to back through the store's writer, so that no moment passes
+    /// between one transaction and the next in which a checkpoint could copy the whole
+    /// log: the log must still start again, paused for by the checkpointer, and never
+    /// grow to the writer's own checkpoint.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_again_under_writes_that_never_pause() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("roster.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("store");
+        sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
+            .execute(&store.writer)
+            .await
+            .expect("table");
+        let checkpointer = store
+            .checkpointer
+            .clone()
+            .expect("a file store checkpoints");
+        let mut writers = Vec::new();
+        for _ in 0..2 {
+            let (store, checkpointer) = (store.clone(), checkpointer.clone());
+            writers.push(tokio::spawn(async move {
+                // Each transaction adds about three pages to the log.
+                while checkpointer.pauses() < 5 {
+                    sqlx::query("INSERT INTO filler (b) VALUES (randomblob(10000))")
+                        .execute(&store.writer)
+                        .await
+                        .expect("write");
+                }
+            }));
+        }
+        let writing = async {
+            for w in writers {
+                w.await.expect("writer");
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(120), writing)
+            .await
+            .expect("the checkpointer paused the writer five times");
+        let wal = std::fs::metadata(dir.path().join("roster.db-wal"))
+            .expect("the log")
+            .len();
+        let backstop = u64::from(WRITER_BACKSTOP_PAGES) * 4096;
+        // Five restarts' worth of pages would take a log that never starts again past it.
+        assert!(
+            wal < backstop / 4 * 3,
+            "the log grew to {wal} bytes (the writer's own checkpoint is at {backstop})"
+        );
+    }
+
+    #[test]
+    fn the_writer_pauses_only_for_a_long_log_that_grew_since_the_last_pause() {
+        let pass = |log| Pass { log, copied: log };
+        assert!(!must_restart(pass(0), None));
+        assert!(!must_restart(pass(RESTART_PAGES - 1), None));
+        assert!(must_restart(pass(RESTART_PAGES), None));
+        assert!(must_restart(pass(RESTART_PAGES + 10), Some(RESTART_PAGES)));
+        // Nothing written since the last pause: the log starts again at the next write.
+        assert!(!must_restart(pass(RESTART_PAGES), Some(RESTART_PAGES)));
+        // Not in WAL mode.
+        assert!(!must_restart(pass(-1), None));
+    }
+}
