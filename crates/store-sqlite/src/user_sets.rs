@@ -6,17 +6,19 @@
 //! each table: the user rows, then the login IDs, project roles, tenants and tenant
 //! roles of all of them, each row tagged with its user's pk and ordered by it and by
 //! position. Rust puts each user together. One statement still means one round trip to
-//! the database thread, however many rows.
+//! the database thread, however many rows; a write transaction that needs the
+//! project's catalog too gets it in the same row ([`read_with_catalog`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use roster_domain::Error;
+use roster_domain::catalog::Catalog;
 use roster_domain::ids::ProjectId;
 use roster_domain::user::User;
-use sqlx::SqliteConnection;
+use sqlx::{Row, SqliteConnection};
 
-use crate::users::{StoredRow, USER_ROW_JSON};
+use crate::users::{CATALOG_COLUMNS, StoredRow, USER_ROW_JSON, catalog_from_row, load_catalog};
 use crate::{internal, json_column, to_json};
 
 /// Users read by one statement: the JSON of the largest users (about 17 KB each at the
@@ -24,8 +26,14 @@ use crate::{internal, json_column, to_json};
 const USERS_PER_READ: usize = 256;
 
 /// The statement that reads, as five JSON arrays, the users that the common table
-/// expressions `ctes` name in their last one, `targets(pk)`; `?1` is the project.
-fn by_table(ctes: &str) -> String {
+/// expressions `ctes` name in their last one, `targets(pk)`; `?1` is the project. With
+/// `catalog`, the project's catalog comes in the same row ([`CATALOG_COLUMNS`]).
+fn by_table(ctes: &str, catalog: bool) -> String {
+    let catalog = if catalog {
+        format!(", {}", *CATALOG_COLUMNS)
+    } else {
+        String::new()
+    };
     format!(
         "WITH {ctes}, t(pk) AS MATERIALIZED (SELECT pk FROM targets) SELECT \
          (SELECT json_group_array({USER_ROW_JSON}) \
@@ -38,29 +46,35 @@ fn by_table(ctes: &str) -> String {
             FROM t CROSS JOIN user_tenants ut ON ut.user_pk = t.pk JOIN tenants tn ON tn.pk = ut.tenant_pk), \
          (SELECT json_group_array(json_array(utr.user_pk, utr.tenant_pk, r.name) \
                  ORDER BY utr.user_pk, utr.tenant_pk, utr.position) \
-            FROM t CROSS JOIN user_tenant_roles utr ON utr.user_pk = t.pk JOIN roles r ON r.pk = utr.role_pk)"
+            FROM t CROSS JOIN user_tenant_roles utr ON utr.user_pk = t.pk JOIN roles r ON r.pk = utr.role_pk)\
+         {catalog}"
     )
 }
 
-/// The users named by selectors (`?2`, a JSON array): the owner of that login ID, or
-/// else the user with that ID. (Each `CROSS JOIN` keeps the selectors as the outer loop,
-/// so the cost follows the selectors, not the project's size.)
-static BY_SELECTORS: LazyLock<String> = LazyLock::new(|| {
-    by_table(
-        "sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
-         targets(pk) AS ( \
-            SELECT l.user_pk FROM sel CROSS JOIN user_login_ids l \
-               ON l.project_id = ?1 AND l.login_id = sel.s \
-            UNION \
-            SELECT x.pk FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s)",
-    )
-});
+/// The common table expressions naming users by selectors (`?2`, a JSON array): the
+/// owner of that login ID, or else the user with that ID. (Each `CROSS JOIN` keeps the
+/// selectors as the outer loop, so the cost follows the selectors, not the project's
+/// size.)
+const SELECTOR_TARGETS: &str = "sel(s) AS (SELECT DISTINCT value FROM json_each(?2)), \
+     targets(pk) AS ( \
+        SELECT l.user_pk FROM sel CROSS JOIN user_login_ids l \
+           ON l.project_id = ?1 AND l.login_id = sel.s \
+        UNION \
+        SELECT x.pk FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s)";
+
+/// The users named by selectors.
+static BY_SELECTORS: LazyLock<String> = LazyLock::new(|| by_table(SELECTOR_TARGETS, false));
+
+/// The users named by selectors, and the project's catalog.
+static BY_SELECTORS_AND_CATALOG: LazyLock<String> =
+    LazyLock::new(|| by_table(SELECTOR_TARGETS, true));
 
 /// The users with these IDs (`?2`, a JSON array).
 static BY_IDS: LazyLock<String> = LazyLock::new(|| {
     by_table(
         "ids(id) AS (SELECT DISTINCT value FROM json_each(?2)), \
          targets(pk) AS (SELECT x.pk FROM ids CROSS JOIN users x ON x.project_id = ?1 AND x.id = ids.id)",
+        false,
     )
 });
 
@@ -91,35 +105,76 @@ pub(crate) async fn read(
     project: &ProjectId,
     named: Named<'_>,
 ) -> Result<Vec<(i64, User)>, Error> {
+    Ok(read_chunks(conn, project, named, false).await?.1)
+}
+
+/// The project's catalog and the users `selectors` name, as [`read`] reads them: the
+/// catalog comes with the first statement's users, one round trip for both.
+pub(crate) async fn read_with_catalog(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    selectors: &[&str],
+) -> Result<(Catalog, Vec<(i64, User)>), Error> {
+    let (catalog, users) = read_chunks(conn, project, Named::Selectors(selectors), true).await?;
+    let catalog = match catalog {
+        Some(catalog) => catalog,
+        // No selector: no statement read users.
+        None => load_catalog(conn, project).await?,
+    };
+    Ok((catalog, users))
+}
+
+/// Read the users named, statement by statement; with `catalog`, the catalog too, in
+/// the first statement (`None` when there was no statement).
+async fn read_chunks(
+    conn: &mut SqliteConnection,
+    project: &ProjectId,
+    named: Named<'_>,
+    catalog: bool,
+) -> Result<(Option<Catalog>, Vec<(i64, User)>), Error> {
     let mut users = Vec::new();
     let mut seen = HashSet::new();
-    for chunk in named.chunks() {
-        for (pk, user) in read_one_statement(conn, project, chunk).await? {
+    let mut read_catalog = None;
+    for (i, chunk) in named.chunks().into_iter().enumerate() {
+        let (c, read) = read_one_statement(conn, project, chunk, catalog && i == 0).await?;
+        read_catalog = read_catalog.or(c);
+        for (pk, user) in read {
             if seen.insert(pk) {
                 users.push((pk, user));
             }
         }
     }
-    Ok(users)
+    Ok((read_catalog, users))
 }
 
-/// Read the users named by at most [`USERS_PER_READ`] names, with one statement.
+/// Read the users named by at most [`USERS_PER_READ`] names, with one statement; with
+/// `catalog` (selectors only), the catalog too.
 async fn read_one_statement(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     named: Named<'_>,
-) -> Result<Vec<(i64, User)>, Error> {
+    catalog: bool,
+) -> Result<(Option<Catalog>, Vec<(i64, User)>), Error> {
     let (sql, names) = match named {
+        Named::Selectors(s) if catalog => (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s)),
         Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s)),
         Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids)),
     };
-    let tables: Tables = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(project.as_str())
         .bind(names)
         .fetch_one(conn)
         .await
         .map_err(internal("read users"))?;
-    decode(tables)
+    let column =
+        |i: usize| -> Result<String, Error> { row.try_get(i).map_err(internal("read users")) };
+    let tables = (column(0)?, column(1)?, column(2)?, column(3)?, column(4)?);
+    let catalog = if catalog && matches!(named, Named::Selectors(_)) {
+        Some(catalog_from_row(&row)?)
+    } else {
+        None
+    };
+    Ok((catalog, decode(tables)?))
 }
 
 /// The five arrays [`by_table`] selects: user rows, then `[user_pk, login ID]`,

@@ -36,6 +36,42 @@ impl SqliteUserTx {
             loaded: HashMap::new(),
         }
     }
+
+    /// Keep the pks of the users loaded; a user loaded by an earlier call of this
+    /// transaction is held once.
+    fn hold(&mut self, loaded: Vec<(i64, User)>) -> Vec<User> {
+        let mut users = Vec::with_capacity(loaded.len());
+        for (pk, user) in loaded {
+            if self
+                .loaded
+                .insert(user.id.as_str().to_string(), pk)
+                .is_none()
+            {
+                users.push(user);
+            }
+        }
+        users
+    }
+
+    /// The owner of each of `login_ids` that has one.
+    async fn owners(&mut self, login_ids: &[&str]) -> Result<Vec<(String, UserId)>, Error> {
+        if login_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
+             WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(self.project.as_str())
+        .bind(to_json(&login_ids))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(internal("load login ID owners"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(login, user)| (login, UserId::from_stored(user)))
+            .collect())
+    }
 }
 
 impl std::fmt::Debug for SqliteUserTx {
@@ -57,36 +93,21 @@ impl UserTx for SqliteUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
-        let mut users = Vec::with_capacity(selectors.len());
-        for (pk, user) in
-            user_sets::read(&mut self.tx, &self.project, Named::Selectors(selectors)).await?
-        {
-            // A user loaded by an earlier call of this transaction is held once.
-            if self
-                .loaded
-                .insert(user.id.as_str().to_string(), pk)
-                .is_none()
-            {
-                users.push(user);
-            }
-        }
-        let mut owners = Vec::new();
-        if !login_ids.is_empty() {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
-                 WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
-            )
-            .bind(self.project.as_str())
-            .bind(to_json(&login_ids))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(internal("load login ID owners"))?;
-            owners = rows
-                .into_iter()
-                .map(|(login, user)| (login, UserId::from_stored(user)))
-                .collect();
-        }
-        Ok((users, owners))
+        let loaded =
+            user_sets::read(&mut self.tx, &self.project, Named::Selectors(selectors)).await?;
+        let users = self.hold(loaded);
+        Ok((users, self.owners(login_ids).await?))
+    }
+
+    async fn catalog_and_users(
+        &mut self,
+        selectors: &[&str],
+        login_ids: &[&str],
+    ) -> Result<(Catalog, Vec<User>, Vec<(String, UserId)>), Error> {
+        let (catalog, loaded) =
+            user_sets::read_with_catalog(&mut self.tx, &self.project, selectors).await?;
+        let users = self.hold(loaded);
+        Ok((catalog, users, self.owners(login_ids).await?))
     }
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {

@@ -7,6 +7,7 @@
 //! of IDs) are read table by table ([`crate::user_sets`]). The batch transaction is in
 //! [`crate::user_tx`], and writes any number of users set-based ([`crate::user_writes`]).
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,6 +28,7 @@ use roster_store::catalog_json::decode_catalog;
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::user_sets::{self, Named};
@@ -231,25 +233,36 @@ pub(crate) async fn role_holders(
 const TENANT_NAMES_JSON: &str =
     "(SELECT json_group_array(json_array(id, name)) FROM tenants WHERE project_id = ?1)";
 
-/// The project's roles, tenants and attribute definitions, in one statement (each part
-/// one JSON array, decoded by [`roster_store::catalog_json`]).
+/// The project's (`?1`) roles, tenants and attribute definitions as three columns
+/// (`roles`, `tenants`, `attributes`), each one JSON array, decoded by
+/// [`catalog_from_row`].
+pub(crate) static CATALOG_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} AS roles, {TENANT_NAMES_JSON} AS tenants, {} AS attributes",
+        roles::ROLES_JSON,
+        attributes::ATTRIBUTES_JSON
+    )
+});
+
+/// The catalog of a row that selected [`CATALOG_COLUMNS`].
+pub(crate) fn catalog_from_row(row: &SqliteRow) -> Result<Catalog, Error> {
+    let text =
+        |c: &str| -> Result<String, Error> { row.try_get(c).map_err(internal("read the catalog")) };
+    decode_catalog(&text("roles")?, &text("tenants")?, &text("attributes")?)
+}
+
+/// The project's roles, tenants and attribute definitions, in one statement.
 pub(crate) async fn load_catalog(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Catalog, Error> {
-    let sql = format!(
-        "SELECT {} AS roles, {TENANT_NAMES_JSON} AS tenants, {} AS attributes",
-        roles::ROLES_JSON,
-        attributes::ATTRIBUTES_JSON
-    );
+    let sql = format!("SELECT {}", *CATALOG_COLUMNS);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(project.as_str())
         .fetch_one(conn)
         .await
         .map_err(internal("load the catalog"))?;
-    let text =
-        |c: &str| -> Result<String, Error> { row.try_get(c).map_err(internal("read the catalog")) };
-    decode_catalog(&text("roles")?, &text("tenants")?, &text("attributes")?)
+    catalog_from_row(&row)
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.

@@ -229,6 +229,18 @@ pub trait UserTx: Send {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>)>;
+    /// [`UserTx::catalog`] and then [`UserTx::load_for_batch`], in fewer round trips
+    /// where the engine allows (SQLite: one statement for both when some selector is
+    /// given).
+    async fn catalog_and_users(
+        &mut self,
+        selectors: &[&str],
+        login_ids: &[&str],
+    ) -> Result<(Catalog, Vec<User>, Vec<(String, UserId)>)> {
+        let catalog = self.catalog().await?;
+        let (users, owners) = self.load_for_batch(selectors, login_ids).await?;
+        Ok((catalog, users, owners))
+    }
     /// Write the changed and created users: set-based, a fixed number of statements
     /// whatever the number of users. Role names are mapped to IDs with `catalog`.
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<()>;

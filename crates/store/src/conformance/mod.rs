@@ -72,6 +72,7 @@ macro_rules! checks {
         $m!(lists_round_trip);
         $m!(batches_write_each_changed_column);
         $m!(many_users_load_whole);
+        $m!(the_catalog_comes_with_the_users);
         $m!(search_filters);
         $m!(search_pages_and_sorts);
         $m!(deleting_users);
