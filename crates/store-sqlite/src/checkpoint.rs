@@ -102,9 +102,14 @@ async fn run(
             continue;
         };
         if must_restart(pass, last_pause) {
-            // No write transaction runs while this connection is held.
-            let Ok(held) = writer.acquire().await else {
-                return;
+            // No write transaction runs while this connection is held. Should it not come
+            // (a transaction holding it past the pool's timeout), try at the next pass.
+            let held = match writer.acquire().await {
+                Ok(held) => held,
+                Err(e) => {
+                    tracing::debug!(error = %e, "sqlite: the writer was not free for a checkpoint");
+                    continue;
+                }
             };
             let again = pass_blocking(&conn).await;
             drop(held);
