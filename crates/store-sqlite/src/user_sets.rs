@@ -155,10 +155,10 @@ async fn read_one_statement(
     named: Named<'_>,
     catalog: bool,
 ) -> Result<(Option<Catalog>, Vec<(i64, User)>), Error> {
-    let (sql, names) = match named {
-        Named::Selectors(s) if catalog => (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s)),
-        Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s)),
-        Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids)),
+    let (sql, names, catalog) = match named {
+        Named::Selectors(s) if catalog => (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s), true),
+        Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s), false),
+        Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids), false),
     };
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(project.as_str())
@@ -169,7 +169,7 @@ async fn read_one_statement(
     let column =
         |i: usize| -> Result<String, Error> { row.try_get(i).map_err(internal("read users")) };
     let tables = (column(0)?, column(1)?, column(2)?, column(3)?, column(4)?);
-    let catalog = if catalog && matches!(named, Named::Selectors(_)) {
+    let catalog = if catalog {
         Some(catalog_from_row(&row)?)
     } else {
         None

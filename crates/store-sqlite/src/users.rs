@@ -256,8 +256,8 @@ pub(crate) async fn load_catalog(
     conn: &mut SqliteConnection,
     project: &ProjectId,
 ) -> Result<Catalog, Error> {
-    let sql = format!("SELECT {}", *CATALOG_COLUMNS);
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *CATALOG_COLUMNS));
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
         .bind(project.as_str())
         .fetch_one(conn)
         .await
