@@ -1,6 +1,6 @@
-//! The audit trail's table: records written set-based in the transaction of the change
-//! they record, records a cascade stamps once per user it changed (one `INSERT …
-//! SELECT`), the search, and pruning by age.
+//! The audit trail's table: records written in the transaction of the change they
+//! record (a prepared statement per record), records a cascade stamps once per user it
+//! changed (one `INSERT … SELECT`), the search, and pruning by age.
 
 use std::time::Duration;
 
@@ -9,68 +9,58 @@ use roster_domain::Error;
 use roster_domain::audit::{AuditData, AuditKind, AuditQuery, AuditRecord, Origin};
 use roster_domain::ids::{KeyId, ProjectId};
 use roster_domain::time::Millis;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::{Connection, params};
 
-use crate::search::{clear_deadline, search_error, set_deadline};
-use crate::{SqliteStore, internal, json_column, statements, to_json};
+use crate::db::failed;
+use crate::query::Query;
+use crate::search::{Deadline, search_error};
+use crate::{SqliteStore, json_column, to_json};
 
 const INSERT: &str = "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, \
-    key_id, remote_address, user_id, login_ids, tenants, data) ";
-/// Parameters of a statement's header: the project and what a run of records shares.
-const HEADER: usize = 7;
-/// Parameters of each record: user ID, login IDs, tenants, data.
-const PER_RECORD: usize = 4;
+    key_id, remote_address, user_id, login_ids, tenants, data) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
-/// Write the records of a change `origin` made (none when the audit trail is off), set-
-/// based (see [`write`]).
-pub(crate) async fn insert(
-    conn: &mut SqliteConnection,
+/// Write the records of a change `origin` made (none when the audit trail is off).
+pub(crate) fn insert(
+    conn: &Connection,
     project: &ProjectId,
     origin: &Origin,
     records: &[AuditRecord],
 ) -> Result<(), Error> {
     if origin.audited {
-        write(conn, project, records).await?;
+        write(conn, project, records)?;
     }
     Ok(())
 }
 
-/// Write records: each run of records that share their header (time, action, type,
-/// actor, key, address; a batch's records are one run) in multi-row statements of the
-/// row counts [`statements::chunks`] gives, the header bound once per statement and four
-/// values per record.
-pub(crate) async fn write(
-    conn: &mut SqliteConnection,
+/// Write records, a prepared statement per record (on the connection's own thread, a
+/// row costs SQLite's work alone).
+pub(crate) fn write(
+    conn: &Connection,
     project: &ProjectId,
     records: &[AuditRecord],
 ) -> Result<(), Error> {
-    for run in records.chunk_by(AuditRecord::same_header) {
-        let h = &run[0];
-        for chunk in statements::chunks(run, PER_RECORD, HEADER) {
-            let mut qb = QueryBuilder::<Sqlite>::new(INSERT);
-            qb.push("SELECT ");
-            qb.separated(", ")
-                .push_bind(project.as_str())
-                .push_bind(h.occurred.0)
-                .push_bind(h.action.as_str())
-                .push_bind(h.kind.as_str())
-                .push_bind(h.actor.as_str())
-                .push_bind(h.key.as_ref().map(KeyId::as_str))
-                .push_bind(h.remote_address.as_str());
-            qb.push(", column1, column2, column3, column4 FROM (");
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.user_id.as_str())
-                    .push_bind(to_json(&r.login_ids))
-                    .push_bind(to_json(&r.tenants))
-                    .push_bind(r.data.as_str());
-            });
-            qb.push(")");
-            qb.build()
-                .execute(&mut *conn)
-                .await
-                .map_err(internal("write audit records"))?;
-        }
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut st = conn
+        .prepare_cached(INSERT)
+        .map_err(failed("write audit records"))?;
+    for r in records {
+        st.execute(params![
+            project.as_str(),
+            r.occurred.0,
+            r.action.as_str(),
+            r.kind.as_str(),
+            r.actor.as_str(),
+            r.key.as_ref().map(KeyId::as_str),
+            r.remote_address.as_str(),
+            r.user_id.as_str(),
+            to_json(&r.login_ids),
+            to_json(&r.tenants),
+            r.data.as_str(),
+        ])
+        .map_err(failed("write audit records"))?;
     }
     Ok(())
 }
@@ -80,8 +70,8 @@ pub(crate) async fn write(
 /// record names none. With `removed_attributes`, the record's `data.changes` also lists,
 /// for each user, the values of those custom attributes it holds (the cascade is about to
 /// remove them): `{"customAttributes.NAME": {"old": VALUE, "new": null}}`.
-pub(crate) async fn stamp_users(
-    conn: &mut SqliteConnection,
+pub(crate) fn stamp_users(
+    conn: &Connection,
     origin: &Origin,
     record: &AuditRecord,
     pks: &[i64],
@@ -90,7 +80,7 @@ pub(crate) async fn stamp_users(
     if pks.is_empty() || !origin.audited {
         return Ok(());
     }
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO audit_records (project_id, occurred_ms, action, kind, actor, key_id, \
            remote_address, user_id, login_ids, tenants, data) \
          SELECT u.project_id, ?1, ?2, ?3, ?4, ?5, ?6, u.id, \
@@ -108,29 +98,31 @@ pub(crate) async fn stamp_users(
               WHERE j.key IN (SELECT value FROM json_each(?10)))) END \
          FROM users u WHERE u.pk IN (SELECT value FROM json_each(?9)) ORDER BY u.pk",
     )
-    .bind(record.occurred.0)
-    .bind(record.action.as_str())
-    .bind(record.kind.as_str())
-    .bind(record.actor.as_str())
-    .bind(record.key.as_ref().map(KeyId::as_str))
-    .bind(record.remote_address.as_str())
-    .bind(to_json(&record.tenants))
-    .bind(record.data.as_str())
-    .bind(to_json(&pks))
-    .bind(to_json(&removed_attributes))
-    .execute(conn)
-    .await
-    .map_err(internal("write the audit records of a cascade"))?;
+    .and_then(|mut st| {
+        st.execute(params![
+            record.occurred.0,
+            record.action.as_str(),
+            record.kind.as_str(),
+            record.actor.as_str(),
+            record.key.as_ref().map(KeyId::as_str),
+            record.remote_address.as_str(),
+            to_json(&record.tenants),
+            record.data.as_str(),
+            to_json(&pks),
+            to_json(&removed_attributes),
+        ])
+    })
+    .map_err(failed("write the audit records of a cascade"))?;
     Ok(())
 }
 
 /// The `WHERE` of a search (after `FROM audit_records a`).
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &AuditQuery) {
+fn push_filters(qb: &mut Query, project: &ProjectId, q: &AuditQuery) {
     qb.push(" WHERE a.project_id = ")
         .push_bind(project.as_str().to_string());
-    let in_list = |qb: &mut QueryBuilder<Sqlite>, column: &str, values: &[String], not: bool| {
+    let in_list = |qb: &mut Query, column: &str, values: &[String], not: bool| {
         if !values.is_empty() {
-            qb.push(format!(
+            qb.push(&format!(
                 " AND {column} {}IN (SELECT value FROM json_each(",
                 if not { "NOT " } else { "" }
             ))
@@ -180,70 +172,93 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &AuditQue
     }
 }
 
-/// A row of `audit_records` (every column) as a record.
-pub(crate) fn decode(row: &SqliteRow) -> Result<AuditRecord, Error> {
-    let get = |c: &str| -> Result<String, Error> {
-        row.try_get(c).map_err(internal("read an audit record"))
-    };
-    let kind = get("kind")?;
-    Ok(AuditRecord {
-        occurred: Millis(
-            row.try_get("occurred_ms")
-                .map_err(internal("read an audit record"))?,
-        ),
-        action: get("action")?,
-        kind: AuditKind::parse(&kind).unwrap_or(AuditKind::Info),
-        actor: get("actor")?,
-        key: row
-            .try_get::<Option<String>, _>("key_id")
-            .map_err(internal("read an audit record"))?
-            .map(KeyId::from_stored),
-        remote_address: get("remote_address")?,
-        user_id: get("user_id")?,
-        login_ids: json_column(&get("login_ids")?, "audit_records.login_ids")?,
-        tenants: json_column(&get("tenants")?, "audit_records.tenants")?,
-        data: AuditData::from_stored(get("data")?),
+/// The columns of `audit_records` a record is read from, in [`AuditRow`]'s order.
+pub(crate) const RECORD_COLUMNS: &str = "a.occurred_ms, a.action, a.kind, a.actor, a.key_id, \
+    a.remote_address, a.user_id, a.login_ids, a.tenants, a.data";
+
+/// A row of [`RECORD_COLUMNS`], read at column `first` on.
+pub(crate) fn decode(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        occurred_ms: r.get(first)?,
+        action: r.get(first + 1)?,
+        kind: r.get(first + 2)?,
+        actor: r.get(first + 3)?,
+        key_id: r.get(first + 4)?,
+        remote_address: r.get(first + 5)?,
+        user_id: r.get(first + 6)?,
+        login_ids: r.get(first + 7)?,
+        tenants: r.get(first + 8)?,
+        data: r.get(first + 9)?,
     })
 }
 
-async fn run(
-    conn: &mut SqliteConnection,
+/// An audit record as stored.
+pub(crate) struct AuditRow {
+    occurred_ms: i64,
+    action: String,
+    kind: String,
+    actor: String,
+    key_id: Option<String>,
+    remote_address: String,
+    user_id: String,
+    login_ids: String,
+    tenants: String,
+    data: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_record(self) -> Result<AuditRecord, Error> {
+        Ok(AuditRecord {
+            occurred: Millis(self.occurred_ms),
+            action: self.action,
+            kind: AuditKind::parse(&self.kind).unwrap_or(AuditKind::Info),
+            actor: self.actor,
+            key: self.key_id.map(KeyId::from_stored),
+            remote_address: self.remote_address,
+            user_id: self.user_id,
+            login_ids: json_column(&self.login_ids, "audit_records.login_ids")?,
+            tenants: json_column(&self.tenants, "audit_records.tenants")?,
+            data: AuditData::from_stored(self.data),
+        })
+    }
+}
+
+fn run(
+    conn: &Connection,
     project: &ProjectId,
     q: &AuditQuery,
     timeout: Duration,
 ) -> Result<(Vec<AuditRecord>, u64), Error> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM audit_records a");
+    let mut count = Query::new("SELECT count(*) FROM audit_records a");
     push_filters(&mut count, project, q);
-    let total: i64 = count
-        .build()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(search_error(timeout, "count audit records"))?
-        .try_get("n")
-        .map_err(internal("read count"))?;
-    let mut page = QueryBuilder::<Sqlite>::new("SELECT * FROM audit_records a");
+    let total: i64 = conn
+        .prepare_cached(count.sql())
+        .and_then(|mut st| st.query_row(count.params(), |r| r.get(0)))
+        .map_err(search_error(timeout, "count audit records"))?;
+    let mut page = Query::new(format!("SELECT {RECORD_COLUMNS} FROM audit_records a"));
     push_filters(&mut page, project, q);
     page.push(" ORDER BY a.occurred_ms DESC, a.seq DESC LIMIT ")
-        .push_bind(i64::from(q.limit))
+        .push_count(u64::from(q.limit))
         .push(" OFFSET ")
-        .push_bind(i64::try_from(q.offset()).unwrap_or(i64::MAX));
-    let rows = page
-        .build()
-        .fetch_all(&mut *conn)
-        .await
+        .push_count(q.offset());
+    let rows: Vec<AuditRow> = conn
+        .prepare_cached(page.sql())
+        .and_then(|mut st| {
+            st.query_map(page.params(), |r| decode(r, 0))?
+                .collect::<rusqlite::Result<_>>()
+        })
         .map_err(search_error(timeout, "search audit records"))?;
-    let records = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let records = rows
+        .into_iter()
+        .map(AuditRow::into_record)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((records, u64::try_from(total).unwrap_or(0)))
 }
 
 #[async_trait]
 impl roster_store::AuditStore for SqliteStore {
     async fn record(&self, project: &ProjectId, records: &[AuditRecord]) -> Result<(), Error> {
-        let mut tx = self.begin_write().await?;
-        write(&mut tx, project, records).await?;
-        sqlx::Transaction::commit(tx)
-            .await
-            .map_err(internal("commit"))
+        self.db.write(|tx| write(tx, project, records)).await
     }
 
     async fn search_audit(
@@ -255,22 +270,23 @@ impl roster_store::AuditStore for SqliteStore {
         if query.matches_nothing() {
             return Ok((Vec::new(), 0));
         }
-        let mut conn = self
-            .reader
-            .acquire()
+        self.db
+            .read(|conn| {
+                let _deadline = Deadline::set(conn, timeout)?;
+                run(conn, project, query, timeout)
+            })
             .await
-            .map_err(internal("acquire a reader"))?;
-        set_deadline(&mut conn, timeout).await?;
-        let result = run(&mut conn, project, query, timeout).await;
-        clear_deadline(&mut conn).await;
-        result
     }
 
     async fn prune_audit(&self, before: Millis, limit: u32) -> Result<u64, Error> {
-        let projects: Vec<String> = sqlx::query_scalar("SELECT id FROM projects ORDER BY id")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(internal("list projects"))?;
+        let projects: Vec<String> = self
+            .db
+            .read(|conn| {
+                conn.prepare_cached("SELECT id FROM projects ORDER BY id")
+                    .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+                    .map_err(failed("list projects"))
+            })
+            .await?;
         let mut left = u64::from(limit);
         let mut pruned = 0;
         for project in projects {
@@ -279,21 +295,24 @@ impl roster_store::AuditStore for SqliteStore {
             }
             // One short transaction per project: writers wait for it no longer than it
             // takes to delete `limit` rows found by index.
-            let mut tx = self.begin_write().await?;
-            let gone = sqlx::query(
-                "DELETE FROM audit_records WHERE seq IN (SELECT seq FROM audit_records \
-                   WHERE project_id = ?1 AND occurred_ms < ?2 LIMIT ?3)",
-            )
-            .bind(&project)
-            .bind(before.0)
-            .bind(i64::try_from(left).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(internal("prune audit records"))?
-            .rows_affected();
-            sqlx::Transaction::commit(tx)
-                .await
-                .map_err(internal("commit"))?;
+            let gone = self
+                .db
+                .write(|tx| {
+                    tx.prepare_cached(
+                        "DELETE FROM audit_records WHERE seq IN (SELECT seq FROM audit_records \
+                           WHERE project_id = ?1 AND occurred_ms < ?2 LIMIT ?3)",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            project,
+                            before.0,
+                            i64::try_from(left).unwrap_or(i64::MAX)
+                        ])
+                    })
+                    .map_err(failed("prune audit records"))
+                })
+                .await?;
+            let gone = gone as u64;
             pruned += gone;
             left -= gone.min(left);
         }

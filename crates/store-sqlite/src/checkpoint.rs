@@ -29,8 +29,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use sqlx::SqlitePool;
 use tokio::sync::oneshot;
+
+use crate::db::Db;
 
 /// How often the log is checkpointed.
 const EVERY: Duration = Duration::from_millis(100);
@@ -67,13 +68,12 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Start checkpointing the database file at `path`, whose writer connection is the
-    /// one of `writer` (a pool of one).
-    pub(crate) fn start(path: &Path, writer: SqlitePool) -> rusqlite::Result<Self> {
+    /// Start checkpointing the database file at `path`, whose connections are `db`'s.
+    pub(crate) fn start(path: &Path, db: Arc<Db>) -> rusqlite::Result<Self> {
         let conn = Arc::new(Mutex::new(Connection::open(path)?));
         let (stop, stopped) = oneshot::channel();
         let pauses = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run(conn, writer, stopped, pauses.clone()));
+        tokio::spawn(run(conn, db, stopped, pauses.clone()));
         Ok(Self {
             _stop: stop,
             pauses,
@@ -88,7 +88,7 @@ impl Checkpointer {
 
 async fn run(
     conn: Arc<Mutex<Connection>>,
-    writer: SqlitePool,
+    db: Arc<Db>,
     mut stopped: oneshot::Receiver<()>,
     pauses: Arc<AtomicU64>,
 ) {
@@ -102,14 +102,12 @@ async fn run(
             continue;
         };
         if must_restart(pass, last_pause) {
-            // No write transaction runs while this connection is held. Should it not come
-            // (a transaction holding it past the pool's timeout), try at the next pass.
-            let held = match writer.acquire().await {
-                Ok(held) => held,
-                Err(e) => {
-                    tracing::debug!(error = %e, "sqlite: the writer was not free for a checkpoint");
-                    continue;
-                }
+            // No write transaction runs while the writer is held; it comes once the
+            // transaction in progress ends, as it would for any write. Should that take
+            // long (a batch of many users), the pass waits: the log only grows meanwhile.
+            let held = tokio::select! {
+                _ = &mut stopped => return,
+                held = db.hold_writer() => held,
             };
             let again = pass_blocking(&conn).await;
             drop(held);
@@ -163,8 +161,12 @@ mod tests {
         let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
             .await
             .expect("store");
-        sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
-            .execute(&store.writer)
+        store
+            .db
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE filler (b BLOB NOT NULL)")
+                    .map_err(crate::db::failed("create a table"))
+            })
             .await
             .expect("table");
         let checkpointer = store
@@ -177,8 +179,12 @@ mod tests {
             writers.push(tokio::spawn(async move {
                 // Each transaction adds about three pages to the log.
                 while checkpointer.pauses() < 5 {
-                    sqlx::query("INSERT INTO filler (b) VALUES (randomblob(10000))")
-                        .execute(&store.writer)
+                    store
+                        .db
+                        .write(|tx| {
+                            tx.execute_batch("INSERT INTO filler (b) VALUES (randomblob(10000))")
+                                .map_err(crate::db::failed("write"))
+                        })
                         .await
                         .expect("write");
                 }

@@ -1,68 +1,70 @@
 //! Roster's SQLite backend: the default store, one file (or memory), no server.
 //!
-//! Connections: the file is opened in WAL mode with foreign keys on, `synchronous=FULL`
-//! (a commit that was acknowledged survives a power cut) and a busy timeout. There is one
-//! writer connection, a small pool of read-only connections, so reads never wait for a
-//! batch and writes never interleave, and two more read-only connections for checking
-//! management keys alone, so authentication never waits behind searches. Besides these,
-//! a few read-only rusqlite connections check keys on the request's own thread
-//! ([`auth_readers`]): no thread switch for the read every request makes, and one more
-//! connection copies the write-ahead log back into the database file in the background
-//! ([`checkpoint`]), so that no commit of the writer's does it. Write
-//! transactions start with `BEGIN IMMEDIATE`,
-//! which takes the write lock at once: another process on the same file (`roster key
-//! create` while `roster serve` runs) waits instead of failing half-way. An in-memory
-//! database (`sqlite::memory:`) has a single connection that does both.
+//! Every statement runs through rusqlite on the thread that needs it ([`db`]): one
+//! writer connection for every write transaction (`BEGIN IMMEDIATE`, which takes the
+//! write lock at once, so another process on the same file, `roster key create` while
+//! `roster serve` runs, waits instead of failing half-way), a pool of read-only
+//! connections so reads never wait for a write, and two more for checking management
+//! keys alone, so authentication never waits behind searches. The file is in WAL mode
+//! with foreign keys on, `synchronous=FULL` (a commit that was acknowledged survives a
+//! power cut) and a busy timeout; one more connection copies the write-ahead log back
+//! into the database file in the background ([`checkpoint`]), so that no commit of the
+//! writer's does it. An in-memory database (`sqlite::memory:`) is one connection that
+//! reads and writes in turn.
 //!
-//! Migrations (`migrations/`) are embedded and run when the store opens.
+//! Migrations (`migrations/`) are embedded and run when the store opens: on a file by
+//! sqlx, whose bookkeeping table (`_sqlx_migrations`) every Roster database file
+//! carries; on a new in-memory database, the same statements in the same order.
 //!
 //! A database file Roster creates is readable and writable by its owner only (mode
 //! `0600`), and so are its `-wal` and `-shm` files, which SQLite creates with the
 //! database file's mode. An existing file is left as it is, with a warning when others
 //! can read it.
 //!
-//! Modules: [`auth_readers`] (keys checked in place), [`checkpoint`] (the log's
-//! checkpoints, off the writer's path), [`users`] (the user tables,
-//! reading one user whole), [`user_sets`] (reading
-//! many users at once, table by table), [`user_tx`] (the batch transaction), [`audit`]
-//! (the audit trail's records, written in the transaction of each change),
-//! [`user_writes`] (writing changed users set-based), [`statements`] (how many rows
-//! one multi-row statement carries), [`search`] (user
-//! search SQL), [`copy`] (a whole store read and written for `roster copy`), and one
-//! module per other resource.
+//! Modules: [`db`] (the connections, and running work on them), [`checkpoint`] (the
+//! log's checkpoints, off the writer's path), [`users`] (the user tables, reading one
+//! user whole), [`user_sets`] (reading many users at once, table by table), [`user_tx`]
+//! (the batch transaction), [`user_writes`] (writing changed users, a prepared
+//! statement per row), [`audit`] (the audit trail's records, written in the
+//! transaction of each change), [`search`] (user search SQL), [`query`] (statements
+//! built from parts), [`copy`] (a whole store read and written for `roster copy`), and
+//! one module per other resource.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 
-use crate::auth_readers::AuthReaders;
+use crate::db::Db;
 
 pub(crate) use roster_store::sql::to_json;
 
 mod attributes;
 mod audit;
-mod auth_readers;
 mod checkpoint;
 mod copy;
+mod db;
 mod permissions;
 mod projects;
+mod query;
 mod roles;
 mod search;
-mod statements;
 mod tenants;
 mod user_sets;
 mod user_tx;
 mod user_writes;
 mod users;
 
-/// Read-only connections kept for authentication.
-const AUTH_CONNECTIONS: u32 = 2;
+/// The schema's migrations, embedded.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Read-only connections kept for checking management keys.
+const AUTH_CONNECTIONS: usize = 2;
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -70,13 +72,11 @@ pub enum OpenError {
     #[error("invalid SQLite database URL {url:?}: {source}")]
     Url { url: String, source: sqlx::Error },
     #[error("cannot open the SQLite database: {0}")]
-    Open(#[from] sqlx::Error),
+    Open(#[from] rusqlite::Error),
+    #[error("cannot open the SQLite database to migrate it: {0}")]
+    OpenToMigrate(#[from] sqlx::Error),
     #[error("cannot migrate the SQLite database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot open the SQLite database for checking keys: {0}")]
-    InPlace(rusqlite::Error),
-    #[error("cannot open the SQLite database for checkpoints: {0}")]
-    Checkpoint(rusqlite::Error),
     #[error("cannot create the SQLite database file {path}: {source}")]
     Create {
         path: String,
@@ -117,14 +117,7 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
-    /// Read-only connections for authentication alone, so that checking a key never
-    /// waits behind searches.
-    auth: SqlitePool,
-    /// Read-only connections that check keys on the asking thread (a file database
-    /// only); `auth` answers when none is free.
-    in_place: Option<Arc<AuthReaders>>,
+    db: Arc<Db>,
     /// Checkpoints the log off the writer's path (a file database only); the task ends
     /// when the last clone of the store is dropped.
     #[allow(
@@ -143,120 +136,79 @@ impl SqliteStore {
     /// Open (creating if missing) and migrate the database at `url`: `sqlite://path`,
     /// `sqlite:path` or `sqlite::memory:`.
     pub async fn open(url: &str) -> Result<Self, OpenError> {
-        let base = SqliteConnectOptions::from_str(url)
-            .map_err(|source| OpenError::Url {
-                url: url.to_string(),
-                source,
-            })?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            .synchronous(SqliteSynchronous::Full)
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let single = |size: u32| {
-            SqlitePoolOptions::new()
-                .max_connections(size)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .acquire_timeout(Duration::from_secs(300))
-        };
-        if in_memory {
-            let pool = single(1).connect_with(base).await?;
-            sqlx::migrate!("./migrations").run(&pool).await?;
+        let options = SqliteConnectOptions::from_str(url).map_err(|source| OpenError::Url {
+            url: url.to_string(),
+            source,
+        })?;
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            let conn = db::blocking(in_memory)?;
             return Ok(Self {
-                writer: pool.clone(),
-                reader: pool.clone(),
-                auth: pool,
-                in_place: None,
+                db: Arc::new(Db::in_memory(conn)?),
                 checkpointer: None,
             });
         }
-        create_private(base.get_filename())?;
-        let writer = single(1)
-            .connect_with(base.clone().journal_mode(SqliteJournalMode::Wal).pragma(
-                "wal_autocheckpoint",
-                checkpoint::WRITER_BACKSTOP_PAGES.to_string(),
-            ))
+        let path = options.get_filename().to_path_buf();
+        create_private(&path)?;
+        // sqlx's migrations, whose bookkeeping table every Roster database file carries,
+        // on a connection of their own that is closed once they ran.
+        let mut migrating = options
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .connect()
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
-        let readers = u32::try_from(std::thread::available_parallelism().map_or(4, |n| n.get()))
-            .unwrap_or(4)
+        MIGRATOR.run(&mut migrating).await?;
+        migrating.close().await?;
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get())
             .clamp(2, 8);
-        let read_only = base.read_only(true);
-        let reader = SqlitePoolOptions::new()
-            .max_connections(readers)
-            .acquire_timeout(Duration::from_secs(300))
-            .connect_with(read_only.clone())
-            .await?;
-        let auth = SqlitePoolOptions::new()
-            .max_connections(AUTH_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(read_only.clone())
-            .await?;
-        let in_place = AuthReaders::open(read_only.get_filename(), readers as usize)
-            .map_err(OpenError::InPlace)?;
-        let checkpointer =
-            checkpoint::Checkpointer::start(read_only.get_filename(), writer.clone())
-                .map_err(OpenError::Checkpoint)?;
+        let db = Arc::new(db::blocking(|| {
+            Db::open_file(
+                &path,
+                checkpoint::WRITER_BACKSTOP_PAGES,
+                readers,
+                AUTH_CONNECTIONS,
+            )
+        })?);
+        let checkpointer = checkpoint::Checkpointer::start(&path, db.clone())?;
         Ok(Self {
-            writer,
-            reader,
-            auth,
-            in_place: Some(Arc::new(in_place)),
+            db,
             checkpointer: Some(Arc::new(checkpointer)),
         })
     }
+}
 
-    /// Start a write transaction that holds the write lock from its first statement.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, Error> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(internal("begin a write transaction"))
+/// A new in-memory database with the schema: the migrations' statements run in order,
+/// each in a transaction, as sqlx runs them on a file (a database that lives as long as
+/// its one connection needs no record of which migrations ran).
+fn in_memory() -> Result<rusqlite::Connection, OpenError> {
+    let mut conn = rusqlite::Connection::open_in_memory()?;
+    for m in MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(m.sql.as_str())?;
+        tx.commit()?;
     }
+    Ok(conn)
 }
 
 #[async_trait]
 impl roster_store::Store for SqliteStore {
     async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
+        self.db
+            .read(|conn| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(db::failed("ping"))
+            })
             .await
-            .map_err(internal("ping"))?;
-        Ok(())
     }
 
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-}
-
-/// Log an unexpected database failure and turn it into an opaque internal error.
-pub(crate) fn internal(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |e| {
-        tracing::error!(error = %e, "sqlite: {what}");
-        Error::internal()
-    }
-}
-
-/// Whether a failure is a UNIQUE or PRIMARY KEY violation.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// Whether a failure is a FOREIGN KEY violation.
-pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_foreign_key_violation())
-}
-
-/// Text of a database failure (to tell which constraint failed).
-pub(crate) fn db_message(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
     }
 }
 

@@ -10,117 +10,116 @@ use roster_domain::names::Label;
 use roster_domain::time::Millis;
 use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
 use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
-use sqlx::{Row, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{SqliteStore, audit, internal, is_foreign_key_violation, is_unique_violation};
+use crate::db::{failed, is_foreign_key_violation, is_unique_violation};
+use crate::{SqliteStore, audit, to_json};
 
 /// Insert a project as given.
-pub(crate) async fn insert_project(
-    conn: &mut SqliteConnection,
-    project: &Project,
-) -> Result<(), Error> {
-    sqlx::query("INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3)")
-        .bind(project.id.as_str())
-        .bind(project.name.as_str())
-        .bind(project.created.0)
-        .execute(conn)
-        .await
+pub(crate) fn insert_project(conn: &Connection, project: &Project) -> Result<(), Error> {
+    conn.prepare_cached("INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3)")
+        .and_then(|mut st| {
+            st.execute(params![
+                project.id.as_str(),
+                project.name.as_str(),
+                project.created.0
+            ])
+        })
         .map_err(|e| {
             if is_unique_violation(&e) {
                 Error::already_exists(format!("project {:?} already exists", project.id.as_str()))
             } else {
-                internal("create project")(e)
+                failed("create project")(e)
             }
         })?;
     Ok(())
 }
 
 /// Every project, oldest first.
-pub(crate) async fn load_projects(conn: &mut SqliteConnection) -> Result<Vec<Project>, Error> {
-    let rows = sqlx::query("SELECT id, name, created_ms FROM projects ORDER BY created_ms, id")
-        .fetch_all(conn)
-        .await
-        .map_err(internal("load projects"))?;
-    rows.iter()
-        .map(|r| {
+pub(crate) fn load_projects(conn: &Connection) -> Result<Vec<Project>, Error> {
+    let mut st = conn
+        .prepare_cached("SELECT id, name, created_ms FROM projects ORDER BY created_ms, id")
+        .map_err(failed("load projects"))?;
+    let rows = st
+        .query_map([], |r| {
             Ok(Project {
-                id: ProjectId::from_stored(r.try_get("id").map_err(internal("read a project"))?),
-                name: Label::from_stored(r.try_get("name").map_err(internal("read a project"))?),
-                created: Millis(
-                    r.try_get("created_ms")
-                        .map_err(internal("read a project"))?,
-                ),
+                id: ProjectId::from_stored(r.get(0)?),
+                name: Label::from_stored(r.get(1)?),
+                created: Millis(r.get(2)?),
             })
         })
-        .collect()
+        .map_err(failed("load projects"))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(failed("read a project"))
 }
 
 /// Add a key unless its digest is already stored for the project; whether it was added.
-pub(crate) async fn insert_key(
-    conn: &mut SqliteConnection,
+pub(crate) fn insert_key(
+    conn: &Connection,
     project: &ProjectId,
     key: &StoredKey,
 ) -> Result<bool, Error> {
-    let done = sqlx::query(
-        "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, revoked_ms, \
-           read_only, permitted_ips, description, active, rebac) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-         ON CONFLICT (project_id, key_hash) DO NOTHING",
-    )
-    .bind(key.id.as_str())
-    .bind(project.as_str())
-    .bind(&key.name)
-    .bind(key.hash.to_hex())
-    .bind(key.created.0)
-    .bind(key.expires.map(|m| m.0))
-    .bind(key.revoked.map(|m| m.0))
-    .bind(key.read_only)
-    .bind(ip_ranges_json(&key.permitted_ips))
-    .bind(&key.description)
-    .bind(key.active)
-    .bind(serde_json::Value::Object(key.rebac.clone()).to_string())
-    .execute(conn)
-    .await
-    .map_err(|e| {
-        if is_foreign_key_violation(&e) {
-            Error::new(
-                ErrorCode::ProjectNotFound,
-                format!("project {:?} does not exist", project.as_str()),
-            )
-        } else {
-            internal("add key")(e)
-        }
-    })?;
-    Ok(done.rows_affected() == 1)
+    let added = conn
+        .prepare_cached(
+            "INSERT INTO management_keys (id, project_id, name, key_hash, created_ms, expires_ms, \
+               revoked_ms, read_only, permitted_ips, description, active, rebac) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             ON CONFLICT (project_id, key_hash) DO NOTHING",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                key.id.as_str(),
+                project.as_str(),
+                key.name,
+                key.hash.to_hex(),
+                key.created.0,
+                key.expires.map(|m| m.0),
+                key.revoked.map(|m| m.0),
+                key.read_only,
+                ip_ranges_json(&key.permitted_ips),
+                key.description,
+                key.active,
+                serde_json::Value::Object(key.rebac.clone()).to_string(),
+            ])
+        })
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                Error::new(
+                    ErrorCode::ProjectNotFound,
+                    format!("project {:?} does not exist", project.as_str()),
+                )
+            } else {
+                failed("add key")(e)
+            }
+        })?;
+    Ok(added == 1)
 }
 
 /// Every column of a project's keys (`?1`), revoked and expired ones included, oldest
 /// first, in [`KeyRow`]'s order.
-pub(crate) const KEYS_SQL: &str = "SELECT id, name, key_hash, created_ms, expires_ms, \
+const KEYS_SQL: &str = "SELECT id, name, key_hash, created_ms, expires_ms, \
        revoked_ms, read_only, permitted_ips, description, active, rebac \
      FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id";
 
-/// A key's row as [`KEYS_SQL`] reads it, through sqlx or (to check a key in place,
-/// [`crate::auth_readers`]) through rusqlite.
-#[derive(sqlx::FromRow)]
-pub(crate) struct KeyRow {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) key_hash: String,
-    pub(crate) created_ms: i64,
-    pub(crate) expires_ms: Option<i64>,
-    pub(crate) revoked_ms: Option<i64>,
-    pub(crate) read_only: bool,
-    pub(crate) permitted_ips: String,
-    pub(crate) description: String,
-    pub(crate) active: bool,
-    pub(crate) rebac: String,
+/// A key's row as [`KEYS_SQL`] reads it.
+struct KeyRow {
+    id: String,
+    name: String,
+    key_hash: String,
+    created_ms: i64,
+    expires_ms: Option<i64>,
+    revoked_ms: Option<i64>,
+    read_only: bool,
+    permitted_ips: String,
+    description: String,
+    active: bool,
+    rebac: String,
 }
 
 impl KeyRow {
     /// The key the row holds; a digest or list this store did not write is an internal
     /// error.
-    pub(crate) fn into_key(self) -> Result<StoredKey, Error> {
+    fn into_key(self) -> Result<StoredKey, Error> {
         Ok(StoredKey {
             id: KeyId::from_stored(self.id),
             name: self.name,
@@ -143,30 +142,52 @@ impl KeyRow {
     }
 }
 
+fn key_rows(conn: &Connection, project: &ProjectId) -> rusqlite::Result<Vec<KeyRow>> {
+    let mut st = conn.prepare_cached(KEYS_SQL)?;
+    let rows = st.query_map([project.as_str()], |r| {
+        Ok(KeyRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            key_hash: r.get(2)?,
+            created_ms: r.get(3)?,
+            expires_ms: r.get(4)?,
+            revoked_ms: r.get(5)?,
+            read_only: r.get(6)?,
+            permitted_ips: r.get(7)?,
+            description: r.get(8)?,
+            active: r.get(9)?,
+            rebac: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}
+
 /// A project's keys, revoked and expired ones included, oldest first.
-pub(crate) async fn load_keys(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-) -> Result<Vec<StoredKey>, Error> {
-    let rows: Vec<KeyRow> = sqlx::query_as(KEYS_SQL)
-        .bind(project.as_str())
-        .fetch_all(conn)
-        .await
-        .map_err(internal("load keys"))?;
-    rows.into_iter().map(KeyRow::into_key).collect()
+pub(crate) fn load_keys(conn: &Connection, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+    key_rows(conn, project)
+        .map_err(failed("load keys"))?
+        .into_iter()
+        .map(KeyRow::into_key)
+        .collect()
+}
+
+/// Whether the store holds any project.
+fn any_project(conn: &Connection) -> Result<bool, Error> {
+    conn.prepare_cached("SELECT 1 FROM projects LIMIT 1")
+        .and_then(|mut st| st.query_row([], |_| Ok(())).optional())
+        .map(|row| row.is_some())
+        .map_err(failed("count projects"))
 }
 
 #[async_trait]
 impl ProjectStore for SqliteStore {
     async fn create_project(&self, id: &ProjectId, name: &Label, now: Millis) -> Result<(), Error> {
-        let mut tx = self.begin_write().await?;
         let project = Project {
             id: id.clone(),
             name: name.clone(),
             created: now,
         };
-        insert_project(&mut tx, &project).await?;
-        tx.commit().await.map_err(internal("commit"))
+        self.db.write(|tx| insert_project(tx, &project)).await
     }
 
     async fn ensure_project(
@@ -175,35 +196,33 @@ impl ProjectStore for SqliteStore {
         name: &Label,
         now: Millis,
     ) -> Result<bool, Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id.as_str())
-        .bind(name.as_str())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal("ensure project"))?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected() == 1)
+        self.db
+            .write(|tx| {
+                tx.prepare_cached(
+                    "INSERT INTO projects (id, name, created_ms) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .and_then(|mut st| st.execute(params![id.as_str(), name.as_str(), now.0]))
+                .map(|n| n == 1)
+                .map_err(failed("ensure project"))
+            })
+            .await
     }
 
     async fn project_exists(&self, id: &ProjectId) -> Result<bool, Error> {
-        let row = sqlx::query("SELECT 1 FROM projects WHERE id = ?1")
-            .bind(id.as_str())
-            .fetch_optional(&self.reader)
+        self.db
+            .read(|conn| {
+                conn.prepare_cached("SELECT 1 FROM projects WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([id.as_str()], |_| Ok(())).optional())
+                    .map(|row| row.is_some())
+                    .map_err(failed("load project"))
+            })
             .await
-            .map_err(internal("load project"))?;
-        Ok(row.is_some())
     }
 
     async fn has_projects(&self) -> Result<bool, Error> {
-        let row = sqlx::query("SELECT 1 FROM projects LIMIT 1")
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(internal("count projects"))?;
-        Ok(row.is_some())
+        // Through the writer: a first start right after another process's sees it.
+        self.db.write(|tx| any_project(tx)).await
     }
 
     async fn create_first_project(
@@ -214,20 +233,18 @@ impl ProjectStore for SqliteStore {
     ) -> Result<bool, Error> {
         // The write lock (BEGIN IMMEDIATE) is held from the first statement, so another
         // process starting on the same file waits and then finds this project.
-        let mut tx = self.begin_write().await?;
-        let any = sqlx::query("SELECT 1 FROM projects LIMIT 1")
-            .fetch_optional(&mut *tx)
+        self.db
+            .write(|tx| {
+                if any_project(tx)? {
+                    return Ok(false);
+                }
+                insert_project(tx, project)?;
+                insert_key(tx, &project.id, key)?;
+                let record = records::key_created(origin, &key.facts());
+                audit::insert(tx, &project.id, origin, &[record])?;
+                Ok(true)
+            })
             .await
-            .map_err(internal("count projects"))?;
-        if any.is_some() {
-            return Ok(false);
-        }
-        insert_project(&mut tx, project).await?;
-        insert_key(&mut tx, &project.id, key).await?;
-        let record = records::key_created(origin, &key.facts());
-        audit::insert(&mut tx, &project.id, origin, &[record]).await?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(true)
     }
 
     async fn add_key(
@@ -236,26 +253,33 @@ impl ProjectStore for SqliteStore {
         key: &StoredKey,
         origin: &Origin,
     ) -> Result<bool, Error> {
-        let mut tx = self.begin_write().await?;
-        let added = insert_key(&mut tx, project, key).await?;
-        if added {
-            let record = records::key_created(origin, &key.facts());
-            audit::insert(&mut tx, project, origin, &[record]).await?;
-        }
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(added)
+        self.db
+            .write(|tx| {
+                let added = insert_key(tx, project, key)?;
+                if added {
+                    let record = records::key_created(origin, &key.facts());
+                    audit::insert(tx, project, origin, &[record])?;
+                }
+                Ok(added)
+            })
+            .await
     }
 
     async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
-        if let Some(read) = self.in_place.as_ref().and_then(|r| r.keys(project)) {
-            return read;
-        }
-        let mut conn = self
-            .auth
-            .acquire()
-            .await
-            .map_err(internal("acquire an authentication reader"))?;
-        load_keys(&mut conn, project).await
+        // Every request checks a key: read it on this thread at once when a connection
+        // is free and SQLite answers without waiting, or else like any read.
+        let rows = match self.db.read_now(|conn| key_rows(conn, project)) {
+            Some(Ok(rows)) => rows,
+            outcome => {
+                if let Some(Err(e)) = outcome {
+                    tracing::debug!(error = %e, "sqlite: keys not read in place");
+                }
+                self.db
+                    .read_keys(|conn| key_rows(conn, project).map_err(failed("load keys")))
+                    .await?
+            }
+        };
+        rows.into_iter().map(KeyRow::into_key).collect()
     }
 
     async fn revoke_key(
@@ -264,22 +288,25 @@ impl ProjectStore for SqliteStore {
         key: &KeyId,
         origin: &Origin,
     ) -> Result<bool, Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, ?3) WHERE project_id = ?1 AND id = ?2",
-        )
-        .bind(project.as_str())
-        .bind(key.as_str())
-        .bind(origin.now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal("revoke key"))?;
-        if done.rows_affected() == 1 {
-            let record = records::key_revoked(origin, key);
-            audit::insert(&mut tx, project, origin, &[record]).await?;
-        }
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(done.rows_affected() == 1)
+        self.db
+            .write(|tx| {
+                let revoked = tx
+                    .prepare_cached(
+                        "UPDATE management_keys SET revoked_ms = coalesce(revoked_ms, ?3) \
+                         WHERE project_id = ?1 AND id = ?2",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![project.as_str(), key.as_str(), origin.now.0])
+                    })
+                    .map_err(failed("revoke key"))?
+                    == 1;
+                if revoked {
+                    let record = records::key_revoked(origin, key);
+                    audit::insert(tx, project, origin, &[record])?;
+                }
+                Ok(revoked)
+            })
+            .await
     }
 
     async fn update_key(
@@ -289,33 +316,36 @@ impl ProjectStore for SqliteStore {
         update: &KeyUpdate,
         origin: &Origin,
     ) -> Result<Option<StoredKey>, Error> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE management_keys SET name = ?3, description = ?4, permitted_ips = ?5, active = ?6 \
-             WHERE project_id = ?1 AND id = ?2",
-        )
-        .bind(project.as_str())
-        .bind(key.as_str())
-        .bind(&update.name)
-        .bind(&update.description)
-        .bind(ip_ranges_json(&update.permitted_ips))
-        .bind(update.active)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal("update key"))?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let updated = load_keys(&mut tx, project)
-            .await?
-            .into_iter()
-            .find(|k| k.id == *key);
-        if let Some(k) = &updated {
-            let record = records::key_modified(origin, &k.facts());
-            audit::insert(&mut tx, project, origin, &[record]).await?;
-        }
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(updated)
+        self.db
+            .write(|tx| {
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE management_keys SET name = ?3, description = ?4, \
+                           permitted_ips = ?5, active = ?6 \
+                         WHERE project_id = ?1 AND id = ?2",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            project.as_str(),
+                            key.as_str(),
+                            update.name,
+                            update.description,
+                            ip_ranges_json(&update.permitted_ips),
+                            update.active,
+                        ])
+                    })
+                    .map_err(failed("update key"))?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let updated = load_keys(tx, project)?.into_iter().find(|k| k.id == *key);
+                if let Some(k) = &updated {
+                    let record = records::key_modified(origin, &k.facts());
+                    audit::insert(tx, project, origin, &[record])?;
+                }
+                Ok(updated)
+            })
+            .await
     }
 
     async fn delete_keys(
@@ -324,23 +354,26 @@ impl ProjectStore for SqliteStore {
         keys: &[KeyId],
         origin: &Origin,
     ) -> Result<u64, Error> {
-        let mut tx = self.begin_write().await?;
         let ids: Vec<&str> = keys.iter().map(KeyId::as_str).collect();
-        let deleted: Vec<String> = sqlx::query_scalar(
-            "DELETE FROM management_keys WHERE project_id = ?1 \
-             AND id IN (SELECT value FROM json_each(?2)) RETURNING id",
-        )
-        .bind(project.as_str())
-        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(internal("delete keys"))?;
-        let records: Vec<_> = deleted
-            .into_iter()
-            .map(|id| records::key_deleted(origin, &KeyId::from_stored(id)))
-            .collect();
-        audit::insert(&mut tx, project, origin, &records).await?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(records.len() as u64)
+        self.db
+            .write(|tx| {
+                let mut st = tx
+                    .prepare_cached(
+                        "DELETE FROM management_keys WHERE project_id = ?1 \
+                         AND id IN (SELECT value FROM json_each(?2)) RETURNING id",
+                    )
+                    .map_err(failed("delete keys"))?;
+                let deleted: Vec<String> = st
+                    .query_map(params![project.as_str(), to_json(&ids)], |r| r.get(0))
+                    .and_then(Iterator::collect)
+                    .map_err(failed("delete keys"))?;
+                let records: Vec<_> = deleted
+                    .into_iter()
+                    .map(|id| records::key_deleted(origin, &KeyId::from_stored(id)))
+                    .collect();
+                audit::insert(tx, project, origin, &records)?;
+                Ok(records.len() as u64)
+            })
+            .await
     }
 }

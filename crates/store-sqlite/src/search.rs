@@ -12,15 +12,16 @@ use roster_domain::ids::ProjectId;
 use roster_domain::names::AttributeName;
 use roster_domain::search::{TestUsers, UserQuery};
 use roster_domain::user::User;
-use serde_json::Value;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-
 use roster_store::sql::{
     TEXT_COLUMNS, like_pattern, search_took_too_long, search_total, sort_column,
 };
+use rusqlite::Connection;
+use serde_json::Value;
 
+use crate::db::{failed, is_interrupt};
+use crate::query::Query;
+use crate::to_json;
 use crate::users::{USER_JSON, decode_user};
-use crate::{internal, to_json};
 
 /// Whether the query names its users (by login ID, user ID, email or phone): then at
 /// most as many users as it names can match, and the statement must start from them.
@@ -28,7 +29,7 @@ fn names_users(q: &UserQuery) -> bool {
     !(q.login_ids.is_empty() && q.user_ids.is_empty() && q.emails.is_empty() && q.phones.is_empty())
 }
 
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuery) {
+fn push_filters(qb: &mut Query, project: &ProjectId, q: &UserQuery) {
     // A query that names its users finds them by primary key (`u.pk IN (…)`). The unary
     // `+` keeps SQLite from using the listing index for the project and test columns
     // instead, which would read every user of the project to keep the few named (the
@@ -110,7 +111,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, project: &ProjectId, q: &UserQuer
             .push(distinct)
             .push_bind(project_id())
             .push(" AND id = ")
-            .push_bind(f.tenant_id.clone())
+            .push_bind(f.tenant_id.to_string())
             .push(") AND r.name IN (SELECT value FROM json_each(")
             .push_bind(to_json(&f.role_names))
             .push(")))");
@@ -210,49 +211,51 @@ fn before(deadline: Instant) -> bool {
 pub(crate) fn search_error(
     timeout: Duration,
     what: &'static str,
-) -> impl FnOnce(sqlx::Error) -> Error {
-    move |e| match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("9") => {
+) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |e| {
+        if is_interrupt(&e) {
             search_took_too_long(timeout)
+        } else {
+            failed(what)(e)
         }
-        _ => internal(what)(e),
     }
 }
 
-/// Stop any statement on `conn` (SQLite's progress handler) once `timeout` has passed;
-/// [`clear_deadline`] must follow before the connection goes back to its pool.
-pub(crate) async fn set_deadline(
-    conn: &mut SqliteConnection,
-    timeout: Duration,
-) -> Result<(), Error> {
-    let until = deadline(timeout);
-    conn.lock_handle()
-        .await
-        .map_err(internal("lock a reader"))?
-        .set_progress_handler(PROGRESS_OPS, move || before(until));
-    Ok(())
+/// A deadline on a connection: SQLite's progress handler stops any statement once it has
+/// passed, until this is dropped.
+pub(crate) struct Deadline<'c> {
+    conn: &'c Connection,
 }
 
-/// The connection goes back to the pool: it must not keep the deadline.
-pub(crate) async fn clear_deadline(conn: &mut SqliteConnection) {
-    if let Ok(mut handle) = conn.lock_handle().await {
-        handle.remove_progress_handler();
+impl<'c> Deadline<'c> {
+    pub(crate) fn set(conn: &'c Connection, timeout: Duration) -> Result<Self, Error> {
+        let until = deadline(timeout);
+        conn.progress_handler(PROGRESS_OPS, Some(move || !before(until)))
+            .map_err(failed("set a search's deadline"))?;
+        Ok(Self { conn })
+    }
+}
+
+impl Drop for Deadline<'_> {
+    fn drop(&mut self) {
+        // The connection serves other reads next: it must not keep the deadline.
+        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
     }
 }
 
 /// The statement counting every user that matches, for a page that holds no row to
 /// carry the count.
-fn count_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) AS n FROM users u");
+fn count_query(project: &ProjectId, q: &UserQuery) -> Query {
+    let mut count = Query::new("SELECT count(*) FROM users u");
     push_filters(&mut count, project, q);
     count
 }
 
 /// The statement selecting the page of users the query asks for, each row with the
-/// number of every user that matches (`total`: a subquery that does not depend on the
-/// row, so SQLite counts once), so that a search is one statement, on one snapshot.
-fn page_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
-    let mut page = QueryBuilder::<Sqlite>::new(format!(
+/// number of every user that matches (a subquery that does not depend on the row, so
+/// SQLite counts once), so that a search is one statement, on one snapshot.
+fn page_query(project: &ProjectId, q: &UserQuery) -> Query {
+    let mut page = Query::new(format!(
         "SELECT {USER_JSON} AS user, (SELECT count(*) FROM users u"
     ));
     push_filters(&mut page, project, q);
@@ -264,56 +267,42 @@ fn page_query(project: &ProjectId, q: &UserQuery) -> QueryBuilder<Sqlite> {
             .push(if *desc { " DESC, " } else { " ASC, " });
     }
     page.push("u.created_ms ASC, u.pk ASC LIMIT ")
-        .push_bind(i64::from(q.limit))
+        .push_count(u64::from(q.limit))
         .push(" OFFSET ")
-        .push_bind(i64::try_from(q.offset).unwrap_or(i64::MAX));
+        .push_count(q.offset);
     page
 }
 
 /// Run a search, stopping it once `timeout` has passed.
-pub(crate) async fn search(
-    conn: &mut SqliteConnection,
+pub(crate) fn search(
+    conn: &Connection,
     project: &ProjectId,
     q: &UserQuery,
     timeout: Duration,
 ) -> Result<(Vec<User>, u64), Error> {
-    set_deadline(conn, timeout).await?;
-    let result = run(conn, project, q, timeout).await;
-    clear_deadline(conn).await;
-    result
-}
-
-async fn run(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-    q: &UserQuery,
-    timeout: Duration,
-) -> Result<(Vec<User>, u64), Error> {
-    let rows = page_query(project, q)
-        .build()
-        .fetch_all(&mut *conn)
-        .await
+    let _deadline = Deadline::set(conn, timeout)?;
+    let page = page_query(project, q);
+    let rows: Vec<(String, i64)> = conn
+        .prepare_cached(page.sql())
+        .and_then(|mut st| {
+            st.query_map(page.params(), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
         .map_err(search_error(timeout, "search users"))?;
     let mut counted = None;
     let mut users = Vec::with_capacity(rows.len());
-    for row in &rows {
-        counted = Some(
-            row.try_get::<i64, _>("total")
-                .map_err(internal("read count"))?,
-        );
-        let json: &str = row.try_get("user").map_err(internal("read a user"))?;
+    for (json, total) in &rows {
+        counted = Some(*total);
         users.push(decode_user(json)?.1);
     }
     let total = match search_total(q, counted) {
         Some(n) => n,
         None => {
-            let n: i64 = count_query(project, q)
-                .build()
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(search_error(timeout, "count search results"))?
-                .try_get("n")
-                .map_err(internal("read count"))?;
+            let count = count_query(project, q);
+            let n: i64 = conn
+                .prepare_cached(count.sql())
+                .and_then(|mut st| st.query_row(count.params(), |r| r.get(0)))
+                .map_err(search_error(timeout, "count search results"))?;
             u64::try_from(n).unwrap_or(0)
         }
     };
@@ -326,17 +315,18 @@ mod tests {
     use crate::SqliteStore;
 
     /// What SQLite's planner says it will do for a statement, one line per step.
-    /// (The plan depends on the statement, not on the values, which stay unbound.)
-    async fn plan(store: &SqliteStore, query: QueryBuilder<Sqlite>) -> String {
-        let sql = format!("EXPLAIN QUERY PLAN {}", query.sql().as_str());
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&store.reader)
+    async fn plan(store: &SqliteStore, query: Query) -> String {
+        let sql = format!("EXPLAIN QUERY PLAN {}", query.sql());
+        let details: Vec<String> = store
+            .db
+            .read(|conn| {
+                conn.prepare(&sql)
+                    .and_then(|mut st| st.query_map(query.params(), |r| r.get(3))?.collect())
+                    .map_err(failed("explain"))
+            })
             .await
             .unwrap_or_else(|e| panic!("explain failed: {e}"));
-        rows.iter()
-            .map(|r| r.get::<String, _>("detail"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        details.join("\n")
     }
 
     /// A search that names its users starts from them: it never reads the project's

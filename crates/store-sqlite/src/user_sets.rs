@@ -5,9 +5,8 @@
 //! are read. Here one statement reads a set of users as five JSON arrays, one pass over
 //! each table: the user rows, then the login IDs, project roles, tenants and tenant
 //! roles of all of them, each row tagged with its user's pk and ordered by it and by
-//! position. Rust puts each user together. One statement still means one round trip to
-//! the database thread, however many rows; a write transaction that needs the
-//! project's catalog too gets it in the same row ([`read_with_catalog`]).
+//! position. Rust puts each user together. A write transaction that needs the
+//! project's catalog too gets it in the same row ([`read`] with `catalog`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -16,10 +15,12 @@ use roster_domain::Error;
 use roster_domain::catalog::Catalog;
 use roster_domain::ids::ProjectId;
 use roster_domain::user::User;
-use sqlx::{Row, SqliteConnection};
+use roster_store::catalog_json::decode_catalog;
+use rusqlite::{Connection, params};
 
-use crate::users::{CATALOG_COLUMNS, StoredRow, USER_ROW_JSON, catalog_from_row, load_catalog};
-use crate::{internal, json_column, to_json};
+use crate::db::failed;
+use crate::users::{CATALOG_COLUMNS, StoredRow, USER_ROW_JSON, catalog_columns, load_catalog};
+use crate::{json_column, to_json};
 
 /// Users read by one statement: the JSON of the largest users (about 17 KB each at the
 /// caps) stays under 5 MB, held beside the users made of it.
@@ -78,6 +79,9 @@ static BY_IDS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// What [`read`] read: the catalog, when asked for, and the users, each with its pk.
+pub(crate) type Read = (Option<Catalog>, Vec<(i64, User)>);
+
 /// How a set of users is named.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Named<'a> {
@@ -97,84 +101,55 @@ impl<'a> Named<'a> {
     }
 }
 
-/// Read the users named, in no particular order, each with its row's pk. A user named
-/// twice comes once, even when the two names fall in different statements (by login ID
-/// in one, by ID in the other).
-pub(crate) async fn read(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-    named: Named<'_>,
-) -> Result<Vec<(i64, User)>, Error> {
-    Ok(read_chunks(conn, project, named, false).await?.1)
-}
-
-/// The project's catalog and the users `selectors` name, as [`read`] reads them: the
-/// catalog comes with the first statement's users, one round trip for both.
-pub(crate) async fn read_with_catalog(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-    selectors: &[&str],
-) -> Result<(Catalog, Vec<(i64, User)>), Error> {
-    let (catalog, users) = read_chunks(conn, project, Named::Selectors(selectors), true).await?;
-    let catalog = match catalog {
-        Some(catalog) => catalog,
-        // No selector: no statement read users.
-        None => load_catalog(conn, project).await?,
-    };
-    Ok((catalog, users))
-}
-
-/// Read the users named, statement by statement; with `catalog`, the catalog too, in
-/// the first statement (`None` when there was no statement).
-async fn read_chunks(
-    conn: &mut SqliteConnection,
+/// Read the users named, in no particular order, each with its row's pk, statement
+/// by statement; with `catalog` (a write transaction's group of single patches), the
+/// project's catalog too: selected in the first statement's row, or read alone when no
+/// statement reads users. A user named twice comes once, even when the two names fall
+/// in different statements (by login ID in one, by ID in the other).
+pub(crate) fn read(
+    conn: &Connection,
     project: &ProjectId,
     named: Named<'_>,
     catalog: bool,
-) -> Result<(Option<Catalog>, Vec<(i64, User)>), Error> {
+) -> Result<Read, Error> {
     let mut users = Vec::new();
     let mut seen = HashSet::new();
     let mut read_catalog = None;
     for (i, chunk) in named.chunks().into_iter().enumerate() {
-        let (c, read) = read_one_statement(conn, project, chunk, catalog && i == 0).await?;
-        read_catalog = read_catalog.or(c);
-        for (pk, user) in read {
+        let (sql, names, with_catalog) = match chunk {
+            Named::Selectors(s) if catalog && i == 0 => {
+                (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s), true)
+            }
+            Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s), false),
+            Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids), false),
+        };
+        let (tables, arrays) = conn
+            .prepare_cached(sql)
+            .and_then(|mut st| {
+                st.query_row(params![project.as_str(), names], |r| {
+                    let tables: Tables = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                    let arrays = if with_catalog {
+                        Some(catalog_columns(r, 5)?)
+                    } else {
+                        None
+                    };
+                    Ok((tables, arrays))
+                })
+            })
+            .map_err(failed("read users"))?;
+        if let Some((roles, tenants, attributes)) = arrays {
+            read_catalog = Some(decode_catalog(&roles, &tenants, &attributes)?);
+        }
+        for (pk, user) in decode(tables)? {
             if seen.insert(pk) {
                 users.push((pk, user));
             }
         }
     }
+    if catalog && read_catalog.is_none() {
+        read_catalog = Some(load_catalog(conn, project)?);
+    }
     Ok((read_catalog, users))
-}
-
-/// Read the users named by at most [`USERS_PER_READ`] names, with one statement; with
-/// `catalog` (selectors only), the catalog too.
-async fn read_one_statement(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-    named: Named<'_>,
-    catalog: bool,
-) -> Result<(Option<Catalog>, Vec<(i64, User)>), Error> {
-    let (sql, names, catalog) = match named {
-        Named::Selectors(s) if catalog => (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s), true),
-        Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s), false),
-        Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids), false),
-    };
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(project.as_str())
-        .bind(names)
-        .fetch_one(conn)
-        .await
-        .map_err(internal("read users"))?;
-    let column =
-        |i: usize| -> Result<String, Error> { row.try_get(i).map_err(internal("read users")) };
-    let tables = (column(0)?, column(1)?, column(2)?, column(3)?, column(4)?);
-    let catalog = if catalog {
-        Some(catalog_from_row(&row)?)
-    } else {
-        None
-    };
-    Ok((catalog, decode(tables)?))
 }
 
 /// The five arrays [`by_table`] selects: user rows, then `[user_pk, login ID]`,

@@ -1,5 +1,6 @@
 //! The batch transaction: a user batch's catalog, load, writes and audit records, all
-//! in one write transaction on the writer connection.
+//! in one write transaction on the writer connection, run on the calling thread (the
+//! flows of `roster_store` put it on a thread of its own).
 
 use std::collections::HashMap;
 
@@ -11,17 +12,21 @@ use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
 use roster_store::UserTx;
-use sqlx::{Sqlite, Transaction};
+use rusqlite::params;
 
+use crate::db::{WriteTx, failed};
 use crate::user_sets::{self, Named};
-use crate::user_writes::write_changes;
 use crate::users::load_catalog;
-use crate::{audit, internal, to_json};
+use crate::{audit, to_json, user_writes};
+
+/// What a batch loads: the catalog when asked for, its users, and the owners of the
+/// login IDs it mentions.
+type Loaded = (Option<Catalog>, Vec<User>, Vec<(String, UserId)>);
 
 /// The write transaction of a user batch (`BEGIN IMMEDIATE`: the write lock is held
 /// from the first statement, so what it loads cannot change under it).
 pub(crate) struct SqliteUserTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: WriteTx,
     project: ProjectId,
     /// `user ID -> pk` of the users this transaction loaded, so that writing them back
     /// finds each row by its integer key.
@@ -29,7 +34,7 @@ pub(crate) struct SqliteUserTx {
 }
 
 impl SqliteUserTx {
-    pub(crate) fn new(tx: Transaction<'static, Sqlite>, project: ProjectId) -> Self {
+    pub(crate) fn new(tx: WriteTx, project: ProjectId) -> Self {
         Self {
             tx,
             project,
@@ -37,9 +42,21 @@ impl SqliteUserTx {
         }
     }
 
-    /// Keep the pks of the users loaded; a user loaded by an earlier call of this
-    /// transaction is held once.
-    fn hold(&mut self, loaded: Vec<(i64, User)>) -> Vec<User> {
+    /// The users `selectors` name (with `catalog`, the catalog too) and the owner of
+    /// each of `login_ids` that has one. The pks of the users loaded are kept; a user
+    /// loaded by an earlier call of this transaction is held once.
+    fn load(
+        &mut self,
+        selectors: &[&str],
+        login_ids: &[&str],
+        catalog: bool,
+    ) -> Result<Loaded, Error> {
+        let (catalog, loaded) = user_sets::read(
+            &self.tx,
+            &self.project,
+            Named::Selectors(selectors),
+            catalog,
+        )?;
         let mut users = Vec::with_capacity(loaded.len());
         for (pk, user) in loaded {
             if self
@@ -50,27 +67,26 @@ impl SqliteUserTx {
                 users.push(user);
             }
         }
-        users
+        Ok((catalog, users, self.owners(login_ids)?))
     }
 
     /// The owner of each of `login_ids` that has one.
-    async fn owners(&mut self, login_ids: &[&str]) -> Result<Vec<(String, UserId)>, Error> {
+    fn owners(&self, login_ids: &[&str]) -> Result<Vec<(String, UserId)>, Error> {
         if login_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT l.login_id, u.id AS user_id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
-             WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(self.project.as_str())
-        .bind(to_json(&login_ids))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(internal("load login ID owners"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(login, user)| (login, UserId::from_stored(user)))
-            .collect())
+        self.tx
+            .prepare_cached(
+                "SELECT l.login_id, u.id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
+                 WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![self.project.as_str(), to_json(&login_ids)], |r| {
+                    Ok((r.get(0)?, UserId::from_stored(r.get(1)?)))
+                })?
+                .collect()
+            })
+            .map_err(failed("load login ID owners"))
     }
 }
 
@@ -85,7 +101,7 @@ impl std::fmt::Debug for SqliteUserTx {
 #[async_trait]
 impl UserTx for SqliteUserTx {
     async fn catalog(&mut self) -> Result<Catalog, Error> {
-        load_catalog(&mut self.tx, &self.project).await
+        load_catalog(&self.tx, &self.project)
     }
 
     async fn load_for_batch(
@@ -93,10 +109,8 @@ impl UserTx for SqliteUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
-        let loaded =
-            user_sets::read(&mut self.tx, &self.project, Named::Selectors(selectors)).await?;
-        let users = self.hold(loaded);
-        Ok((users, self.owners(login_ids).await?))
+        let (_, users, owners) = self.load(selectors, login_ids, false)?;
+        Ok((users, owners))
     }
 
     async fn catalog_and_users(
@@ -104,24 +118,23 @@ impl UserTx for SqliteUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Catalog, Vec<User>, Vec<(String, UserId)>), Error> {
-        let (catalog, loaded) =
-            user_sets::read_with_catalog(&mut self.tx, &self.project, selectors).await?;
-        let users = self.hold(loaded);
-        Ok((catalog, users, self.owners(login_ids).await?))
+        let (catalog, users, owners) = self.load(selectors, login_ids, true)?;
+        let catalog = match catalog {
+            Some(catalog) => catalog,
+            None => load_catalog(&self.tx, &self.project)?,
+        };
+        Ok((catalog, users, owners))
     }
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {
-        write_changes(&mut self.tx, &self.project, changes, catalog, &self.loaded).await
+        user_writes::write_changes(&self.tx, &self.project, changes, catalog, &self.loaded)
     }
 
     async fn record(&mut self, records: &[AuditRecord]) -> Result<(), Error> {
-        audit::write(&mut self.tx, &self.project, records).await
+        audit::write(&self.tx, &self.project, records)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), Error> {
-        self.tx
-            .commit()
-            .await
-            .map_err(internal("commit a user batch"))
+        self.tx.commit()
     }
 }

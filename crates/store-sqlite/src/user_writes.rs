@@ -1,11 +1,12 @@
-//! Writing the users a batch changed or created, set-based: an `UPDATE … FROM (VALUES
-//! …)` of the changed user rows, found by integer key, setting only the data columns
-//! they changed ([`Columns`]; one statement for the users whose indexed columns changed,
-//! one for the others), one multi-row `INSERT` of the new ones, then, for each list
-//! table some user changed, one `DELETE` of the old rows and one multi-row `INSERT` of
-//! the new. Each statement is split into chunks of a few fixed row counts
-//! ([`crate::statements`]), so that its texts are few and prepared once, and the cost
-//! per user is SQLite's, not a round trip's.
+//! Writing the users a batch changed or created: a prepared statement per row, on the
+//! writer's own thread, so a row costs SQLite's work and nothing else (no statement
+//! text grows with the batch, and no round trip is paid per row). Each changed user
+//! row, found by integer key, is updated in the data columns it changed ([`Columns`]):
+//! SQLite rewrites the entries of every index whose columns an `UPDATE` sets, changed or
+//! not, so a user whose email stayed never touches the email index. Each new user is
+//! inserted whole. Then, for each list table some user changed, the old rows of every
+//! such user are deleted before any new row is inserted: a login ID that moves from
+//! one user of the batch to another is free before it is taken again.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -17,128 +18,81 @@ use roster_domain::patch::UserChange;
 use roster_domain::user::User;
 use roster_store::sql::{key_of, role_key};
 use roster_store::user_columns::{Columns, DataColumn, Reader};
-use sqlx::query_builder::Separated;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::{CachedStatement, Connection};
 
-use crate::{internal, is_unique_violation, statements, to_json};
+use crate::db::{failed, is_unique_violation};
 
-/// The insert of new users: their keys, every data column, and the times.
-static INSERT_USERS: LazyLock<String> = LazyLock::new(|| {
+/// The insert of one new user: its keys, every data column, and the times.
+static INSERT_USER: LazyLock<String> = LazyLock::new(|| {
     let data: Vec<&str> = DataColumn::ALL.iter().map(|c| c.name()).collect();
+    let params: Vec<String> = (1..=data.len() + 5).map(|i| format!("?{i}")).collect();
     format!(
-        "INSERT INTO users (project_id, id, {}, created_ms, modified_ms, version) ",
-        data.join(", ")
+        "INSERT INTO users (project_id, id, {}, created_ms, modified_ms, version) VALUES ({})",
+        data.join(", "),
+        params.join(", ")
     )
 });
 
-/// The statement that rewrites existing users, found by pk (an integer key), from a
-/// `VALUES` list of `pk`, the given data columns and the times (`columns` values a
-/// row). Only the columns some of its users changed are set: SQLite rewrites the
-/// entries of every index whose columns an `UPDATE` sets, changed or not, and every
-/// value set is one more to bind.
-struct UpdateSql {
-    head: String,
-    tail: String,
-    columns: usize,
-}
-
-fn update_sql(data: Columns) -> UpdateSql {
-    let columns: Vec<&str> = data
+/// The update of one user row found by pk (`?1`), setting the `data` columns
+/// (`?2`, …), then `modified_ms` and `version`.
+fn update_sql(data: Columns) -> String {
+    let mut sets: Vec<String> = data
         .iter()
-        .map(DataColumn::name)
-        .chain(["modified_ms", "version"])
+        .zip(2..)
+        .map(|(c, i)| format!("{} = ?{i}", c.name()))
         .collect();
-    let sets: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
-    UpdateSql {
-        head: format!("WITH v(pk, {}) AS (", columns.join(", ")),
-        tail: format!(
-            ") UPDATE users SET {} FROM v WHERE users.pk = v.pk",
-            sets.join(", ")
-        ),
-        columns: columns.len() + 1,
+    let n = data.len() + 2;
+    sets.push(format!("modified_ms = ?{n}"));
+    sets.push(format!("version = ?{}", n + 1));
+    format!("UPDATE users SET {} WHERE pk = ?1", sets.join(", "))
+}
+
+/// Bind `u`'s value of `column` as parameter `i`.
+fn bind_column(
+    st: &mut CachedStatement<'_>,
+    i: usize,
+    u: &User,
+    column: DataColumn,
+) -> rusqlite::Result<()> {
+    match column.reader() {
+        Reader::Text(read) => st.raw_bind_parameter(i, read(u)),
+        Reader::Bool(read) => st.raw_bind_parameter(i, read(u)),
+        Reader::Json(read) => st.raw_bind_parameter(i, read(u)),
     }
 }
 
-/// `INSERT` `rows` in statements of the row counts [`statements::chunks`] gives, binding
-/// each row's `columns` values with `bind`; returns what a `RETURNING` tail returns.
-async fn insert_chunked<'r, T>(
-    conn: &mut SqliteConnection,
+/// A failed write. The batch checked every login ID's owner under the write lock, so a
+/// UNIQUE violation means one was taken outside Roster's rules: the whole batch is
+/// refused.
+fn refused(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |e| {
+        if is_unique_violation(&e) {
+            Error::already_exists(format!(
+                "a login ID of this batch is already taken ({what})"
+            ))
+        } else {
+            failed(what)(e)
+        }
+    }
+}
+
+/// Run `sql` once for each row of parameters.
+fn each_row<P: rusqlite::Params>(
+    conn: &Connection,
     what: &'static str,
-    head: &str,
-    tail: &str,
-    columns: usize,
-    rows: &'r [T],
-    mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &'r T),
-) -> Result<Vec<SqliteRow>, Error> {
-    let mut returned = Vec::new();
-    for chunk in statements::chunks(rows, columns, 0) {
-        let mut qb = QueryBuilder::<Sqlite>::new(head);
-        qb.push_values(chunk, |mut b, row| bind(&mut b, row));
-        qb.push(tail);
-        let out = qb.build().fetch_all(&mut *conn).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                // The batch checked ownership under the write lock, so this means a login
-                // ID was taken outside Roster's rules; the whole batch is refused.
-                Error::already_exists(format!(
-                    "a login ID of this batch is already taken ({what})"
-                ))
-            } else {
-                internal(what)(e)
-            }
-        })?;
-        returned.extend(out);
-    }
-    Ok(returned)
-}
-
-/// A list table whose rows belong to a user.
-#[derive(Debug, Clone, Copy)]
-enum ListTable {
-    LoginIds,
-    Roles,
-    Tenants,
-    TenantRoles,
-}
-
-/// Delete the rows of a list table that belong to the users with these pks.
-async fn clear_lists(
-    conn: &mut SqliteConnection,
-    table: ListTable,
-    users: &[i64],
+    sql: &str,
+    rows: impl IntoIterator<Item = P>,
 ) -> Result<(), Error> {
-    if users.is_empty() {
-        return Ok(());
+    let mut st = conn.prepare_cached(sql).map_err(failed(what))?;
+    for row in rows {
+        st.execute(row).map_err(refused(what))?;
     }
-    let (what, sql) = match table {
-        ListTable::LoginIds => (
-            "clear login IDs",
-            "DELETE FROM user_login_ids WHERE user_pk IN (SELECT value FROM json_each(?1))",
-        ),
-        ListTable::Roles => (
-            "clear roles",
-            "DELETE FROM user_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
-        ),
-        ListTable::Tenants => (
-            "clear tenants",
-            "DELETE FROM user_tenants WHERE user_pk IN (SELECT value FROM json_each(?1))",
-        ),
-        ListTable::TenantRoles => (
-            "clear tenant roles",
-            "DELETE FROM user_tenant_roles WHERE user_pk IN (SELECT value FROM json_each(?1))",
-        ),
-    };
-    sqlx::query(sql)
-        .bind(to_json(&users))
-        .execute(conn)
-        .await
-        .map_err(internal(what))?;
     Ok(())
 }
 
 /// `external ID -> pk` of a project's rows in `table` (roles or tenants).
-async fn pks(
-    conn: &mut SqliteConnection,
+fn pks(
+    conn: &Connection,
     project: &ProjectId,
     table: &'static str,
 ) -> Result<HashMap<String, i64>, Error> {
@@ -146,123 +100,103 @@ async fn pks(
         "roles" => "SELECT id, pk FROM roles WHERE project_id = ?1",
         _ => "SELECT id, pk FROM tenants WHERE project_id = ?1",
     };
-    let rows = sqlx::query(sql)
-        .bind(project.as_str())
-        .fetch_all(conn)
-        .await
-        .map_err(internal(table))?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("id").map_err(internal(table))?,
-                r.try_get("pk").map_err(internal(table))?,
-            ))
+    conn.prepare_cached(sql)
+        .and_then(|mut st| {
+            st.query_map([project.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
         })
-        .collect()
+        .map_err(failed(table))
 }
 
-/// Bind `u`'s value of `column`.
-fn bind_column(b: &mut Separated<'_, Sqlite, &'static str>, u: &User, column: DataColumn) {
-    match column.reader() {
-        Reader::Text(read) => b.push_bind(read(u)),
-        Reader::Bool(read) => b.push_bind(read(u)),
-        Reader::Json(read) => b.push_bind(read(u)),
+/// Insert a new user; its pk.
+fn insert_user(conn: &Connection, project: &str, u: &User) -> Result<i64, Error> {
+    let mut st = conn
+        .prepare_cached(&INSERT_USER)
+        .map_err(failed("insert users"))?;
+    let run = |st: &mut CachedStatement<'_>| {
+        st.raw_bind_parameter(1, project)?;
+        st.raw_bind_parameter(2, u.id.as_str())?;
+        for (column, i) in DataColumn::ALL.into_iter().zip(3..) {
+            bind_column(st, i, u, column)?;
+        }
+        let n = DataColumn::ALL.len() + 3;
+        st.raw_bind_parameter(n, u.created.0)?;
+        st.raw_bind_parameter(n + 1, u.modified.0)?;
+        st.raw_bind_parameter(n + 2, u.version)?;
+        st.raw_execute()
     };
+    run(&mut st).map_err(refused("insert users"))?;
+    Ok(conn.last_insert_rowid())
 }
 
-/// Write changed and created users: the updates of the changed user rows (found by
-/// pk) and one insert of the new ones, then, for each list
-/// some user changed, one delete of the old rows and one insert of the new ones (each
-/// multi-row statement split as [`statements::chunks`] says).
-pub(crate) async fn write_changes(
-    conn: &mut SqliteConnection,
+/// Update the `data` columns of the user row `pk`, and its times.
+fn update_user(
+    conn: &Connection,
+    sql: &str,
+    pk: i64,
+    u: &User,
+    data: Columns,
+) -> Result<(), Error> {
+    let mut st = conn.prepare_cached(sql).map_err(failed("update users"))?;
+    let run = |st: &mut CachedStatement<'_>| {
+        st.raw_bind_parameter(1, pk)?;
+        for (column, i) in data.iter().zip(2..) {
+            bind_column(st, i, u, column)?;
+        }
+        let n = data.len() + 2;
+        st.raw_bind_parameter(n, u.modified.0)?;
+        st.raw_bind_parameter(n + 1, u.version)?;
+        st.raw_execute()
+    };
+    run(&mut st).map_err(refused("update users"))?;
+    Ok(())
+}
+
+/// Write changed and created users: each changed user row (found by pk, its pk in
+/// `loaded`) updated in the columns it changed, each new user inserted, then, for each
+/// list some user changed, the old rows of those users deleted and the new ones
+/// inserted.
+pub(crate) fn write_changes(
+    conn: &Connection,
     project: &ProjectId,
     changes: &[UserChange],
     catalog: &Catalog,
     loaded: &HashMap<String, i64>,
 ) -> Result<(), Error> {
     let p = project.as_str();
-    let (created, existing): (Vec<&UserChange>, Vec<&UserChange>) =
-        changes.iter().partition(|c| c.created);
     // pks of the users this batch created; the others' are in `loaded`.
-    let mut created_pks: HashMap<String, i64> = HashMap::with_capacity(created.len());
-    // Users whose indexed columns changed, and the others: each group's update sets
-    // the columns some user of that group changed, so the second never sets an indexed
-    // one.
-    let (indexed, unindexed): (Vec<_>, Vec<_>) = existing
-        .into_iter()
-        .map(|c| (c, Columns::of(c)))
-        .partition(|(_, data)| data.any_indexed());
-    for changes in [indexed, unindexed] {
-        if changes.is_empty() {
-            continue;
+    let mut created_pks: HashMap<String, i64> = HashMap::new();
+    // The update's text for each set of columns, built once per batch.
+    let mut updates: HashMap<Columns, String> = HashMap::new();
+    for c in changes {
+        let u = &c.user;
+        if c.created {
+            let pk = insert_user(conn, p, u)?;
+            created_pks.insert(u.id.as_str().to_string(), pk);
+        } else {
+            let data = Columns::of(c);
+            let sql = updates.entry(data).or_insert_with(|| update_sql(data));
+            update_user(conn, sql, key_of(loaded, u.id.as_str(), "user")?, u, data)?;
         }
-        let data = changes
-            .iter()
-            .fold(Columns::NONE, |set, (_, data)| set.union(*data));
-        let sql = update_sql(data);
-        let rows: Vec<(i64, &User)> = changes
-            .into_iter()
-            .map(|(c, _)| Ok((key_of(loaded, c.user.id.as_str(), "user")?, &*c.user)))
-            .collect::<Result<_, Error>>()?;
-        insert_chunked(
-            conn,
-            "update users",
-            &sql.head,
-            &sql.tail,
-            sql.columns,
-            &rows,
-            |b, (pk, u)| {
-                b.push_bind(*pk);
-                for column in data.iter() {
-                    bind_column(b, u, column);
-                }
-                b.push_bind(u.modified.0).push_bind(u.version);
-            },
-        )
-        .await?;
-    }
-    let returned = insert_chunked(
-        conn,
-        "insert users",
-        &INSERT_USERS,
-        " RETURNING id, pk",
-        DataColumn::ALL.len() + 5,
-        &created,
-        |b, c| {
-            let u = &c.user;
-            b.push_bind(p).push_bind(u.id.as_str());
-            for column in DataColumn::ALL {
-                bind_column(b, u, column);
-            }
-            b.push_bind(u.created.0)
-                .push_bind(u.modified.0)
-                .push_bind(u.version);
-        },
-    )
-    .await?;
-    for r in &returned {
-        created_pks.insert(
-            r.try_get("id").map_err(internal("read a created user"))?,
-            r.try_get("pk").map_err(internal("read a created user"))?,
-        );
     }
     let user_pk = |c: &UserChange| {
-        let id = c.user.id.as_str();
         let pks = if c.created { &created_pks } else { loaded };
-        key_of(pks, id, "user")
+        key_of(pks, c.user.id.as_str(), "user")
     };
-    let old = |f: fn(&UserChange) -> bool| -> Result<Vec<i64>, Error> {
-        changes
+    // Delete the rows of `table` that belong to the users (not new) for which `changed`.
+    let clear = |table: &'static str, what: &'static str, changed: fn(&UserChange) -> bool| {
+        let old = changes
             .iter()
-            .filter(|c| f(c) && !c.created)
+            .filter(|c| changed(c) && !c.created)
             .map(user_pk)
-            .collect()
+            .collect::<Result<Vec<i64>, Error>>()?;
+        let sql = format!("DELETE FROM {table} WHERE user_pk = ?1");
+        each_row(conn, what, &sql, old.into_iter().map(|pk| [pk]))
     };
 
     if changes.iter().any(|c| c.login_ids_changed) {
-        clear_lists(conn, ListTable::LoginIds, &old(|c| c.login_ids_changed)?).await?;
-        let mut rows: Vec<(i64, &str, i64)> = Vec::new();
+        clear("user_login_ids", "clear login IDs", |c| c.login_ids_changed)?;
+        let mut rows: Vec<(&str, i64, &str, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.login_ids_changed) {
             let pk = user_pk(c)?;
             rows.extend(
@@ -270,34 +204,26 @@ pub(crate) async fn write_changes(
                     .login_ids
                     .iter()
                     .zip(0..)
-                    .map(|(l, i)| (pk, l.as_str(), i)),
+                    .map(|(l, i)| (p, pk, l.as_str(), i)),
             );
         }
-        insert_chunked(
+        each_row(
             conn,
             "insert login IDs",
-            "INSERT INTO user_login_ids (project_id, user_pk, login_id, position) ",
-            "",
-            4,
-            &rows,
-            |b, (user, login, pos)| {
-                b.push_bind(p)
-                    .push_bind(*user)
-                    .push_bind(*login)
-                    .push_bind(*pos);
-            },
-        )
-        .await?;
+            "INSERT INTO user_login_ids (project_id, user_pk, login_id, position) \
+             VALUES (?1, ?2, ?3, ?4)",
+            rows,
+        )?;
     }
 
     let roles = if changes.iter().any(|c| c.roles_changed || c.tenants_changed) {
-        pks(conn, project, "roles").await?
+        pks(conn, project, "roles")?
     } else {
         HashMap::new()
     };
 
     if changes.iter().any(|c| c.roles_changed) {
-        clear_lists(conn, ListTable::Roles, &old(|c| c.roles_changed)?).await?;
+        clear("user_roles", "clear roles", |c| c.roles_changed)?;
         let mut rows: Vec<(i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.roles_changed) {
             let pk = user_pk(c)?;
@@ -309,32 +235,23 @@ pub(crate) async fn write_changes(
                 ));
             }
         }
-        insert_chunked(
+        each_row(
             conn,
             "insert roles",
-            "INSERT INTO user_roles (user_pk, role_pk, position) ",
-            "",
-            3,
-            &rows,
-            |b, (user, role, pos)| {
-                b.push_bind(*user).push_bind(*role).push_bind(*pos);
-            },
-        )
-        .await?;
+            "INSERT INTO user_roles (user_pk, role_pk, position) VALUES (?1, ?2, ?3)",
+            rows,
+        )?;
     }
 
     if changes.iter().any(|c| c.tenants_changed) {
-        let tenant_pks = pks(conn, project, "tenants").await?;
+        let tenant_pks = pks(conn, project, "tenants")?;
         // Users whose memberships changed get them rewritten (deleting a membership
         // deletes its roles too, by foreign key); users whose tenants stayed and only
         // the roles in them changed get only those roles rewritten.
-        clear_lists(conn, ListTable::Tenants, &old(|c| c.memberships_changed)?).await?;
-        clear_lists(
-            conn,
-            ListTable::TenantRoles,
-            &old(|c| c.tenants_changed && !c.memberships_changed)?,
-        )
-        .await?;
+        clear("user_tenants", "clear tenants", |c| c.memberships_changed)?;
+        clear("user_tenant_roles", "clear tenant roles", |c| {
+            c.tenants_changed && !c.memberships_changed
+        })?;
         let mut tenants: Vec<(i64, i64, i64)> = Vec::new();
         let mut tenant_roles: Vec<(i64, i64, i64, i64)> = Vec::new();
         for c in changes.iter().filter(|c| c.tenants_changed) {
@@ -354,33 +271,19 @@ pub(crate) async fn write_changes(
                 }
             }
         }
-        insert_chunked(
+        each_row(
             conn,
             "insert tenants",
-            "INSERT INTO user_tenants (user_pk, tenant_pk, position) ",
-            "",
-            3,
-            &tenants,
-            |b, (user, tenant, pos)| {
-                b.push_bind(*user).push_bind(*tenant).push_bind(*pos);
-            },
-        )
-        .await?;
-        insert_chunked(
+            "INSERT INTO user_tenants (user_pk, tenant_pk, position) VALUES (?1, ?2, ?3)",
+            tenants,
+        )?;
+        each_row(
             conn,
             "insert tenant roles",
-            "INSERT INTO user_tenant_roles (user_pk, tenant_pk, role_pk, position) ",
-            "",
-            4,
-            &tenant_roles,
-            |b, (user, tenant, role, pos)| {
-                b.push_bind(*user)
-                    .push_bind(*tenant)
-                    .push_bind(*role)
-                    .push_bind(*pos);
-            },
-        )
-        .await?;
+            "INSERT INTO user_tenant_roles (user_pk, tenant_pk, role_pk, position) \
+             VALUES (?1, ?2, ?3, ?4)",
+            tenant_roles,
+        )?;
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! [`USER_JSON`] reads all of it in one statement as one JSON value; the reads of one
 //! user at a time (load, search pages, copy) use it. Many users at once (a batch, a list
 //! of IDs) are read table by table ([`crate::user_sets`]). The batch transaction is in
-//! [`crate::user_tx`], and writes any number of users set-based ([`crate::user_writes`]).
+//! [`crate::user_tx`], and writes its users a prepared statement per row
+//! ([`crate::user_writes`]).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -26,14 +27,14 @@ use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
 use roster_store::catalog_json::decode_catalog;
 use roster_store::{UserSelector, UserStore, UserTx};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
+use crate::db::failed;
 use crate::user_sets::{self, Named};
 use crate::user_tx::SqliteUserTx;
-use crate::{SqliteStore, attributes, audit, internal, json_column, roles, to_json};
+use crate::{SqliteStore, attributes, audit, json_column, roles, to_json};
 
 /// The columns of a user row (the `users` table aliased as `u`) as one JSON array, in
 /// the order of [`StoredRow`]. A macro, so that [`USER_JSON`] can be built from it at
@@ -54,8 +55,8 @@ pub(crate) const USER_ROW_JSON: &str = user_row_json!();
 
 /// A user whole, as one JSON array built by SQLite: its row ([`USER_ROW_JSON`]), then
 /// its lists aggregated as nested arrays (see [`StoredUser`]). Expects the `users` table
-/// aliased as `u`. Reading a user as one text value keeps the decoding in one place and
-/// spares a read a round trip to the database thread per row. Many users at once are
+/// aliased as `u`. Reading a user as one text value keeps the decoding in one place,
+/// with one statement for the row and its four lists. Many users at once are
 /// read table by table instead ([`crate::user_sets`]): a subquery per user and list
 /// costs more than one pass over each table.
 pub(crate) const USER_JSON: &str = concat!(
@@ -180,8 +181,8 @@ pub(crate) fn decode_user(json: &str) -> Result<(i64, User), Error> {
 /// `modifiedTime` becomes the origin's time, as any change of a user does, and it gets
 /// one audit record (`record`, see [`roster_domain::audit::records::cascade`]), once
 /// whatever the number of changes the cascade made to it.
-pub(crate) async fn touch_users(
-    conn: &mut SqliteConnection,
+pub(crate) fn touch_users(
+    conn: &Connection,
     origin: &Origin,
     record: &AuditRecord,
     pks: &[i64],
@@ -189,53 +190,40 @@ pub(crate) async fn touch_users(
     if pks.is_empty() {
         return Ok(());
     }
-    audit::stamp_users(&mut *conn, origin, record, pks, &[]).await?;
-    move_versions(conn, origin.now, pks).await
+    audit::stamp_users(conn, origin, record, pks, &[])?;
+    move_versions(conn, origin.now, pks)
 }
 
 /// Move the `version` of these users by one and make `now` their `modifiedTime`.
-pub(crate) async fn move_versions(
-    conn: &mut SqliteConnection,
-    now: Millis,
-    pks: &[i64],
-) -> Result<(), Error> {
+pub(crate) fn move_versions(conn: &Connection, now: Millis, pks: &[i64]) -> Result<(), Error> {
     if pks.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    conn.prepare_cached(
         "UPDATE users SET version = version + 1, modified_ms = ?2 \
          WHERE pk IN (SELECT value FROM json_each(?1))",
     )
-    .bind(to_json(&pks))
-    .bind(now.0)
-    .execute(conn)
-    .await
-    .map_err(internal("move the version of changed users"))?;
+    .and_then(|mut st| st.execute(params![to_json(&pks), now.0]))
+    .map_err(failed("move the version of changed users"))?;
     Ok(())
 }
 
 /// The users holding a role, at project level or in a tenant.
-pub(crate) async fn role_holders(
-    conn: &mut SqliteConnection,
-    role: i64,
-) -> Result<Vec<i64>, Error> {
-    sqlx::query_scalar(
+pub(crate) fn role_holders(conn: &Connection, role: i64) -> Result<Vec<i64>, Error> {
+    conn.prepare_cached(
         "SELECT user_pk FROM user_roles WHERE role_pk = ?1 \
          UNION SELECT user_pk FROM user_tenant_roles WHERE role_pk = ?1",
     )
-    .bind(role)
-    .fetch_all(conn)
-    .await
-    .map_err(internal("find a role's users"))
+    .and_then(|mut st| st.query_map([role], |r| r.get(0))?.collect())
+    .map_err(failed("find a role's users"))
 }
 
 /// A project's (`?1`) tenant IDs and names, as one JSON array of pairs.
 const TENANT_NAMES_JSON: &str =
     "(SELECT json_group_array(json_array(id, name)) FROM tenants WHERE project_id = ?1)";
 
-/// The project's (`?1`) roles, tenants and attribute definitions as three columns
-/// (`roles`, `tenants`, `attributes`), each one JSON array, decoded by
-/// [`catalog_from_row`].
+/// The project's (`?1`) roles, tenants and attribute definitions as three columns, each
+/// one JSON array, decoded by [`decode_catalog`].
 pub(crate) static CATALOG_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{} AS roles, {TENANT_NAMES_JSON} AS tenants, {} AS attributes",
@@ -244,25 +232,22 @@ pub(crate) static CATALOG_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The catalog of a row that selected [`CATALOG_COLUMNS`].
-pub(crate) fn catalog_from_row(row: &SqliteRow) -> Result<Catalog, Error> {
-    let text =
-        |c: &str| -> Result<String, Error> { row.try_get(c).map_err(internal("read the catalog")) };
-    decode_catalog(&text("roles")?, &text("tenants")?, &text("attributes")?)
+/// The catalog of a row whose columns `first` to `first + 2` are [`CATALOG_COLUMNS`].
+pub(crate) fn catalog_columns(
+    r: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<(String, String, String)> {
+    Ok((r.get(first)?, r.get(first + 1)?, r.get(first + 2)?))
 }
 
 /// The project's roles, tenants and attribute definitions, in one statement.
-pub(crate) async fn load_catalog(
-    conn: &mut SqliteConnection,
-    project: &ProjectId,
-) -> Result<Catalog, Error> {
+pub(crate) fn load_catalog(conn: &Connection, project: &ProjectId) -> Result<Catalog, Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *CATALOG_COLUMNS));
-    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
-        .bind(project.as_str())
-        .fetch_one(conn)
-        .await
-        .map_err(internal("load the catalog"))?;
-    catalog_from_row(&row)
+    let (roles, tenants, attributes) = conn
+        .prepare_cached(&SQL)
+        .and_then(|mut st| st.query_row([project.as_str()], |r| catalog_columns(r, 0)))
+        .map_err(failed("load the catalog"))?;
+    decode_catalog(&roles, &tenants, &attributes)
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.
@@ -278,20 +263,34 @@ fn selector_sql(selector: UserSelector<'_>) -> (&'static str, &str) {
     }
 }
 
+/// The pks of the users a selector names (at most one).
+fn selected_pks(
+    conn: &Connection,
+    project: &ProjectId,
+    selector: UserSelector<'_>,
+) -> Result<Vec<i64>, Error> {
+    let (filter, value) = selector_sql(selector);
+    conn.prepare_cached(&format!("SELECT u.pk FROM users AS u {filter}"))
+        .and_then(|mut st| {
+            st.query_map(params![project.as_str(), value], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(failed("find a user"))
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>, Error> {
-        let tx = self.begin_write().await?;
+        let tx = self.db.begin().await?;
         Ok(Box::new(SqliteUserTx::new(tx, project.clone())))
     }
 
+    fn writes_in_place(&self) -> bool {
+        true
+    }
+
     async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
-        let mut conn = self
-            .reader
-            .acquire()
-            .await
-            .map_err(internal("acquire a reader"))?;
-        load_catalog(&mut conn, project).await
+        self.db.read(|conn| load_catalog(conn, project)).await
     }
 
     async fn load_user(
@@ -301,12 +300,17 @@ impl UserStore for SqliteStore {
     ) -> Result<Option<User>, Error> {
         let (filter, value) = selector_sql(selector);
         let sql = format!("SELECT {USER_JSON} FROM users u {filter}");
-        let user: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(project.as_str())
-            .bind(value)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(internal("load a user"))?;
+        let user: Option<String> = self
+            .db
+            .read(|conn| {
+                conn.prepare_cached(&sql)
+                    .and_then(|mut st| {
+                        st.query_row(params![project.as_str(), value], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(failed("load a user"))
+            })
+            .await?;
         Ok(user
             .as_deref()
             .map(decode_user)
@@ -315,12 +319,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
-        let mut conn = self
-            .reader
-            .acquire()
-            .await
-            .map_err(internal("acquire a reader"))?;
-        let mut users = user_sets::read(&mut conn, project, Named::Ids(ids)).await?;
+        let mut users = self
+            .db
+            .read(|conn| Ok(user_sets::read(conn, project, Named::Ids(ids), false)?.1))
+            .await?;
         users.sort_by_key(|(pk, u)| (u.created, *pk));
         Ok(users.into_iter().map(|(_, u)| u).collect())
     }
@@ -331,12 +333,9 @@ impl UserStore for SqliteStore {
         query: &UserQuery,
         timeout: Duration,
     ) -> Result<(Vec<User>, u64), Error> {
-        let mut conn = self
-            .reader
-            .acquire()
+        self.db
+            .read(|conn| crate::search::search(conn, project, query, timeout))
             .await
-            .map_err(internal("acquire a reader"))?;
-        crate::search::search(&mut conn, project, query, timeout).await
     }
 
     async fn delete_user(
@@ -345,19 +344,13 @@ impl UserStore for SqliteStore {
         selector: UserSelector<'_>,
         origin: &Origin,
     ) -> Result<bool, Error> {
-        let (filter, value) = selector_sql(selector);
-        let sql = format!("SELECT u.pk FROM users AS u {filter}");
-        let mut tx = self.begin_write().await?;
-        let pks: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(project.as_str())
-            .bind(value)
-            .fetch_all(&mut *tx)
+        self.db
+            .write(|tx| {
+                let pks = selected_pks(tx, project, selector)?;
+                let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+                Ok(delete_recorded(tx, origin, &deleted, &pks)? > 0)
+            })
             .await
-            .map_err(internal("find a user"))?;
-        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
-        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(gone > 0)
     }
 
     async fn delete_users(
@@ -366,40 +359,42 @@ impl UserStore for SqliteStore {
         ids: &[String],
         origin: &Origin,
     ) -> Result<u64, Error> {
-        let mut tx = self.begin_write().await?;
-        let pks: Vec<i64> = sqlx::query_scalar(
-            "SELECT pk FROM users WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(project.as_str())
-        .bind(to_json(&ids))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(internal("find users"))?;
-        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
-        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(gone)
+        self.db
+            .write(|tx| {
+                let pks: Vec<i64> = tx
+                    .prepare_cached(
+                        "SELECT pk FROM users WHERE project_id = ?1 \
+                         AND id IN (SELECT value FROM json_each(?2))",
+                    )
+                    .and_then(|mut st| {
+                        st.query_map(params![project.as_str(), to_json(&ids)], |r| r.get(0))?
+                            .collect()
+                    })
+                    .map_err(failed("find users"))?;
+                let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+                delete_recorded(tx, origin, &deleted, &pks)
+            })
+            .await
     }
 
     async fn delete_test_users(&self, project: &ProjectId, origin: &Origin) -> Result<u64, Error> {
-        let mut tx = self.begin_write().await?;
-        let pks: Vec<i64> =
-            sqlx::query_scalar("SELECT pk FROM users WHERE project_id = ?1 AND test = 1")
-                .bind(project.as_str())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(internal("find test users"))?;
-        let deleted = AuditRecord::new(origin, actions::USER_DELETED);
-        let gone = delete_recorded(&mut tx, origin, &deleted, &pks).await?;
-        tx.commit().await.map_err(internal("commit"))?;
-        Ok(gone)
+        self.db
+            .write(|tx| {
+                let pks: Vec<i64> = tx
+                    .prepare_cached("SELECT pk FROM users WHERE project_id = ?1 AND test = 1")
+                    .and_then(|mut st| st.query_map([project.as_str()], |r| r.get(0))?.collect())
+                    .map_err(failed("find test users"))?;
+                let deleted = AuditRecord::new(origin, actions::USER_DELETED);
+                delete_recorded(tx, origin, &deleted, &pks)
+            })
+            .await
     }
 }
 
 /// Delete users by pk, each with its `UserDeleted` record (`record`, stamped with the
 /// user); how many there were.
-pub(crate) async fn delete_recorded(
-    conn: &mut SqliteConnection,
+pub(crate) fn delete_recorded(
+    conn: &Connection,
     origin: &Origin,
     record: &AuditRecord,
     pks: &[i64],
@@ -407,11 +402,10 @@ pub(crate) async fn delete_recorded(
     if pks.is_empty() {
         return Ok(0);
     }
-    audit::stamp_users(&mut *conn, origin, record, pks, &[]).await?;
-    let done = sqlx::query("DELETE FROM users WHERE pk IN (SELECT value FROM json_each(?1))")
-        .bind(to_json(&pks))
-        .execute(conn)
-        .await
-        .map_err(internal("delete users"))?;
-    Ok(done.rows_affected())
+    audit::stamp_users(conn, origin, record, pks, &[])?;
+    let done = conn
+        .prepare_cached("DELETE FROM users WHERE pk IN (SELECT value FROM json_each(?1))")
+        .and_then(|mut st| st.execute([to_json(&pks)]))
+        .map_err(failed("delete users"))?;
+    Ok(done as u64)
 }

@@ -82,15 +82,20 @@ fn patched(outcomes: &[PatchOutcome]) -> usize {
 /// Items from which a batch runs on a thread of its own.
 const OWN_THREAD_ITEMS: usize = 64;
 
-/// Run a large batch's whole transaction (decoding thousands of rows, the rules,
-/// building the statements) without holding an async worker: on a multi-threaded
-/// runtime the worker hands its other tasks to another thread first
-/// (`block_in_place`) and drives the batch itself; small batches, and single-threaded
-/// runtimes (tests), run in place.
-async fn on_own_thread<T>(items: usize, work: impl Future<Output = T>) -> T {
+/// Run a transaction without holding an async worker when it would: a large batch's
+/// (decoding thousands of rows, the rules, building the statements), or any of a store
+/// whose transactions work on the calling thread
+/// ([`UserStore::writes_in_place`]). On a multi-threaded runtime the worker hands its
+/// other tasks to another thread first (`block_in_place`) and drives the work itself;
+/// other work, and single-threaded runtimes (tests), run in place.
+pub(crate) async fn on_own_thread<T>(
+    store: &dyn UserStore,
+    items: usize,
+    work: impl Future<Output = T>,
+) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h)
-            if items >= OWN_THREAD_ITEMS
+            if (items >= OWN_THREAD_ITEMS || store.writes_in_place())
                 && h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
         {
             tokio::task::block_in_place(move || h.block_on(work))
@@ -166,7 +171,7 @@ pub async fn patch_users(
     items: &[PatchItem],
     origin: &Origin,
 ) -> Result<PatchedBatch> {
-    on_own_thread(items.len(), async {
+    on_own_thread(store, items.len(), async {
         let mut attempt = 1;
         loop {
             let outcome = patch_users_once(store, project, items, origin).await;
@@ -262,7 +267,7 @@ pub async fn create_users(
     items: &[CreateItem],
     origin: &Origin,
 ) -> Result<(Vec<CreateOutcome>, Catalog)> {
-    on_own_thread(items.len(), async {
+    on_own_thread(store, items.len(), async {
         let mut attempt = 1;
         loop {
             let outcome = create_users_once(store, project, items, origin).await;

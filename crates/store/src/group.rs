@@ -26,7 +26,7 @@ use roster_domain::ids::ProjectId;
 use roster_domain::patch::{PatchItem, PatchOutcome, Workspace, batch_lookups};
 use tokio::sync::oneshot;
 
-use crate::batch::again;
+use crate::batch::{again, on_own_thread};
 use crate::{Result, Store};
 
 /// What a grouped patch gets back: its outcome, and the catalog its group saw.
@@ -94,7 +94,13 @@ impl GroupCommit {
             !std::mem::replace(&mut state.writing, true)
         };
         if start_writer {
-            tokio::spawn(write_groups(store, project.clone(), queue));
+            // The writer runs on a thread of its own when the store's transactions
+            // work on the calling thread: one hand-over for a run of groups.
+            let project = project.clone();
+            tokio::spawn(async move {
+                let writer = store.clone();
+                on_own_thread(writer.as_ref(), 0, write_groups(store, project, queue)).await;
+            });
         }
         answer.await.unwrap_or_else(|_| {
             tracing::error!("a group of single patches ended without answering");

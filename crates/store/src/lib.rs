@@ -181,6 +181,12 @@ pub trait UserStore: Send + Sync {
     /// project (or of the same database) wait for each other: what a transaction loads
     /// cannot change until it commits.
     async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>>;
+    /// Whether a [`UserTx`] of this store does its work on the calling thread (SQLite
+    /// uses its writer connection in place): the flows then run each transaction on a
+    /// thread of their own, never on an async worker that other tasks wait for.
+    fn writes_in_place(&self) -> bool {
+        false
+    }
     /// The project's roles, tenants and attribute definitions.
     async fn catalog(&self, project: &ProjectId) -> Result<Catalog>;
     async fn load_user(

@@ -147,8 +147,9 @@ async fn load(
         .map(UserSelector::LoginOrUserId)
         .or_else(|| get("userId").map(UserSelector::UserId))
         .ok_or_else(|| Error::missing("loginId or userId"))?;
-    // The user and the catalog that renders it are read side by side, on two
-    // connections: the answer waits for the slower read, not for both in turn.
+    // The user and the catalog that renders it are read side by side: on a store whose
+    // reads are round trips (PostgreSQL), on two connections at once, so the answer
+    // waits for the slower read, not for both in turn.
     let store = state.store();
     let (user, catalog) = tokio::try_join!(
         store.load_user(&caller.project, selector),
