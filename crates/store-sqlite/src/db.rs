@@ -25,6 +25,7 @@
 
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -185,6 +186,12 @@ pub(crate) struct Db {
     /// Read-only connections for checking keys alone, so that authentication never
     /// waits behind searches.
     auth: Option<Arc<Pool>>,
+    /// Set by the checkpointer once the log is long: the next write transaction first
+    /// copies the last pages of the log itself, so that it starts the log again
+    /// ([`crate::checkpoint`]).
+    restart: AtomicBool,
+    /// How many write transactions did so.
+    restarts: AtomicU64,
 }
 
 impl Db {
@@ -203,6 +210,8 @@ impl Db {
             // A key check in place never waits for a lock: it reads through the other
             // readers instead.
             auth: Some(Pool::open(path, auth, Duration::ZERO)?),
+            restart: AtomicBool::new(false),
+            restarts: AtomicU64::new(0),
         })
     }
 
@@ -213,12 +222,13 @@ impl Db {
             writer: Arc::new(Mutex::new(conn)),
             readers: None,
             auth: None,
+            restart: AtomicBool::new(false),
+            restarts: AtomicU64::new(0),
         })
     }
 
-    /// The writer alone, with no transaction (the checkpointer holds it so that no
-    /// write transaction runs for a moment).
-    pub(crate) async fn hold_writer(&self) -> OwnedMutexGuard<Connection> {
+    /// The writer alone, with no transaction.
+    async fn hold_writer(&self) -> OwnedMutexGuard<Connection> {
         self.writer.clone().lock_owned().await
     }
 
@@ -273,10 +283,36 @@ impl Db {
         }
     }
 
+    /// Ask the next write transaction to copy the rest of the log into the database
+    /// file first, so that it starts the log again.
+    pub(crate) fn ask_restart(&self) {
+        self.restart.store(true, Ordering::Relaxed);
+    }
+
+    /// How many write transactions started the log again when asked.
+    #[cfg(test)]
+    pub(crate) fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
     /// Start a write transaction, once the one before it has ended.
     pub(crate) async fn begin(&self) -> Result<WriteTx, Error> {
         let conn = self.hold_writer().await;
-        blocking(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(failed("begin a write"))?;
+        let restart = self.restart.swap(false, Ordering::Relaxed);
+        blocking(|| {
+            if restart {
+                // What the checkpointer left: the pages written since its last pass.
+                match crate::checkpoint::passive(&conn) {
+                    Ok(pass) => {
+                        self.restarts.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(?pass, "sqlite: the log starts again");
+                    }
+                    Err(e) => tracing::debug!(error = %e, "sqlite: a checkpoint did not run"),
+                }
+            }
+            conn.execute_batch("BEGIN IMMEDIATE")
+        })
+        .map_err(failed("begin a write"))?;
         Ok(WriteTx {
             conn,
             finished: false,

@@ -77,6 +77,11 @@ pub enum OpenError {
     OpenToMigrate(#[from] sqlx::Error),
     #[error("cannot migrate the SQLite database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the SQLite database file {path} to sync it: {source}")]
+    Sync {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot create the SQLite database file {path}: {source}")]
     Create {
         path: String,
