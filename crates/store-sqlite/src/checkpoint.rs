@@ -135,10 +135,7 @@ async fn run(copier: Arc<Mutex<Copier>>, db: Arc<Db>, mut stopped: oneshot::Rece
 async fn pass_blocking(copier: &Arc<Mutex<Copier>>) -> Option<Pass> {
     let copier = copier.clone();
     let pass = tokio::task::spawn_blocking(move || {
-        copier
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pass()
+        copier.lock().unwrap_or_else(PoisonError::into_inner).pass()
     })
     .await;
     match pass {
