@@ -11,7 +11,8 @@
 //!   `roster_batch_items_total{kind, outcome}`: their items patched or created, and
 //!   failed;
 //! - `roster_store_step_seconds{step}`: how long each step of a patch batch took in the
-//!   store (waiting for the write lock, catalog, load, apply, write, audit);
+//!   store (waiting for the write lock, checking what was read ahead of it, catalog,
+//!   load, apply, write, audit);
 //! - `roster_open_connections`: connections being served now;
 //! - `roster_refused_total{reason}`: requests refused with 429 by `--rate-limit`
 //!   (`rate_limit`), `--max-requests` (`requests`) or `--max-connections`
@@ -82,6 +83,7 @@ struct ItemLabels {
 #[allow(non_camel_case_types, reason = "label values are lower case")]
 enum Step {
     wait,
+    check,
     catalog,
     load,
     apply,
@@ -221,6 +223,7 @@ impl Metrics {
     pub fn steps(&self, steps: &Steps) {
         for (step, took) in [
             (Step::wait, steps.wait),
+            (Step::check, steps.check),
             (Step::catalog, steps.catalog),
             (Step::load, steps.load),
             (Step::apply, steps.apply),

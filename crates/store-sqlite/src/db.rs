@@ -333,6 +333,18 @@ impl Db {
         })
     }
 
+    /// [`Db::begin_read`] on a read-only connection: `None` for an in-memory store,
+    /// which has none.
+    pub(crate) async fn begin_read_only(&self) -> Result<Option<ReadTx>, Error> {
+        let Some(pool) = &self.readers else {
+            return Ok(None);
+        };
+        let conn = Held::Reader(pool.get().await?);
+        conn.execute_batch("BEGIN")
+            .map_err(failed("begin a read transaction"))?;
+        Ok(Some(ReadTx { conn }))
+    }
+
     /// Start a read transaction on a reader of its own: everything read through it
     /// comes from one snapshot.
     pub(crate) async fn begin_read(&self) -> Result<ReadTx, Error> {

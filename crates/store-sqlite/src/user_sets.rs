@@ -1,56 +1,27 @@
-//! Reading many users at once (a batch's, a list of IDs), table by table.
+//! Reading many users at once (a batch's, a group's, a list of IDs), table by table.
 //!
 //! [`crate::users::USER_JSON`] reads a user whole with one subquery per list, which is
 //! the simplest way to read one user, and costs a subquery per user and list when many
-//! are read. Here one statement reads a set of users as five JSON arrays, one pass over
-//! each table: the user rows, then the login IDs, project roles, tenants and tenant
-//! roles of all of them, each row tagged with its user's pk and ordered by it and by
-//! position. Rust puts each user together. A write transaction that needs the
-//! project's catalog too gets it in the same row ([`read`] with `catalog`).
+//! are read. Here one statement reads the users' rows, then one statement per list
+//! table (login IDs, project roles, tenants, tenant roles) reads the lists of all of
+//! them at once, each row tagged with its user's pk and ordered by it and by position:
+//! one pass over each table. The rows are read as they are, on the connection's own
+//! thread, and Rust puts each user together.
+//!
+//! It also holds what a batch that read ahead of the write lock checks under it
+//! ([`versions`], [`taken`]), and the owners of login IDs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use roster_domain::Error;
-use roster_domain::catalog::Catalog;
-use roster_domain::ids::ProjectId;
+use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::user::User;
-use roster_store::catalog_json::decode_catalog;
 use rusqlite::{Connection, params};
 
 use crate::db::failed;
-use crate::users::{CATALOG_COLUMNS, StoredRow, USER_ROW_JSON, catalog_columns, load_catalog};
-use crate::{json_column, to_json};
-
-/// Users read by one statement: the JSON of the largest users (about 17 KB each at the
-/// caps) stays under 5 MB, held beside the users made of it.
-const USERS_PER_READ: usize = 256;
-
-/// The statement that reads, as five JSON arrays, the users that the common table
-/// expressions `ctes` name in their last one, `targets(pk)`; `?1` is the project. With
-/// `catalog`, the project's catalog comes in the same row ([`CATALOG_COLUMNS`]).
-fn by_table(ctes: &str, catalog: bool) -> String {
-    let catalog = if catalog {
-        format!(", {}", *CATALOG_COLUMNS)
-    } else {
-        String::new()
-    };
-    format!(
-        "WITH {ctes}, t(pk) AS MATERIALIZED (SELECT pk FROM targets) SELECT \
-         (SELECT json_group_array({USER_ROW_JSON}) \
-            FROM t CROSS JOIN users u ON u.pk = t.pk WHERE u.project_id = ?1), \
-         (SELECT json_group_array(json_array(l.user_pk, l.login_id) ORDER BY l.user_pk, l.position) \
-            FROM t CROSS JOIN user_login_ids l ON l.user_pk = t.pk), \
-         (SELECT json_group_array(json_array(ur.user_pk, r.name) ORDER BY ur.user_pk, ur.position) \
-            FROM t CROSS JOIN user_roles ur ON ur.user_pk = t.pk JOIN roles r ON r.pk = ur.role_pk), \
-         (SELECT json_group_array(json_array(ut.user_pk, ut.tenant_pk, tn.id) ORDER BY ut.user_pk, ut.position) \
-            FROM t CROSS JOIN user_tenants ut ON ut.user_pk = t.pk JOIN tenants tn ON tn.pk = ut.tenant_pk), \
-         (SELECT json_group_array(json_array(utr.user_pk, utr.tenant_pk, r.name) \
-                 ORDER BY utr.user_pk, utr.tenant_pk, utr.position) \
-            FROM t CROSS JOIN user_tenant_roles utr ON utr.user_pk = t.pk JOIN roles r ON r.pk = utr.role_pk)\
-         {catalog}"
-    )
-}
+use crate::to_json;
+use crate::users::{StoredRow, USER_ROW_COLUMNS};
 
 /// The common table expressions naming users by selectors (`?2`, a JSON array): the
 /// owner of that login ID, or else the user with that ID. (Each `CROSS JOIN` keeps the
@@ -63,24 +34,37 @@ const SELECTOR_TARGETS: &str = "sel(s) AS (SELECT DISTINCT value FROM json_each(
         UNION \
         SELECT x.pk FROM sel CROSS JOIN users x ON x.project_id = ?1 AND x.id = sel.s)";
 
-/// The users named by selectors.
-static BY_SELECTORS: LazyLock<String> = LazyLock::new(|| by_table(SELECTOR_TARGETS, false));
-
-/// The users named by selectors, and the project's catalog.
-static BY_SELECTORS_AND_CATALOG: LazyLock<String> =
-    LazyLock::new(|| by_table(SELECTOR_TARGETS, true));
-
-/// The users with these IDs (`?2`, a JSON array).
-static BY_IDS: LazyLock<String> = LazyLock::new(|| {
-    by_table(
-        "ids(id) AS (SELECT DISTINCT value FROM json_each(?2)), \
-         targets(pk) AS (SELECT x.pk FROM ids CROSS JOIN users x ON x.project_id = ?1 AND x.id = ids.id)",
-        false,
+/// The rows of the users selectors name.
+static ROWS_BY_SELECTORS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH {SELECTOR_TARGETS} SELECT {USER_ROW_COLUMNS} FROM targets t \
+         CROSS JOIN users u ON u.pk = t.pk WHERE u.project_id = ?1"
     )
 });
 
-/// What [`read`] read: the catalog, when asked for, and the users, each with its pk.
-pub(crate) type Read = (Option<Catalog>, Vec<(i64, User)>);
+/// The rows of the users with these IDs (`?2`, a JSON array).
+static ROWS_BY_IDS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH ids(id) AS (SELECT DISTINCT value FROM json_each(?2)) \
+         SELECT {USER_ROW_COLUMNS} FROM ids CROSS JOIN users u \
+         ON u.project_id = ?1 AND u.id = ids.id"
+    )
+});
+
+/// The lists of the users whose pks `?1` (a JSON array) holds: `[user_pk, login ID]`,
+/// `[user_pk, role name]`, `[user_pk, tenant_pk, tenant ID]` and
+/// `[user_pk, tenant_pk, role name]`, each in its user's order.
+const LOGIN_IDS: &str = "SELECT l.user_pk, l.login_id FROM json_each(?1) t \
+    CROSS JOIN user_login_ids l ON l.user_pk = t.value ORDER BY l.user_pk, l.position";
+const ROLES: &str = "SELECT ur.user_pk, r.name FROM json_each(?1) t \
+    CROSS JOIN user_roles ur ON ur.user_pk = t.value JOIN roles r ON r.pk = ur.role_pk \
+    ORDER BY ur.user_pk, ur.position";
+const TENANTS: &str = "SELECT ut.user_pk, ut.tenant_pk, tn.id FROM json_each(?1) t \
+    CROSS JOIN user_tenants ut ON ut.user_pk = t.value JOIN tenants tn ON tn.pk = ut.tenant_pk \
+    ORDER BY ut.user_pk, ut.position";
+const TENANT_ROLES: &str = "SELECT utr.user_pk, utr.tenant_pk, r.name FROM json_each(?1) t \
+    CROSS JOIN user_tenant_roles utr ON utr.user_pk = t.value \
+    JOIN roles r ON r.pk = utr.role_pk ORDER BY utr.user_pk, utr.tenant_pk, utr.position";
 
 /// How a set of users is named.
 #[derive(Debug, Clone, Copy)]
@@ -91,87 +75,50 @@ pub(crate) enum Named<'a> {
     Ids(&'a [String]),
 }
 
-impl<'a> Named<'a> {
-    /// The names in statements' worth: at most [`USERS_PER_READ`] each.
-    fn chunks(self) -> Vec<Named<'a>> {
-        match self {
-            Named::Selectors(s) => s.chunks(USERS_PER_READ).map(Named::Selectors).collect(),
-            Named::Ids(ids) => ids.chunks(USERS_PER_READ).map(Named::Ids).collect(),
-        }
-    }
+/// Every row a list statement gives for the users `pks` (a JSON array).
+fn list<T>(
+    conn: &Connection,
+    sql: &str,
+    pks: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.query_map([pks], row)?.collect())
+        .map_err(failed("read users' lists"))
 }
 
-/// Read the users named, in no particular order, each with its row's pk, statement
-/// by statement; with `catalog` (a write transaction's group of single patches), the
-/// project's catalog too: selected in the first statement's row, or read alone when no
-/// statement reads users. A user named twice comes once, even when the two names fall
-/// in different statements (by login ID in one, by ID in the other).
+/// Read the users named, in no particular order, each with its row's pk. A user named
+/// twice (by a login ID and by its ID) comes once.
 pub(crate) fn read(
     conn: &Connection,
     project: &ProjectId,
     named: Named<'_>,
-    catalog: bool,
-) -> Result<Read, Error> {
-    let mut users = Vec::new();
-    let mut seen = HashSet::new();
-    let mut read_catalog = None;
-    for (i, chunk) in named.chunks().into_iter().enumerate() {
-        let (sql, names, with_catalog) = match chunk {
-            Named::Selectors(s) if catalog && i == 0 => {
-                (BY_SELECTORS_AND_CATALOG.as_str(), to_json(&s), true)
-            }
-            Named::Selectors(s) => (BY_SELECTORS.as_str(), to_json(&s), false),
-            Named::Ids(ids) => (BY_IDS.as_str(), to_json(&ids), false),
-        };
-        let (tables, arrays) = conn
-            .prepare_cached(sql)
-            .and_then(|mut st| {
-                st.query_row(params![project.as_str(), names], |r| {
-                    let tables: Tables = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-                    let arrays = if with_catalog {
-                        Some(catalog_columns(r, 5)?)
-                    } else {
-                        None
-                    };
-                    Ok((tables, arrays))
-                })
-            })
-            .map_err(failed("read users"))?;
-        if let Some((roles, tenants, attributes)) = arrays {
-            read_catalog = Some(decode_catalog(&roles, &tenants, &attributes)?);
-        }
-        for (pk, user) in decode(tables)? {
-            if seen.insert(pk) {
-                users.push((pk, user));
-            }
-        }
-    }
-    if catalog && read_catalog.is_none() {
-        read_catalog = Some(load_catalog(conn, project)?);
-    }
-    Ok((read_catalog, users))
-}
-
-/// The five arrays [`by_table`] selects: user rows, then `[user_pk, login ID]`,
-/// `[user_pk, role name]`, `[user_pk, tenant_pk, tenant ID]` and
-/// `[user_pk, tenant_pk, role name]`.
-type Tables = (String, String, String, String, String);
-
-/// Put the users of [`Tables`] together.
-fn decode(
-    (users, login_ids, roles, tenants, tenant_roles): Tables,
 ) -> Result<Vec<(i64, User)>, Error> {
-    let rows: Vec<StoredRow> = json_column(&users, "users")?;
-    let mut login_ids = group(json_column(&login_ids, "login IDs")?);
-    let mut roles = group(json_column(&roles, "roles")?);
+    let (sql, names) = match named {
+        Named::Selectors(s) => (ROWS_BY_SELECTORS.as_str(), to_json(&s)),
+        Named::Ids(ids) => (ROWS_BY_IDS.as_str(), to_json(&ids)),
+    };
+    let rows: Vec<StoredRow> = conn
+        .prepare_cached(sql)
+        .and_then(|mut st| {
+            st.query_map(params![project.as_str(), names], StoredRow::from_row)?
+                .collect()
+        })
+        .map_err(failed("read users"))?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pks = to_json(&rows.iter().map(|r| r.pk).collect::<Vec<_>>());
+    let pair = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+    let triple = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    let mut login_ids = group(list(conn, LOGIN_IDS, &pks, pair)?);
+    let mut roles = group(list(conn, ROLES, &pks, pair)?);
     let mut roles_in: HashMap<(i64, i64), Vec<String>> = HashMap::new();
-    for (user, tenant, role) in
-        json_column::<Vec<(i64, i64, String)>>(&tenant_roles, "tenant roles")?
-    {
+    for (user, tenant, role) in list::<(i64, i64, String)>(conn, TENANT_ROLES, &pks, triple)? {
         roles_in.entry((user, tenant)).or_default().push(role);
     }
     let mut memberships: HashMap<i64, Vec<(String, Vec<String>)>> = HashMap::new();
-    for (user, tenant, id) in json_column::<Vec<(i64, i64, String)>>(&tenants, "tenants")? {
+    for (user, tenant, id) in list::<(i64, i64, String)>(conn, TENANTS, &pks, triple)? {
         let roles = roles_in.remove(&(user, tenant)).unwrap_or_default();
         memberships.entry(user).or_default().push((id, roles));
     }
@@ -194,4 +141,68 @@ fn group(pairs: Vec<(i64, String)>) -> HashMap<i64, Vec<String>> {
         by_user.entry(user).or_default().push(value);
     }
     by_user
+}
+
+/// The version of each user of the project whose row key is in `pks`.
+pub(crate) fn versions(
+    conn: &Connection,
+    project: &ProjectId,
+    pks: &[i64],
+) -> Result<HashMap<i64, i64>, Error> {
+    conn.prepare_cached(
+        "SELECT u.pk, u.version FROM json_each(?2) k \
+         CROSS JOIN users u ON u.pk = k.value WHERE u.project_id = ?1",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![project.as_str(), to_json(&pks)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect()
+    })
+    .map_err(failed("read versions"))
+}
+
+/// Whether any of `names` is a login ID of the project, or (with `ids`) a user's ID.
+pub(crate) fn taken(
+    conn: &Connection,
+    project: &ProjectId,
+    names: &[&str],
+    ids: bool,
+) -> Result<bool, Error> {
+    if names.is_empty() {
+        return Ok(false);
+    }
+    let sql = if ids {
+        "SELECT EXISTS (SELECT 1 FROM json_each(?2) n WHERE \
+           EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = ?1 AND l.login_id = n.value) \
+           OR EXISTS (SELECT 1 FROM users u WHERE u.project_id = ?1 AND u.id = n.value))"
+    } else {
+        "SELECT EXISTS (SELECT 1 FROM json_each(?2) n WHERE \
+           EXISTS (SELECT 1 FROM user_login_ids l WHERE l.project_id = ?1 AND l.login_id = n.value))"
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.query_row(params![project.as_str(), to_json(&names)], |r| r.get(0)))
+        .map_err(failed("look login IDs up"))
+}
+
+/// The owner of each of `login_ids` that has one.
+pub(crate) fn owners(
+    conn: &Connection,
+    project: &ProjectId,
+    login_ids: &[&str],
+) -> Result<Vec<(String, UserId)>, Error> {
+    if login_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.prepare_cached(
+        "SELECT l.login_id, u.id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
+         WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![project.as_str(), to_json(&login_ids)], |r| {
+            Ok((r.get(0)?, UserId::from_stored(r.get(1)?)))
+        })?
+        .collect()
+    })
+    .map_err(failed("load login ID owners"))
 }

@@ -11,17 +11,12 @@ use roster_domain::catalog::Catalog;
 use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
-use roster_store::UserTx;
-use rusqlite::params;
+use roster_store::{Seen, UserTx};
 
-use crate::db::{WriteTx, failed};
+use crate::db::WriteTx;
 use crate::user_sets::{self, Named};
 use crate::users::load_catalog;
-use crate::{audit, to_json, user_writes};
-
-/// What a batch loads: the catalog when asked for, its users, and the owners of the
-/// login IDs it mentions.
-type Loaded = (Option<Catalog>, Vec<User>, Vec<(String, UserId)>);
+use crate::{audit, user_writes};
 
 /// The write transaction of a user batch (`BEGIN IMMEDIATE`: the write lock is held
 /// from the first statement, so what it loads cannot change under it).
@@ -42,21 +37,9 @@ impl SqliteUserTx {
         }
     }
 
-    /// The users `selectors` name (with `catalog`, the catalog too) and the owner of
-    /// each of `login_ids` that has one. The pks of the users loaded are kept; a user
-    /// loaded by an earlier call of this transaction is held once.
-    fn load(
-        &mut self,
-        selectors: &[&str],
-        login_ids: &[&str],
-        catalog: bool,
-    ) -> Result<Loaded, Error> {
-        let (catalog, loaded) = user_sets::read(
-            &self.tx,
-            &self.project,
-            Named::Selectors(selectors),
-            catalog,
-        )?;
+    /// Keep the pks of the users loaded; a user loaded by an earlier call of this
+    /// transaction is held once.
+    fn hold(&mut self, loaded: Vec<(i64, User)>) -> Vec<User> {
         let mut users = Vec::with_capacity(loaded.len());
         for (pk, user) in loaded {
             if self
@@ -67,26 +50,7 @@ impl SqliteUserTx {
                 users.push(user);
             }
         }
-        Ok((catalog, users, self.owners(login_ids)?))
-    }
-
-    /// The owner of each of `login_ids` that has one.
-    fn owners(&self, login_ids: &[&str]) -> Result<Vec<(String, UserId)>, Error> {
-        if login_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.tx
-            .prepare_cached(
-                "SELECT l.login_id, u.id FROM user_login_ids l JOIN users u ON u.pk = l.user_pk \
-                 WHERE l.project_id = ?1 AND l.login_id IN (SELECT value FROM json_each(?2))",
-            )
-            .and_then(|mut st| {
-                st.query_map(params![self.project.as_str(), to_json(&login_ids)], |r| {
-                    Ok((r.get(0)?, UserId::from_stored(r.get(1)?)))
-                })?
-                .collect()
-            })
-            .map_err(failed("load login ID owners"))
+        users
     }
 }
 
@@ -109,21 +73,44 @@ impl UserTx for SqliteUserTx {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>), Error> {
-        let (_, users, owners) = self.load(selectors, login_ids, false)?;
-        Ok((users, owners))
+        let loaded = user_sets::read(&self.tx, &self.project, Named::Selectors(selectors))?;
+        let users = self.hold(loaded);
+        Ok((
+            users,
+            user_sets::owners(&self.tx, &self.project, login_ids)?,
+        ))
     }
 
-    async fn catalog_and_users(
-        &mut self,
-        selectors: &[&str],
-        login_ids: &[&str],
-    ) -> Result<(Catalog, Vec<User>, Vec<(String, UserId)>), Error> {
-        let (catalog, users, owners) = self.load(selectors, login_ids, true)?;
-        let catalog = match catalog {
-            Some(catalog) => catalog,
-            None => load_catalog(&self.tx, &self.project)?,
-        };
-        Ok((catalog, users, owners))
+    async fn unchanged(&mut self, login_ids: &[&str], seen: &Seen) -> Result<bool, Error> {
+        let (tx, project) = (&self.tx, &self.project);
+        let keys: Vec<i64> = seen.users.iter().map(|(pk, _, _)| *pk).collect();
+        let now = user_sets::versions(tx, project, &keys)?;
+        let same_users = now.len() == seen.users.len()
+            && seen
+                .users
+                .iter()
+                .all(|(pk, _, version)| now.get(pk) == Some(version));
+        let by_id: Vec<&str> = seen.by_id.iter().map(String::as_str).collect();
+        let nobody: Vec<&str> = seen.nobody.iter().map(String::as_str).collect();
+        if !same_users
+            || user_sets::taken(tx, project, &by_id, false)?
+            || user_sets::taken(tx, project, &nobody, true)?
+        {
+            return Ok(false);
+        }
+        let mut owners = user_sets::owners(tx, project, login_ids)?;
+        let mut seen_owners = seen.owners.clone();
+        owners.sort();
+        seen_owners.sort();
+        if owners != seen_owners || load_catalog(tx, project)? != seen.catalog {
+            return Ok(false);
+        }
+        self.loaded = seen
+            .users
+            .iter()
+            .map(|(pk, id, _)| (id.as_str().to_string(), *pk))
+            .collect();
+        Ok(true)
     }
 
     async fn write(&mut self, changes: &[UserChange], catalog: &Catalog) -> Result<(), Error> {

@@ -26,7 +26,7 @@ use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
 use roster_store::catalog_json::decode_catalog;
-use roster_store::{UserSelector, UserStore, UserTx};
+use roster_store::{ReadAhead, UserSelector, UserStore, UserTx};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -50,10 +50,16 @@ macro_rules! user_row_json {
     };
 }
 
-/// A user row's columns as one JSON array (see [`StoredRow`]).
-pub(crate) const USER_ROW_JSON: &str = user_row_json!();
+/// The columns of a user row (aliased `u`) as a row of their own, in the order of
+/// [`StoredRow`] ([`StoredRow::from_row`]), the three JSON columns as their text.
+pub(crate) const USER_ROW_COLUMNS: &str = "\
+    u.pk, u.id, u.name, u.given_name, u.middle_name, u.family_name, u.email, u.phone, u.picture, \
+    u.verified_email, u.verified_phone, u.status, u.test, u.scim, u.has_password, \
+    u.password_hash, u.password_expired, u.recovery_email, u.verified_recovery_email, \
+    u.recovery_phone, u.verified_recovery_phone, u.sso_app_ids, u.external_ids, \
+    u.custom_attributes, u.created_ms, u.modified_ms, u.version";
 
-/// A user whole, as one JSON array built by SQLite: its row ([`USER_ROW_JSON`]), then
+/// A user whole, as one JSON array built by SQLite: its row (in [`StoredRow`]'s order), then
 /// its lists aggregated as nested arrays (see [`StoredUser`]). Expects the `users` table
 /// aliased as `u`. Reading a user as one text value keeps the decoding in one place,
 /// with one statement for the row and its four lists. Many users at once are
@@ -84,7 +90,8 @@ struct StoredUser(
     Vec<(String, Vec<String>)>,
 );
 
-/// A user row as [`USER_ROW_JSON`] gives it: the columns by position, flags as 0 or 1.
+/// A user row, its columns by position: as one JSON array inside [`USER_JSON`] (flags
+/// as 0 or 1), or as the row [`USER_ROW_COLUMNS`] selects ([`StoredRow::from_row`]).
 #[derive(Debug, Deserialize)]
 pub(crate) struct StoredRow {
     pub(crate) pk: i64,
@@ -116,7 +123,51 @@ pub(crate) struct StoredRow {
     version: i64,
 }
 
+/// A JSON column read from a row: its text, parsed.
+struct Json<T>(T);
+
+impl<T: serde::de::DeserializeOwned> rusqlite::types::FromSql for Json<T> {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        serde_json::from_slice(value.as_bytes()?)
+            .map(Json)
+            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
 impl StoredRow {
+    /// The row [`USER_ROW_COLUMNS`] selects, from its column `0` on.
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(StoredRow {
+            pk: r.get(0)?,
+            id: r.get(1)?,
+            name: r.get(2)?,
+            given_name: r.get(3)?,
+            middle_name: r.get(4)?,
+            family_name: r.get(5)?,
+            email: r.get(6)?,
+            phone: r.get(7)?,
+            picture: r.get(8)?,
+            verified_email: r.get(9)?,
+            verified_phone: r.get(10)?,
+            status: r.get(11)?,
+            test: r.get(12)?,
+            scim: r.get(13)?,
+            has_password: r.get(14)?,
+            password_hash: r.get(15)?,
+            password_expired: r.get(16)?,
+            recovery_email: r.get(17)?,
+            verified_recovery_email: r.get(18)?,
+            recovery_phone: r.get(19)?,
+            verified_recovery_phone: r.get(20)?,
+            sso_app_ids: r.get::<_, Json<_>>(21)?.0,
+            external_ids: r.get::<_, Json<_>>(22)?.0,
+            custom_attributes: r.get::<_, Json<_>>(23)?.0,
+            created_ms: r.get(24)?,
+            modified_ms: r.get(25)?,
+            version: r.get(26)?,
+        })
+    }
+
     /// The user of this row and these lists (login IDs, project role names, tenants
     /// each with its role names, each in its order), with the row's pk.
     pub(crate) fn into_user(
@@ -289,6 +340,29 @@ impl UserStore for SqliteStore {
         true
     }
 
+    async fn read_ahead(
+        &self,
+        project: &ProjectId,
+        selectors: &[&str],
+        login_ids: &[&str],
+    ) -> Result<Option<ReadAhead>, Error> {
+        // One snapshot, on a reader (none in memory, where a read waits for the writer).
+        let Some(snapshot) = self.db.begin_read_only().await? else {
+            return Ok(None);
+        };
+        crate::db::blocking(|| {
+            let (keys, users) = user_sets::read(&snapshot, project, Named::Selectors(selectors))?
+                .into_iter()
+                .unzip();
+            Ok(Some(ReadAhead {
+                catalog: load_catalog(&snapshot, project)?,
+                users,
+                keys,
+                owners: user_sets::owners(&snapshot, project, login_ids)?,
+            }))
+        })
+    }
+
     async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
         self.db.read(|conn| load_catalog(conn, project)).await
     }
@@ -321,7 +395,7 @@ impl UserStore for SqliteStore {
     async fn load_users(&self, project: &ProjectId, ids: &[String]) -> Result<Vec<User>, Error> {
         let mut users = self
             .db
-            .read(|conn| Ok(user_sets::read(conn, project, Named::Ids(ids), false)?.1))
+            .read(|conn| user_sets::read(conn, project, Named::Ids(ids)))
             .await?;
         users.sort_by_key(|(pk, u)| (u.created, *pk));
         Ok(users.into_iter().map(|(_, u)| u).collect())

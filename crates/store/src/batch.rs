@@ -44,9 +44,12 @@ fn stopwatch() -> Instant {
 pub struct Steps {
     /// Waiting for the write transaction (another batch holding the write lock).
     pub wait: Duration,
-    /// Loading the project's catalog.
+    /// Checking, under the write lock, that what the batch read ahead has not changed
+    /// ([`UserTx::unchanged`](crate::UserTx::unchanged)).
+    pub check: Duration,
+    /// Loading the project's catalog (read ahead: with the users).
     pub catalog: Duration,
-    /// Loading the users the items name.
+    /// Loading the users the items name (read ahead of the write lock, or under it).
     pub load: Duration,
     /// Applying the rules.
     pub apply: Duration,
@@ -81,6 +84,11 @@ fn patched(outcomes: &[PatchOutcome]) -> usize {
 
 /// Items from which a batch runs on a thread of its own.
 const OWN_THREAD_ITEMS: usize = 64;
+
+/// Items from which a batch reads ahead of the write lock ([`UserStore::read_ahead`]):
+/// a small one holds the lock briefly anyway, and checking what it read costs about as
+/// much as reading it.
+const READ_AHEAD_ITEMS: usize = 64;
 
 /// Run a transaction without holding an async worker when it would: a large batch's
 /// (decoding thousands of rows, the rules, building the statements), or any of a store
@@ -192,20 +200,54 @@ async fn patch_users_once(
     let mut steps = Steps::default();
     let mut lap = stopwatch();
     let mut split = |step: &mut Duration| {
-        *step = lap.elapsed();
+        *step += lap.elapsed();
         lap = stopwatch();
+    };
+    let (selectors, login_ids) = batch_lookups(items);
+    // Where writers wait for each other, a large batch reads and applies before it takes
+    // the write lock, while another batch may be writing.
+    let read = if items.len() >= READ_AHEAD_ITEMS {
+        store.read_ahead(project, &selectors, &login_ids).await?
+    } else {
+        None
+    };
+    let ahead = match read {
+        Some(read) => {
+            split(&mut steps.load);
+            let seen = read.seen(&selectors);
+            let mut ws = Workspace::new(read.users, read.owners);
+            let outcomes = ws.apply_batch(items, &read.catalog, origin.now);
+            split(&mut steps.apply);
+            Some((seen, read.catalog, outcomes, ws.into_changes()))
+        }
+        None => None,
     };
     let mut tx = store.begin_users(project).await?;
     split(&mut steps.wait);
-    let catalog = tx.catalog().await?;
-    split(&mut steps.catalog);
-    let (selectors, login_ids) = batch_lookups(items);
-    let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
-    split(&mut steps.load);
-    let mut ws = Workspace::new(users, owners);
-    let outcomes = ws.apply_batch(items, &catalog, origin.now);
-    let changes = ws.into_changes();
-    split(&mut steps.apply);
+    let mut read_ahead = false;
+    let applied = match ahead {
+        Some((seen, catalog, outcomes, changes)) if tx.unchanged(&login_ids, &seen).await? => {
+            read_ahead = true;
+            split(&mut steps.check);
+            Some((catalog, outcomes, changes))
+        }
+        _ => None,
+    };
+    let (catalog, outcomes, changes) = match applied {
+        Some(applied) => applied,
+        // Nothing read ahead, or something changed since: load under the lock.
+        None => {
+            split(&mut steps.check);
+            let catalog = tx.catalog().await?;
+            split(&mut steps.catalog);
+            let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
+            split(&mut steps.load);
+            let mut ws = Workspace::new(users, owners);
+            let outcomes = ws.apply_batch(items, &catalog, origin.now);
+            split(&mut steps.apply);
+            (catalog, outcomes, ws.into_changes())
+        }
+    };
     if !changes.is_empty() {
         steps.audit = write_recorded(tx.as_mut(), &changes, &catalog, origin).await?;
         tx.commit().await?;
@@ -220,7 +262,9 @@ async fn patch_users_once(
         patched,
         failed = items.len() - patched,
         changed = changes.len(),
+        read_ahead,
         wait_ms = ms(steps.wait),
+        check_ms = ms(steps.check),
         catalog_ms = ms(steps.catalog),
         load_ms = ms(steps.load),
         apply_ms = ms(steps.apply),

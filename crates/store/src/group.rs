@@ -177,8 +177,8 @@ async fn run_once(
     let mut tx = store.begin_users(project).await?;
     let items: Vec<PatchItem> = group.iter().map(|w| w.item.clone()).collect();
     let (selectors, login_ids) = batch_lookups(&items);
-    // One round trip fewer on the writer's path, which every patch of the group waits on.
-    let (catalog, users, owners) = tx.catalog_and_users(&selectors, &login_ids).await?;
+    let catalog = tx.catalog().await?;
+    let (users, owners) = tx.load_for_batch(&selectors, &login_ids).await?;
     let mut ws = Workspace::new(users, owners);
     let mut trail = Vec::new();
     let mut outcomes = Vec::with_capacity(group.len());

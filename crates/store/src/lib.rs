@@ -187,6 +187,20 @@ pub trait UserStore: Send + Sync {
     fn writes_in_place(&self) -> bool {
         false
     }
+    /// A patch batch's inputs read ahead of its write transaction, where writers of this
+    /// store wait for each other (SQLite's one writer): the batch applies its rules to
+    /// them while another batch still writes, and under the write lock only checks that
+    /// nothing it read has changed ([`UserTx::unchanged`]). `None` where the backend
+    /// does not (PostgreSQL, whose writers of different users do not wait for each
+    /// other, and an in-memory SQLite store, whose reads wait for the writer anyway).
+    async fn read_ahead(
+        &self,
+        _project: &ProjectId,
+        _selectors: &[&str],
+        _login_ids: &[&str],
+    ) -> Result<Option<ReadAhead>> {
+        Ok(None)
+    }
     /// The project's roles, tenants and attribute definitions.
     async fn catalog(&self, project: &ProjectId) -> Result<Catalog>;
     async fn load_user(
@@ -223,6 +237,74 @@ pub trait UserStore: Send + Sync {
     async fn delete_test_users(&self, project: &ProjectId, origin: &Origin) -> Result<u64>;
 }
 
+/// What a patch batch reads before its write transaction ([`UserStore::read_ahead`]):
+/// the project's catalog, every user its selectors name, and the owner of each login ID
+/// it mentions, as [`UserTx::catalog`] and [`UserTx::load_for_batch`] give them.
+#[derive(Debug, Clone)]
+pub struct ReadAhead {
+    pub catalog: Catalog,
+    pub users: Vec<User>,
+    /// Each user's row key in the store (its `pk`), in the order of `users`: the check
+    /// and the writes find the rows by it.
+    pub keys: Vec<i64>,
+    pub owners: Vec<(String, UserId)>,
+}
+
+/// What a batch's rules ran on, to check under the write lock that nothing of it has
+/// changed ([`UserTx::unchanged`]).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub catalog: Catalog,
+    /// Each user read: its row key and ID, at the version read.
+    pub users: Vec<(i64, UserId, i64)>,
+    /// The selectors that named a user by its user ID. A selector that named a user by
+    /// a login ID the user holds names the same user as long as the user is unchanged
+    /// (no other user of the project can hold that login ID); one that named a user by
+    /// its ID names another from the moment some user holds it as a login ID (a login
+    /// ID wins).
+    pub by_id: Vec<String>,
+    /// The selectors that named nobody: each names someone from the moment a user holds
+    /// it as a login ID or an ID.
+    pub nobody: Vec<String>,
+    pub owners: Vec<(String, UserId)>,
+}
+
+impl ReadAhead {
+    /// What the rules will run on for these selectors, before they take the users.
+    pub fn seen(&self, selectors: &[&str]) -> Seen {
+        let logins: std::collections::HashSet<&str> = self
+            .users
+            .iter()
+            .flat_map(|u| u.login_ids.iter().map(|l| l.as_str()))
+            .collect();
+        let ids: std::collections::HashSet<&str> =
+            self.users.iter().map(|u| u.id.as_str()).collect();
+        let (mut by_id, mut nobody) = (Vec::new(), Vec::new());
+        for &s in selectors {
+            if logins.contains(s) {
+                continue;
+            }
+            if ids.contains(s) {
+                by_id.push(s.to_string());
+            } else {
+                nobody.push(s.to_string());
+            }
+        }
+        Seen {
+            catalog: self.catalog.clone(),
+            users: self
+                .keys
+                .iter()
+                .zip(&self.users)
+                .map(|(pk, u)| (*pk, u.id.clone(), u.version))
+                .collect(),
+            by_id,
+            nobody,
+            owners: self.owners.clone(),
+        }
+    }
+}
+
 /// The write transaction of a user batch. Dropping it without [`UserTx::commit`] rolls
 /// everything back.
 #[async_trait]
@@ -235,17 +317,14 @@ pub trait UserTx: Send {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<(Vec<User>, Vec<(String, UserId)>)>;
-    /// [`UserTx::catalog`] and then [`UserTx::load_for_batch`], in fewer round trips
-    /// where the engine allows (SQLite: one statement for both when some selector is
-    /// given).
-    async fn catalog_and_users(
-        &mut self,
-        selectors: &[&str],
-        login_ids: &[&str],
-    ) -> Result<(Catalog, Vec<User>, Vec<(String, UserId)>)> {
-        let catalog = self.catalog().await?;
-        let (users, owners) = self.load_for_batch(selectors, login_ids).await?;
-        Ok((catalog, users, owners))
+    /// Whether what `seen` says a batch read ahead ([`UserStore::read_ahead`]) for these
+    /// login IDs is still what the store holds: the same catalog, the same users (each
+    /// at the version read), the selectors naming the same users ([`Seen::by_id`],
+    /// [`Seen::nobody`]), and the same owner of each login ID. If so, the users are this
+    /// transaction's, to write as if it had loaded them ([`UserTx::load_for_batch`]). A
+    /// backend that reads nothing ahead keeps the default: never.
+    async fn unchanged(&mut self, _login_ids: &[&str], _seen: &Seen) -> Result<bool> {
+        Ok(false)
     }
     /// Write the changed and created users: set-based, a fixed number of statements
     /// whatever the number of users. Role names are mapped to IDs with `catalog`.

@@ -140,7 +140,9 @@ async fn metrics_move_with_batches_and_refusals(backend: Backend) {
     assert_eq!(items("create", "failed"), 0.0);
     assert_eq!(get("roster_batch_items_count", &[("kind", "patch")]), 1.0);
     assert_eq!(get("roster_batch_items_sum", &[("kind", "patch")]), 3.0);
-    for step in ["wait", "catalog", "load", "apply", "write", "audit"] {
+    for step in [
+        "wait", "check", "catalog", "load", "apply", "write", "audit",
+    ] {
         assert_eq!(
             get("roster_store_step_seconds_count", &[("step", step)]),
             1.0,

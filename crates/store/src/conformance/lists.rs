@@ -214,76 +214,11 @@ pub async fn many_users_load_whole(store: Arc<dyn Store>) {
     assert_eq!(wanted[3].tenants.len(), 2, "the fixture has tenants");
     assert_eq!(logins(&wanted[4]).len(), 3, "the fixture has login IDs");
     let mut ids: Vec<String> = wanted.iter().rev().map(|u| u.id.to_string()).collect();
-    // Named twice, near each other and far apart: a store that reads names in chunks
-    // (SQLite, 256 a statement) still gives each user once.
+    // Named twice, near each other and far apart: each user still comes once.
     ids.push(wanted[7].id.to_string());
     ids.push(wanted[299].id.to_string());
     ids.push("U-nobody".into());
     let loaded = store.load_users(&p, &ids).await.unwrap();
     assert_eq!(loaded, wanted, "by ID: each once, whole, in creation order");
     assert_eq!(must_load(store, &p, "many299").await, wanted[299]);
-}
-
-/// `catalog_and_users` reads what `catalog` and then `load_for_batch` read, however it
-/// does it: past the users one statement reads, with selectors that name a user twice
-/// or nobody, and with no selector at all.
-pub async fn the_catalog_comes_with_the_users(store: Arc<dyn Store>) {
-    let store = &*store;
-    let p = fixture(store).await;
-    let n = 300;
-    let items: Vec<CreateItem> = (0..n)
-        .map(|i| {
-            new_user(
-                Box::leak(format!("cat{i}").into_boxed_str()),
-                RawUserPatch {
-                    role_names: list(&["viewer"]),
-                    user_tenants: Setting::Set(vec![RawTenantAssignment {
-                        tenant_id: s("t1"),
-                        role_names: list(&["editor"]),
-                    }]),
-                    custom_attributes: obj(json!({"age": i})),
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    create_users(store, &p, &items, &origin()).await.unwrap();
-    let first = must_load(store, &p, "cat0").await;
-    let mut selectors: Vec<String> = (0..n).map(|i| format!("cat{i}")).collect();
-    selectors.extend([first.id.to_string(), "nobody".to_string()]);
-    let selectors: Vec<&str> = selectors.iter().map(String::as_str).collect();
-    let login_ids = ["cat7", "nobody@example.com"];
-
-    let sorted = |mut users: Vec<User>| {
-        users.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-        users
-    };
-    let mut apart = store.begin_users(&p).await.unwrap();
-    let catalog = apart.catalog().await.unwrap();
-    let (users, owners) = apart.load_for_batch(&selectors, &login_ids).await.unwrap();
-    drop(apart);
-    assert_eq!(users.len(), n, "each user once");
-    assert_eq!(owners.len(), 1);
-    assert!(catalog.project_role("viewer").is_some());
-    assert!(catalog.tenant("t1").is_some());
-    assert!(catalog.attribute("age").is_some());
-
-    let mut together = store.begin_users(&p).await.unwrap();
-    let (catalog2, users2, owners2) = together
-        .catalog_and_users(&selectors, &login_ids)
-        .await
-        .unwrap();
-    drop(together);
-    assert_eq!(catalog2, catalog);
-    assert_eq!(sorted(users2), sorted(users));
-    assert_eq!(owners2, owners);
-
-    let mut no_selector = store.begin_users(&p).await.unwrap();
-    let (catalog3, users3, owners3) = no_selector
-        .catalog_and_users(&[], &login_ids)
-        .await
-        .unwrap();
-    assert_eq!(catalog3, catalog);
-    assert!(users3.is_empty());
-    assert_eq!(owners3, owners);
 }

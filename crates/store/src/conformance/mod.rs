@@ -5,7 +5,7 @@
 //! against every backend (SQLite in memory and in a file, PostgreSQL), through the
 //! [`checks!`](crate::checks) list. The checks are grouped by what they concern:
 //! [`projects`], [`users`], [`lists`], [`columns`] (a batch writes the columns it
-//! changed), [`search`], [`catalog`], [`attributes`], [`changes`] (the SDK's
+//! changed), [`read_ahead`] (a batch's reads ahead of the write lock), [`search`], [`catalog`], [`attributes`], [`changes`] (the SDK's
 //! one-purpose user and tenant changes), [`audit`] (the audit trail) and
 //! [`concurrency`].
 //!
@@ -21,6 +21,7 @@ mod columns;
 mod concurrency;
 mod lists;
 mod projects;
+mod read_ahead;
 mod search;
 mod users;
 
@@ -32,6 +33,7 @@ pub use columns::*;
 pub use concurrency::*;
 pub use lists::*;
 pub use projects::*;
+pub use read_ahead::*;
 pub use search::*;
 pub use users::*;
 
@@ -72,7 +74,7 @@ macro_rules! checks {
         $m!(lists_round_trip);
         $m!(batches_write_each_changed_column);
         $m!(many_users_load_whole);
-        $m!(the_catalog_comes_with_the_users);
+        $m!(read_ahead_holds_only_while_nothing_changed);
         $m!(search_filters);
         $m!(search_pages_and_sorts);
         $m!(deleting_users);
