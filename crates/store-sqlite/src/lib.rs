@@ -49,6 +49,7 @@ mod audit;
 mod checkpoint;
 mod copy;
 mod db;
+mod list_writes;
 mod permissions;
 mod projects;
 mod query;

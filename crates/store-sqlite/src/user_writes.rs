@@ -16,11 +16,12 @@ use roster_domain::catalog::Catalog;
 use roster_domain::ids::ProjectId;
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
-use roster_store::sql::{key_of, role_key};
+use roster_store::sql::key_of;
 use roster_store::user_columns::{Columns, DataColumn, Reader};
 use rusqlite::{CachedStatement, Connection};
 
 use crate::db::{failed, is_unique_violation};
+use crate::list_writes::write_lists;
 
 /// The insert of one new user: its keys, every data column, and the times.
 static INSERT_USER: LazyLock<String> = LazyLock::new(|| {
@@ -77,7 +78,7 @@ fn refused(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
 }
 
 /// Run `sql` once for each row of parameters.
-fn each_row<P: rusqlite::Params>(
+pub(crate) fn each_row<P: rusqlite::Params>(
     conn: &Connection,
     what: &'static str,
     sql: &str,
@@ -91,7 +92,7 @@ fn each_row<P: rusqlite::Params>(
 }
 
 /// `external ID -> pk` of a project's rows in `table` (roles or tenants).
-fn pks(
+pub(crate) fn pks(
     conn: &Connection,
     project: &ProjectId,
     table: &'static str,
@@ -183,107 +184,5 @@ pub(crate) fn write_changes(
         let pks = if c.created { &created_pks } else { loaded };
         key_of(pks, c.user.id.as_str(), "user")
     };
-    // Delete the rows of `table` that belong to the users (not new) for which `changed`.
-    let clear = |table: &'static str, what: &'static str, changed: fn(&UserChange) -> bool| {
-        let old = changes
-            .iter()
-            .filter(|c| changed(c) && !c.created)
-            .map(user_pk)
-            .collect::<Result<Vec<i64>, Error>>()?;
-        let sql = format!("DELETE FROM {table} WHERE user_pk = ?1");
-        each_row(conn, what, &sql, old.into_iter().map(|pk| [pk]))
-    };
-
-    if changes.iter().any(|c| c.login_ids_changed) {
-        clear("user_login_ids", "clear login IDs", |c| c.login_ids_changed)?;
-        let mut rows: Vec<(&str, i64, &str, i64)> = Vec::new();
-        for c in changes.iter().filter(|c| c.login_ids_changed) {
-            let pk = user_pk(c)?;
-            rows.extend(
-                c.user
-                    .login_ids
-                    .iter()
-                    .zip(0..)
-                    .map(|(l, i)| (p, pk, l.as_str(), i)),
-            );
-        }
-        each_row(
-            conn,
-            "insert login IDs",
-            "INSERT INTO user_login_ids (project_id, user_pk, login_id, position) \
-             VALUES (?1, ?2, ?3, ?4)",
-            rows,
-        )?;
-    }
-
-    let roles = if changes.iter().any(|c| c.roles_changed || c.tenants_changed) {
-        pks(conn, project, "roles")?
-    } else {
-        HashMap::new()
-    };
-
-    if changes.iter().any(|c| c.roles_changed) {
-        clear("user_roles", "clear roles", |c| c.roles_changed)?;
-        let mut rows: Vec<(i64, i64, i64)> = Vec::new();
-        for c in changes.iter().filter(|c| c.roles_changed) {
-            let pk = user_pk(c)?;
-            for (r, i) in c.user.role_names.iter().zip(0..) {
-                rows.push((
-                    pk,
-                    role_key(catalog.project_role(r.as_str()), r, &roles)?,
-                    i,
-                ));
-            }
-        }
-        each_row(
-            conn,
-            "insert roles",
-            "INSERT INTO user_roles (user_pk, role_pk, position) VALUES (?1, ?2, ?3)",
-            rows,
-        )?;
-    }
-
-    if changes.iter().any(|c| c.tenants_changed) {
-        let tenant_pks = pks(conn, project, "tenants")?;
-        // Users whose memberships changed get them rewritten (deleting a membership
-        // deletes its roles too, by foreign key); users whose tenants stayed and only
-        // the roles in them changed get only those roles rewritten.
-        clear("user_tenants", "clear tenants", |c| c.memberships_changed)?;
-        clear("user_tenant_roles", "clear tenant roles", |c| {
-            c.tenants_changed && !c.memberships_changed
-        })?;
-        let mut tenants: Vec<(i64, i64, i64)> = Vec::new();
-        let mut tenant_roles: Vec<(i64, i64, i64, i64)> = Vec::new();
-        for c in changes.iter().filter(|c| c.tenants_changed) {
-            let user = user_pk(c)?;
-            for (t, i) in c.user.tenants.iter().zip(0..) {
-                let tenant = key_of(&tenant_pks, t.tenant_id.as_str(), "tenant")?;
-                if c.memberships_changed {
-                    tenants.push((user, tenant, i));
-                }
-                for (r, j) in t.role_names.iter().zip(0..) {
-                    let role = role_key(
-                        catalog.tenant_role(t.tenant_id.as_str(), r.as_str()),
-                        r,
-                        &roles,
-                    )?;
-                    tenant_roles.push((user, tenant, role, j));
-                }
-            }
-        }
-        each_row(
-            conn,
-            "insert tenants",
-            "INSERT INTO user_tenants (user_pk, tenant_pk, position) VALUES (?1, ?2, ?3)",
-            tenants,
-        )?;
-        each_row(
-            conn,
-            "insert tenant roles",
-            "INSERT INTO user_tenant_roles (user_pk, tenant_pk, role_pk, position) \
-             VALUES (?1, ?2, ?3, ?4)",
-            tenant_roles,
-        )?;
-    }
-    Ok(())
+    write_lists(conn, project, changes, catalog, user_pk)
 }

@@ -133,8 +133,8 @@ pub async fn lists_round_trip(store: Arc<dyn Store>) {
     }
 }
 
-/// A batch reads every user it names whole, however many (more than one statement reads
-/// at once), named by login ID or by user ID; so does loading users by ID. Each user's
+/// A batch reads every user it names whole, however many, named by login ID or by user
+/// ID; so does loading users by ID. Each user's
 /// lists differ, and each comes back in its order.
 pub async fn many_users_load_whole(store: Arc<dyn Store>) {
     let store = &*store;
@@ -221,4 +221,161 @@ pub async fn many_users_load_whole(store: Arc<dyn Store>) {
     let loaded = store.load_users(&p, &ids).await.unwrap();
     assert_eq!(loaded, wanted, "by ID: each once, whole, in creation order");
     assert_eq!(must_load(store, &p, "many299").await, wanted[299]);
+}
+
+/// Patch user `x`; the user as patched, which must be the user as stored.
+async fn patch_x(store: &dyn Store, p: &ProjectId, raw: RawUserPatch) -> User {
+    let out = patch(store, p, vec![ready("x", raw)], NOW).await;
+    let PatchOutcome::Patched(u) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    let stored = must_load(store, p, "x").await;
+    assert_eq!(&stored, &**u, "read back as patched");
+    stored
+}
+
+/// Lists edited one row at a time read back in their order: a role or tenant added
+/// after the others, one taken away, a list reordered, positions left with gaps by a
+/// cascade, a login ID moving from one user to another in one batch.
+pub async fn list_edits_keep_their_order(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    store
+        .create_roles(
+            &p,
+            &[
+                (RoleId::generate(&ids()), role_spec("r3", None, &[])),
+                (RoleId::generate(&ids()), role_spec("r4", None, &[])),
+            ],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    create(store, &p, "x", RawUserPatch::default()).await;
+    create(store, &p, "y", RawUserPatch::default()).await;
+    let roles = |names: &[&str]| RawUserPatch {
+        role_names: list(names),
+        ..Default::default()
+    };
+    let names = |u: &User| -> Vec<String> {
+        u.role_names
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect()
+    };
+    patch_x(store, &p, roles(&["admin", "viewer", "r3"])).await;
+    // A cascade leaves a gap: admin, then r3 two positions on.
+    store
+        .delete_roles(
+            &p,
+            &[RoleRef::Id(
+                store
+                    .all_roles(&p)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|r| r.name.as_str() == "viewer")
+                    .unwrap()
+                    .id,
+            )],
+            false,
+            &origin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&must_load(store, &p, "x").await), ["admin", "r3"]);
+    for wanted in [
+        &["admin", "r3", "r4"][..],
+        &["r4", "admin"],
+        &["r4"],
+        &["r4", "admin", "r3"],
+        &["admin", "r3"],
+        &["r3", "r4", "admin"],
+        &[],
+        &["admin"],
+    ] {
+        assert_eq!(names(&patch_x(store, &p, roles(wanted)).await), wanted);
+    }
+
+    let tenants = |list: &[(&str, &[&str])]| RawUserPatch {
+        user_tenants: Setting::Set(
+            list.iter()
+                .map(|(t, r)| RawTenantAssignment {
+                    tenant_id: s(t),
+                    role_names: super::list(r),
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let memberships = |u: &User| -> Vec<(String, Vec<String>)> {
+        u.tenants
+            .iter()
+            .map(|t| {
+                (
+                    t.tenant_id.as_str().to_string(),
+                    t.role_names
+                        .iter()
+                        .map(|r| r.as_str().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let own = |list: &[(&str, &[&str])]| -> Vec<(String, Vec<String>)> {
+        list.iter()
+            .map(|(t, r)| {
+                (
+                    (*t).to_string(),
+                    r.iter().map(|x| (*x).to_string()).collect(),
+                )
+            })
+            .collect()
+    };
+    for wanted in [
+        &[("t1", &["editor"][..]), ("t2", &[])][..],
+        &[("t1", &["editor", "admin"])],
+        &[("t1", &["admin"]), ("t2", &["r4"])],
+        &[("t2", &["r4"]), ("t1", &["admin", "editor"])],
+        &[("t2", &[]), ("t1", &["editor", "admin"])],
+        &[("t1", &["editor"])],
+    ] {
+        assert_eq!(
+            memberships(&patch_x(store, &p, tenants(wanted)).await),
+            own(wanted)
+        );
+    }
+
+    let logins_of = |extra: &[&str]| RawUserPatch {
+        additional_login_ids: list(extra),
+        ..Default::default()
+    };
+    for wanted in [
+        &["x2", "x3"][..],
+        &["x3"],
+        &["x3", "x4"],
+        &["x4", "x3"],
+        &["x4", "x3", "m1"],
+    ] {
+        let u = patch_x(store, &p, logins_of(wanted)).await;
+        assert_eq!(logins(&u)[0], "x", "the first login ID stays");
+        assert_eq!(&logins(&u)[1..], wanted);
+    }
+    // m1 moves from x to y in one batch.
+    let out = patch(
+        store,
+        &p,
+        vec![
+            ready("x", logins_of(&["x4", "x3"])),
+            ready("y", logins_of(&["m1"])),
+        ],
+        NOW,
+    )
+    .await;
+    assert!(
+        out.iter().all(|o| matches!(o, PatchOutcome::Patched(_))),
+        "{out:?}"
+    );
+    assert_eq!(logins(&must_load(store, &p, "m1").await), ["y", "m1"]);
+    assert_eq!(logins(&must_load(store, &p, "x").await), ["x", "x4", "x3"]);
 }

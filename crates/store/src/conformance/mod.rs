@@ -72,6 +72,7 @@ macro_rules! checks {
         $m!(login_ids_are_unique);
         $m!(patch_batches_apply_in_order);
         $m!(lists_round_trip);
+        $m!(list_edits_keep_their_order);
         $m!(batches_write_each_changed_column);
         $m!(many_users_load_whole);
         $m!(read_ahead_holds_only_while_nothing_changed);
