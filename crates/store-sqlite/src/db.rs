@@ -13,8 +13,10 @@
 //!   the same file (`roster key create` beside `roster serve`) waits for it (busy
 //!   timeout) instead of failing half-way.
 //! - **Readers**: a pool of read-only connections (a file database in WAL mode), so
-//!   reads never wait for a write; and a few more for checking management keys alone,
-//!   which the request's own thread uses at once when one is free ([`Db::read_now`]).
+//!   reads never wait for a write; a few more for checking management keys alone,
+//!   which the request's own thread uses at once when one is free ([`Db::read_now`]);
+//!   and a few for batches reading ahead of the write lock ([`Db::begin_read_ahead`]),
+//!   so reads never wait behind a batch's thousands of users.
 //! - **An in-memory database** (`sqlite::memory:`) is a single connection, the writer,
 //!   which reads take in turn.
 //!
@@ -186,6 +188,9 @@ pub(crate) struct Db {
     /// Read-only connections for checking keys alone, so that authentication never
     /// waits behind searches.
     auth: Option<Arc<Pool>>,
+    /// Read-only connections for batches reading ahead of the write lock alone, so that
+    /// reads never wait behind a batch's thousands of users.
+    ahead: Option<Arc<Pool>>,
     /// Set by the checkpointer once the log is long: the next write transaction first
     /// copies the last pages of the log itself, so that it starts the log again
     /// ([`crate::checkpoint`]).
@@ -202,6 +207,7 @@ impl Db {
         autocheckpoint: u32,
         readers: usize,
         auth: usize,
+        ahead: usize,
     ) -> rusqlite::Result<Self> {
         let writer = open_writer_file(path, autocheckpoint)?;
         Ok(Self {
@@ -210,6 +216,7 @@ impl Db {
             // A key check in place never waits for a lock: it reads through the other
             // readers instead.
             auth: Some(Pool::open(path, auth, Duration::ZERO)?),
+            ahead: Some(Pool::open(path, ahead, BUSY_TIMEOUT)?),
             restart: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
         })
@@ -222,6 +229,7 @@ impl Db {
             writer: Arc::new(Mutex::new(conn)),
             readers: None,
             auth: None,
+            ahead: None,
             restart: AtomicBool::new(false),
             restarts: AtomicU64::new(0),
         })
@@ -333,13 +341,14 @@ impl Db {
         })
     }
 
-    /// [`Db::begin_read`] on a read-only connection: `None` for an in-memory store,
-    /// which has none.
-    pub(crate) async fn begin_read_only(&self) -> Result<Option<ReadTx>, Error> {
-        let Some(pool) = &self.readers else {
+    /// A read transaction on a connection kept for batches reading ahead, if one is
+    /// free now (`None` otherwise, and always for an in-memory store, which has none):
+    /// a batch that finds none loads under the write lock instead of waiting.
+    pub(crate) fn begin_read_ahead(&self) -> Result<Option<ReadTx>, Error> {
+        let Some(conn) = self.ahead.as_ref().and_then(|pool| pool.try_get()) else {
             return Ok(None);
         };
-        let conn = Held::Reader(pool.get().await?);
+        let conn = Held::Reader(conn);
         conn.execute_batch("BEGIN")
             .map_err(failed("begin a read transaction"))?;
         Ok(Some(ReadTx { conn }))

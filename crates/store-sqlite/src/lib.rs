@@ -4,8 +4,9 @@
 //! writer connection for every write transaction (`BEGIN IMMEDIATE`, which takes the
 //! write lock at once, so another process on the same file, `roster key create` while
 //! `roster serve` runs, waits instead of failing half-way), a pool of read-only
-//! connections so reads never wait for a write, and two more for checking management
-//! keys alone, so authentication never waits behind searches. The file is in WAL mode
+//! connections so reads never wait for a write, two more for checking management keys
+//! alone, so authentication never waits behind searches, and two for batches reading
+//! ahead of the write lock, so reads never wait behind them. The file is in WAL mode
 //! with foreign keys on, `synchronous=FULL` (a commit that was acknowledged survives a
 //! power cut) and a busy timeout; one more connection copies the write-ahead log back
 //! into the database file in the background ([`checkpoint`]), so that no commit of the
@@ -66,6 +67,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Read-only connections kept for checking management keys.
 const AUTH_CONNECTIONS: usize = 2;
+
+/// Read-only connections kept for batches reading ahead of the write lock: one each for
+/// two batches at once (more wait for the writer anyway).
+const AHEAD_CONNECTIONS: usize = 2;
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +181,7 @@ impl SqliteStore {
                 checkpoint::WRITER_BACKSTOP_PAGES,
                 readers,
                 AUTH_CONNECTIONS,
+                AHEAD_CONNECTIONS,
             )
         })?);
         let checkpointer = checkpoint::Checkpointer::start(&path, db.clone())?;

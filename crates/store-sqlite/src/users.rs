@@ -346,8 +346,9 @@ impl UserStore for SqliteStore {
         selectors: &[&str],
         login_ids: &[&str],
     ) -> Result<Option<ReadAhead>, Error> {
-        // One snapshot, on a reader (none in memory, where a read waits for the writer).
-        let Some(snapshot) = self.db.begin_read_only().await? else {
+        // One snapshot, on a connection of the batches' own, if one is free (none in
+        // memory, where a read waits for the writer anyway).
+        let Some(snapshot) = self.db.begin_read_ahead()? else {
             return Ok(None);
         };
         crate::db::blocking(|| {
