@@ -165,8 +165,8 @@ mod tests {
 
     /// Two tasks write back to back through the store's writer, so that no moment passes
     /// between one transaction and the next in which a checkpoint could copy the whole
-    /// log: the log must still start again, paused for by the checkpointer, and never
-    /// grow to the writer's own checkpoint.
+    /// log: the log must still start again, the writer asked to by the checkpointer, and
+    /// never grow to the writer's own checkpoint.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_again_under_writes_that_never_pause() {
         let dir = tempfile::tempdir().expect("dir");
@@ -220,13 +220,13 @@ mod tests {
     }
 
     #[test]
-    fn the_writer_pauses_only_for_a_long_log_that_grew_since_the_last_pause() {
+    fn the_writer_is_asked_only_for_a_long_log_that_grew_since_it_last_was() {
         let pass = |log| Pass { log, copied: log };
         assert!(!must_restart(pass(0), None));
         assert!(!must_restart(pass(RESTART_PAGES - 1), None));
         assert!(must_restart(pass(RESTART_PAGES), None));
         assert!(must_restart(pass(RESTART_PAGES + 10), Some(RESTART_PAGES)));
-        // Nothing written since the last pause: the log starts again at the next write.
+        // Nothing written since the writer was asked: it starts the log at its next write.
         assert!(!must_restart(pass(RESTART_PAGES), Some(RESTART_PAGES)));
         // Not in WAL mode.
         assert!(!must_restart(pass(-1), None));
