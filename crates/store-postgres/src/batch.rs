@@ -10,6 +10,7 @@
 //! Writing is [`crate::user_writes`]'s.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -20,6 +21,7 @@ use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
 use roster_store::UserTx;
+use roster_store::catalog_cache::CatalogCache;
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::user_writes::write_changes;
@@ -51,15 +53,21 @@ const LOCK: &str = "SELECT u.pk FROM unnest($1::bigint[]) AS k(pk) \
 pub(crate) struct PgUserTx {
     tx: Transaction<'static, Postgres>,
     project: ProjectId,
+    catalogs: Arc<CatalogCache>,
     /// `user ID -> pk` of the users this transaction loaded (and holds locks on).
     loaded: HashMap<String, i64>,
 }
 
 impl PgUserTx {
-    pub(crate) fn new(tx: Transaction<'static, Postgres>, project: ProjectId) -> Self {
+    pub(crate) fn new(
+        tx: Transaction<'static, Postgres>,
+        project: ProjectId,
+        catalogs: Arc<CatalogCache>,
+    ) -> Self {
         Self {
             tx,
             project,
+            catalogs,
             loaded: HashMap::new(),
         }
     }
@@ -155,8 +163,8 @@ async fn lock_and_load(
 
 #[async_trait]
 impl UserTx for PgUserTx {
-    async fn catalog(&mut self) -> Result<Catalog, Error> {
-        load_catalog(&mut self.tx, &self.project).await
+    async fn catalog(&mut self) -> Result<Arc<Catalog>, Error> {
+        load_catalog(&mut self.tx, &self.project, &self.catalogs).await
     }
 
     async fn load_for_batch(

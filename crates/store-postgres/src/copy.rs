@@ -26,7 +26,7 @@ use roster_store::{
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::user_writes::write_changes;
-use crate::users::{USER_COLUMNS, decode_user, load_catalog};
+use crate::users::{USER_COLUMNS, decode_user, read_catalog};
 use crate::{PostgresStore, attributes, audit, internal, permissions, projects, roles, tenants};
 
 async fn counts(conn: &mut PgConnection) -> Result<Vec<TableCount>, Error> {
@@ -244,7 +244,7 @@ impl ImportTx for PgImport {
 
     async fn users(&mut self, project: &ProjectId, users: &[User]) -> Result<(), Error> {
         if !self.catalogs.contains_key(project) {
-            let catalog = load_catalog(&mut self.tx, project).await?;
+            let catalog = read_catalog(&mut self.tx, project).await?;
             self.catalogs.insert(project.clone(), catalog);
         }
         let catalog = &self.catalogs[project];

@@ -29,11 +29,13 @@
 //! resource.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use roster_domain::Error;
 use roster_domain::ids::ProjectId;
+use roster_store::catalog_cache::CatalogCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
@@ -108,6 +110,8 @@ pub struct PostgresStore {
     /// Connections for authentication alone, so that checking a key never waits behind
     /// searches and batches.
     auth: PgPool,
+    /// Catalogs read, kept while their project's catalog version stays.
+    catalogs: Arc<CatalogCache>,
 }
 
 /// Connections each node keeps for authentication, besides `--pool-size`.
@@ -166,7 +170,11 @@ impl PostgresStore {
             migrator.create_schema(schema);
         }
         migrator.run(&pool).await?;
-        Ok(Self { pool, auth })
+        Ok(Self {
+            pool,
+            auth,
+            catalogs: Arc::default(),
+        })
     }
 
     /// Start a transaction.

@@ -5,6 +5,7 @@
 //! [`USER_COLUMNS`] reads all of it in one statement, each list as an array, and every
 //! read (load, search, batch, copy) uses it. Batches are in [`crate::batch`].
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
+use roster_store::catalog_cache::CatalogCache;
 use roster_store::catalog_json::decode_catalog;
 use roster_store::{UserSelector, UserStore, UserTx};
 use serde_json::Value;
@@ -170,25 +172,62 @@ pub(crate) async fn role_holders(conn: &mut PgConnection, role: i64) -> Result<V
     .map_err(internal("find a role's users"))
 }
 
-/// The project's roles, tenants and attribute definitions, in one statement (one round
-/// trip; each part one JSON array, decoded by [`roster_store::catalog_json`]).
-pub(crate) async fn load_catalog(
+/// The project's roles, tenants and attribute definitions, with the project's catalog
+/// version, in one statement (one round trip, one snapshot; each part one JSON array,
+/// decoded by [`roster_store::catalog_json`]).
+async fn read_catalog_at(
     conn: &mut PgConnection,
     project: &ProjectId,
-) -> Result<Catalog, Error> {
-    let sql = format!(
-        "SELECT {} AS roles, {} AS tenants, {} AS attributes",
-        roles::ROLES_JSON,
-        tenants::TENANT_NAMES_JSON,
-        attributes::ATTRIBUTES_JSON
-    );
-    let (roles, tenants, attributes): (String, String, String) =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+) -> Result<(Option<i64>, Catalog), Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT (SELECT catalog_version FROM projects WHERE id = $1), \
+             {} AS roles, {} AS tenants, {} AS attributes",
+            roles::ROLES_JSON,
+            tenants::TENANT_NAMES_JSON,
+            attributes::ATTRIBUTES_JSON
+        )
+    });
+    let (version, roles, tenants, attributes): (Option<i64>, String, String, String) =
+        sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str()))
             .bind(project.as_str())
             .fetch_one(conn)
             .await
             .map_err(crate::db_error("load the catalog"))?;
-    decode_catalog(&roles, &tenants, &attributes)
+    Ok((version, decode_catalog(&roles, &tenants, &attributes)?))
+}
+
+/// The project's roles, tenants and attribute definitions, read whole.
+pub(crate) async fn read_catalog(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<Catalog, Error> {
+    Ok(read_catalog_at(conn, project).await?.1)
+}
+
+/// The project's catalog: the one `cache` keeps if the project's catalog version is
+/// still the one it was read at (one lookup by primary key), else read whole with its
+/// version and kept.
+pub(crate) async fn load_catalog(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+    cache: &CatalogCache,
+) -> Result<Arc<Catalog>, Error> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT catalog_version FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(crate::db_error("read the catalog's version"))?;
+    if let Some(kept) = version.and_then(|v| cache.get(project, v)) {
+        return Ok(kept);
+    }
+    let (version, catalog) = read_catalog_at(conn, project).await?;
+    // A project that does not exist has an empty catalog, kept nowhere.
+    Ok(match version {
+        Some(v) => cache.keep(project, v, catalog),
+        None => Arc::new(catalog),
+    })
 }
 
 /// A user by a selector. `$1` is the project, `$2` the selector.
@@ -209,16 +248,20 @@ impl UserStore for PostgresStore {
     async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>, Error> {
         let mut tx = self.begin().await?;
         lock_catalog_shared(&mut tx, project).await?;
-        Ok(Box::new(PgUserTx::new(tx, project.clone())))
+        Ok(Box::new(PgUserTx::new(
+            tx,
+            project.clone(),
+            self.catalogs.clone(),
+        )))
     }
 
-    async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
+    async fn catalog(&self, project: &ProjectId) -> Result<Arc<Catalog>, Error> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .map_err(internal("acquire a connection"))?;
-        load_catalog(&mut conn, project).await
+        load_catalog(&mut conn, project, &self.catalogs).await
     }
 
     async fn load_user(

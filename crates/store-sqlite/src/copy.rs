@@ -26,7 +26,7 @@ use rusqlite::{Connection, params};
 
 use crate::db::{ReadTx, WriteTx, blocking, failed};
 use crate::user_writes::write_changes;
-use crate::users::{USER_JSON, decode_user, load_catalog};
+use crate::users::{USER_JSON, decode_user, read_catalog};
 use crate::{SqliteStore, attributes, audit, permissions, projects, roles, tenants};
 
 fn counts(conn: &Connection) -> Result<Vec<TableCount>, Error> {
@@ -255,7 +255,7 @@ impl ImportTx for SqliteImport {
 
     async fn users(&mut self, project: &ProjectId, users: &[User]) -> Result<(), Error> {
         if !self.catalogs.contains_key(project) {
-            let catalog = load_catalog(&self.tx, project)?;
+            let catalog = read_catalog(&self.tx, project)?;
             self.catalogs.insert(project.clone(), catalog);
         }
         let catalog = &self.catalogs[project];

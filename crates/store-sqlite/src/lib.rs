@@ -41,6 +41,8 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+use roster_store::catalog_cache::CatalogCache;
+
 use crate::db::Db;
 
 pub(crate) use roster_store::sql::to_json;
@@ -129,6 +131,8 @@ fn create_private(path: &Path) -> Result<(), OpenError> {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     db: Arc<Db>,
+    /// Catalogs read, kept while their project's catalog version stays.
+    catalogs: Arc<CatalogCache>,
     /// Checkpoints the log off the writer's path (a file database only); the task ends
     /// when the last clone of the store is dropped.
     #[allow(
@@ -155,6 +159,7 @@ impl SqliteStore {
             let conn = db::blocking(in_memory)?;
             return Ok(Self {
                 db: Arc::new(Db::in_memory(conn)?),
+                catalogs: Arc::default(),
                 checkpointer: None,
             });
         }
@@ -187,6 +192,7 @@ impl SqliteStore {
         let checkpointer = checkpoint::Checkpointer::start(&path, db.clone())?;
         Ok(Self {
             db,
+            catalogs: Arc::default(),
             checkpointer: Some(Arc::new(checkpointer)),
         })
     }

@@ -3,6 +3,7 @@
 //! flows of `roster_store` put it on a thread of its own).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use roster_domain::Error;
@@ -11,6 +12,7 @@ use roster_domain::catalog::Catalog;
 use roster_domain::ids::{ProjectId, UserId};
 use roster_domain::patch::UserChange;
 use roster_domain::user::User;
+use roster_store::catalog_cache::CatalogCache;
 use roster_store::{Seen, UserTx};
 
 use crate::db::WriteTx;
@@ -23,16 +25,18 @@ use crate::{audit, user_writes};
 pub(crate) struct SqliteUserTx {
     tx: WriteTx,
     project: ProjectId,
+    catalogs: Arc<CatalogCache>,
     /// `user ID -> pk` of the users this transaction loaded, so that writing them back
     /// finds each row by its integer key.
     loaded: HashMap<String, i64>,
 }
 
 impl SqliteUserTx {
-    pub(crate) fn new(tx: WriteTx, project: ProjectId) -> Self {
+    pub(crate) fn new(tx: WriteTx, project: ProjectId, catalogs: Arc<CatalogCache>) -> Self {
         Self {
             tx,
             project,
+            catalogs,
             loaded: HashMap::new(),
         }
     }
@@ -64,8 +68,8 @@ impl std::fmt::Debug for SqliteUserTx {
 
 #[async_trait]
 impl UserTx for SqliteUserTx {
-    async fn catalog(&mut self) -> Result<Catalog, Error> {
-        load_catalog(&self.tx, &self.project)
+    async fn catalog(&mut self) -> Result<Arc<Catalog>, Error> {
+        load_catalog(&self.tx, &self.project, &self.catalogs)
     }
 
     async fn load_for_batch(
@@ -102,7 +106,10 @@ impl UserTx for SqliteUserTx {
         let mut seen_owners = seen.owners.clone();
         owners.sort();
         seen_owners.sort();
-        if owners != seen_owners || load_catalog(tx, project)? != seen.catalog {
+        let catalog = load_catalog(tx, project, &self.catalogs)?;
+        if owners != seen_owners
+            || !(Arc::ptr_eq(&catalog, &seen.catalog) || catalog == seen.catalog)
+        {
             return Ok(false);
         }
         self.loaded = seen

@@ -8,7 +8,7 @@
 //! [`crate::user_tx`], and writes its users a prepared statement per row
 //! ([`crate::user_writes`]).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,6 +25,7 @@ use roster_domain::search::UserQuery;
 use roster_domain::status::UserStatus;
 use roster_domain::time::Millis;
 use roster_domain::user::{User, UserTenant};
+use roster_store::catalog_cache::CatalogCache;
 use roster_store::catalog_json::decode_catalog;
 use roster_store::{ReadAhead, UserSelector, UserStore, UserTx};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -292,13 +293,50 @@ pub(crate) fn catalog_columns(
 }
 
 /// The project's roles, tenants and attribute definitions, in one statement.
-pub(crate) fn load_catalog(conn: &Connection, project: &ProjectId) -> Result<Catalog, Error> {
+pub(crate) fn read_catalog(conn: &Connection, project: &ProjectId) -> Result<Catalog, Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *CATALOG_COLUMNS));
     let (roles, tenants, attributes) = conn
         .prepare_cached(&SQL)
         .and_then(|mut st| st.query_row([project.as_str()], |r| catalog_columns(r, 0)))
         .map_err(failed("load the catalog"))?;
     decode_catalog(&roles, &tenants, &attributes)
+}
+
+/// The project's catalog: the one `cache` keeps if the project's catalog version is
+/// still the one it was read at (one lookup by primary key), else read with its
+/// version in one statement and kept.
+pub(crate) fn load_catalog(
+    conn: &Connection,
+    project: &ProjectId,
+    cache: &CatalogCache,
+) -> Result<Arc<Catalog>, Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT (SELECT catalog_version FROM projects WHERE id = ?1), {}",
+            *CATALOG_COLUMNS
+        )
+    });
+    let version: Option<i64> = conn
+        .prepare_cached("SELECT catalog_version FROM projects WHERE id = ?1")
+        .and_then(|mut st| st.query_row([project.as_str()], |r| r.get(0)).optional())
+        .map_err(failed("read the catalog's version"))?;
+    if let Some(kept) = version.and_then(|v| cache.get(project, v)) {
+        return Ok(kept);
+    }
+    let (version, (roles, tenants, attributes)): (Option<i64>, _) = conn
+        .prepare_cached(&SQL)
+        .and_then(|mut st| {
+            st.query_row([project.as_str()], |r| {
+                Ok((r.get(0)?, catalog_columns(r, 1)?))
+            })
+        })
+        .map_err(failed("load the catalog"))?;
+    let catalog = decode_catalog(&roles, &tenants, &attributes)?;
+    // A project that does not exist has an empty catalog, kept nowhere.
+    Ok(match version {
+        Some(v) => cache.keep(project, v, catalog),
+        None => Arc::new(catalog),
+    })
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.
@@ -333,7 +371,11 @@ fn selected_pks(
 impl UserStore for SqliteStore {
     async fn begin_users(&self, project: &ProjectId) -> Result<Box<dyn UserTx>, Error> {
         let tx = self.db.begin().await?;
-        Ok(Box::new(SqliteUserTx::new(tx, project.clone())))
+        Ok(Box::new(SqliteUserTx::new(
+            tx,
+            project.clone(),
+            self.catalogs.clone(),
+        )))
     }
 
     fn writes_in_place(&self) -> bool {
@@ -356,7 +398,7 @@ impl UserStore for SqliteStore {
                 .into_iter()
                 .unzip();
             Ok(Some(ReadAhead {
-                catalog: load_catalog(&snapshot, project)?,
+                catalog: load_catalog(&snapshot, project, &self.catalogs)?,
                 users,
                 keys,
                 owners: user_sets::owners(&snapshot, project, login_ids)?,
@@ -364,8 +406,10 @@ impl UserStore for SqliteStore {
         })
     }
 
-    async fn catalog(&self, project: &ProjectId) -> Result<Catalog, Error> {
-        self.db.read(|conn| load_catalog(conn, project)).await
+    async fn catalog(&self, project: &ProjectId) -> Result<Arc<Catalog>, Error> {
+        self.db
+            .read(|conn| load_catalog(conn, project, &self.catalogs))
+            .await
     }
 
     async fn load_user(

@@ -64,7 +64,7 @@ pub struct Steps {
 #[derive(Debug)]
 pub struct PatchedBatch {
     pub outcomes: Vec<PatchOutcome>,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
     pub steps: Steps,
 }
 
@@ -310,7 +310,7 @@ pub async fn create_users(
     project: &ProjectId,
     items: &[CreateItem],
     origin: &Origin,
-) -> Result<(Vec<CreateOutcome>, Catalog)> {
+) -> Result<(Vec<CreateOutcome>, Arc<Catalog>)> {
     on_own_thread(store, items.len(), async {
         let mut attempt = 1;
         loop {
@@ -328,7 +328,7 @@ async fn create_users_once(
     project: &ProjectId,
     items: &[CreateItem],
     origin: &Origin,
-) -> Result<(Vec<CreateOutcome>, Catalog)> {
+) -> Result<(Vec<CreateOutcome>, Arc<Catalog>)> {
     let mut tx = store.begin_users(project).await?;
     let catalog = tx.catalog().await?;
     let login_ids: Vec<&str> = items

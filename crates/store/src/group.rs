@@ -155,7 +155,6 @@ async fn run(store: Arc<dyn Store>, project: &ProjectId, group: Vec<Waiting>) {
     };
     match outcome {
         Ok((outcomes, catalog)) => {
-            let catalog = Arc::new(catalog);
             for (w, o) in group.into_iter().zip(outcomes) {
                 // A request that went away meanwhile no longer listens.
                 let _ = w.reply.send(Ok((o, catalog.clone())));
@@ -173,7 +172,7 @@ async fn run_once(
     store: &dyn Store,
     project: &ProjectId,
     group: &[Waiting],
-) -> Result<(Vec<PatchOutcome>, Catalog)> {
+) -> Result<(Vec<PatchOutcome>, Arc<Catalog>)> {
     let mut tx = store.begin_users(project).await?;
     let items: Vec<PatchItem> = group.iter().map(|w| w.item.clone()).collect();
     let (selectors, login_ids) = batch_lookups(&items);

@@ -8,9 +8,10 @@
 //! [`group`] for single patches committed together, [`copy`] for moving a whole store
 //! between backends. What both SQL backends build alike is here too: [`sql`] (pieces of
 //! SQL text, key lookups), [`user_columns`] (a user row's data columns, and which
-//! of them a change touched, so that an update sets only those) and [`catalog_json`]
-//! (a project's catalog as JSON arrays, selected in one statement). Every backend must
-//! pass the same [`conformance`] suite.
+//! of them a change touched, so that an update sets only those), [`catalog_json`]
+//! (a project's catalog as JSON arrays, selected in one statement) and
+//! [`catalog_cache`] (catalogs kept between requests while their project's catalog
+//! version stays). Every backend must pass the same [`conformance`] suite.
 //!
 //! Errors are the domain's [`Error`]: a backend maps its constraint violations to
 //! [`ErrorCode::AlreadyExists`](roster_domain::ErrorCode::AlreadyExists) and the like,
@@ -18,6 +19,7 @@
 //! [`Error::write_conflict`] (the flows run it again), and anything unexpected to
 //! [`Error::internal`], after logging the cause.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -39,6 +41,7 @@ use roster_domain::user::User;
 
 pub mod auth;
 pub mod batch;
+pub mod catalog_cache;
 pub mod catalog_json;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -201,8 +204,9 @@ pub trait UserStore: Send + Sync {
     ) -> Result<Option<ReadAhead>> {
         Ok(None)
     }
-    /// The project's roles, tenants and attribute definitions.
-    async fn catalog(&self, project: &ProjectId) -> Result<Catalog>;
+    /// The project's roles, tenants and attribute definitions (kept between calls while
+    /// they do not change: [`catalog_cache`]).
+    async fn catalog(&self, project: &ProjectId) -> Result<Arc<Catalog>>;
     async fn load_user(
         &self,
         project: &ProjectId,
@@ -242,7 +246,7 @@ pub trait UserStore: Send + Sync {
 /// it mentions, as [`UserTx::catalog`] and [`UserTx::load_for_batch`] give them.
 #[derive(Debug, Clone)]
 pub struct ReadAhead {
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
     pub users: Vec<User>,
     /// Each user's row key in the store (its `pk`), in the order of `users`: the check
     /// and the writes find the rows by it.
@@ -254,7 +258,7 @@ pub struct ReadAhead {
 /// changed ([`UserTx::unchanged`]).
 #[derive(Debug, Clone)]
 pub struct Seen {
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
     /// Each user read: its row key and ID, at the version read.
     pub users: Vec<(i64, UserId, i64)>,
     /// The selectors that named a user by its user ID. A selector that named a user by
@@ -309,7 +313,7 @@ impl ReadAhead {
 /// everything back.
 #[async_trait]
 pub trait UserTx: Send {
-    async fn catalog(&mut self) -> Result<Catalog>;
+    async fn catalog(&mut self) -> Result<Arc<Catalog>>;
     /// Load, in one round trip where the engine allows, every user a selector names (by
     /// login ID or user ID), and the owner of each of `login_ids`.
     async fn load_for_batch(

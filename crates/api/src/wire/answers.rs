@@ -3,6 +3,7 @@
 //! held as 10,000 rendered users, nor as one JSON text.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use roster_domain::catalog::{Catalog, PermissionMemo};
 use roster_domain::patch::PatchOutcome;
@@ -117,7 +118,7 @@ impl Serialize for AdditionalErrors<'_> {
 #[derive(Debug)]
 pub struct PatchBatchAnswer {
     pub outcomes: Vec<PatchOutcome>,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
 }
 
 impl Serialize for PatchBatchAnswer {
@@ -165,7 +166,7 @@ pub struct CreateBatchAnswer {
     pub outcomes: Vec<CreateOutcome>,
     /// Items that named no login ID: their index, and why.
     pub unaddressable: Vec<(usize, String)>,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
 }
 
 impl Serialize for CreateBatchAnswer {
@@ -204,7 +205,7 @@ impl Serialize for CreateBatchAnswer {
 pub struct UsersAnswer {
     pub users: Vec<User>,
     pub total: u64,
-    pub catalog: Catalog,
+    pub catalog: Arc<Catalog>,
 }
 
 impl Serialize for UsersAnswer {

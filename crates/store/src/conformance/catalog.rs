@@ -462,3 +462,256 @@ pub async fn permissions(store: Arc<dyn Store>) {
         .await
         .unwrap();
 }
+
+/// A project's catalog is kept between reads ([`crate::catalog_cache`]), and every
+/// change of it, by any path (roles, their permission lists, permissions renamed or
+/// deleted, tenants renamed or deleted with their roles, attribute definitions), is
+/// seen by the very next read, and by the next batch, single or read ahead.
+pub async fn catalog_changes_are_seen_at_once(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let other = fixture(store).await;
+    let first = store.catalog(&p).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &store.catalog(&p).await.unwrap()),
+        "an unchanged catalog is read once"
+    );
+    let perms = |c: &roster_domain::catalog::Catalog, role: &str| -> Vec<String> {
+        c.permissions_of(&[RoleName::parse(role).unwrap()])
+    };
+
+    store
+        .create_roles(
+            &p,
+            &[(
+                RoleId::generate(&ids()),
+                role_spec("auditor", None, &["users.read"]),
+            )],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert_eq!(perms(&c, "auditor"), ["users.read"], "a role created");
+    assert!(
+        Arc::ptr_eq(&c, &store.catalog(&p).await.unwrap()),
+        "kept again once read"
+    );
+
+    store
+        .update_permissions(
+            &p,
+            &[PermissionUpdate {
+                target: PermissionRef::Name(perm("users.read")),
+                new_name: Some(perm("users.view")),
+                description: String::new(),
+            }],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert_eq!(perms(&c, "auditor"), ["users.view"], "a permission renamed");
+
+    store
+        .update_roles(
+            &p,
+            &[RoleUpdate {
+                target: RoleRef::Name {
+                    name: RoleName::parse("auditor").unwrap(),
+                    tenant_id: None,
+                },
+                new_name: None,
+                description: "the auditor role".into(),
+                permission_names: vec![perm("users.write")],
+                default: false,
+                private: false,
+            }],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert_eq!(perms(&c, "auditor"), ["users.write"], "a permission list");
+
+    store
+        .delete_permissions(
+            &p,
+            &[PermissionRef::Name(perm("users.write"))],
+            false,
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert!(perms(&c, "auditor").is_empty(), "a permission deleted");
+
+    store
+        .update_tenant(
+            &p,
+            &tenant_id("t2"),
+            &TenantChange::Replace(tenant_spec("Tenant Deux")),
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert_eq!(
+        c.tenant_name(&tenant_id("t2")),
+        "Tenant Deux",
+        "a tenant renamed"
+    );
+
+    store
+        .delete_tenant(&p, &tenant_id("t1"), false, &origin())
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert!(c.tenant("t1").is_none(), "a tenant deleted");
+    assert!(c.tenant_role("t1", "editor").is_none(), "with its roles");
+
+    store
+        .create_attributes(&p, &[attr("team", AttributeType::String, &[])], &origin())
+        .await
+        .unwrap();
+    assert!(store.catalog(&p).await.unwrap().attribute("team").is_some());
+    store
+        .update_attributes(
+            &p,
+            &[AttributeDef {
+                display_name: "Squad".into(),
+                ..attr("team", AttributeType::String, &[])
+            }],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let c = store.catalog(&p).await.unwrap();
+    assert_eq!(c.attribute("team").unwrap().display_name, "Squad");
+    store
+        .delete_attributes(&p, &["team".to_string()], &origin())
+        .await
+        .unwrap();
+    assert!(store.catalog(&p).await.unwrap().attribute("team").is_none());
+
+    store
+        .delete_roles(
+            &p,
+            &[RoleRef::Name {
+                name: RoleName::parse("auditor").unwrap(),
+                tenant_id: None,
+            }],
+            false,
+            &origin(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .catalog(&p)
+            .await
+            .unwrap()
+            .project_role("auditor")
+            .is_none(),
+        "a role deleted"
+    );
+    let other_catalog = store.catalog(&other).await.unwrap();
+    assert!(
+        other_catalog.tenant("t1").is_some() && other_catalog.project_role("admin").is_some(),
+        "another project's catalog is its own"
+    );
+
+    // Batches, one user and many (read ahead where the store does), see a role made
+    // after the catalog they would have kept.
+    let logins: Vec<String> = (0..80).map(|i| format!("cat{i}@example.com")).collect();
+    let items: Vec<CreateItem> = logins
+        .iter()
+        .map(|l| new_user(l, RawUserPatch::default()))
+        .collect();
+    create_users(store, &p, &items, &origin()).await.unwrap();
+    for (n, role) in [(1, "late"), (80, "later")] {
+        store.catalog(&p).await.unwrap();
+        store
+            .create_roles(
+                &p,
+                &[(RoleId::generate(&ids()), role_spec(role, None, &[]))],
+                &origin(),
+            )
+            .await
+            .unwrap();
+        let items: Vec<PatchItem> = logins[..n]
+            .iter()
+            .map(|l| {
+                ready(
+                    l,
+                    RawUserPatch {
+                        role_names: list(&[role]),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let outcomes = patch(store, &p, items, NOW).await;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, PatchOutcome::Patched(_))),
+            "a batch of {n} with the new role {role}: {outcomes:?}"
+        );
+        let u = must_load(store, &p, &logins[0]).await;
+        assert_eq!(u.role_names, vec![RoleName::parse(role).unwrap()]);
+    }
+}
+
+/// Two stores on one database (two nodes): a catalog one of them keeps gives way to a
+/// change the other makes, at the next read. Not in [`checks!`](crate::checks), which
+/// hands each check one store; the test binary calls it with two.
+pub async fn catalog_changes_on_another_node_are_seen(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    let p = fixture(&*a).await;
+    assert!(a.catalog(&p).await.unwrap().project_role("ops").is_none());
+    b.create_roles(
+        &p,
+        &[(
+            RoleId::generate(&ids()),
+            role_spec("ops", None, &["users.read"]),
+        )],
+        &origin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.catalog(&p)
+            .await
+            .unwrap()
+            .permissions_of(&[RoleName::parse("ops").unwrap()]),
+        ["users.read"],
+        "the other node's new role"
+    );
+    b.delete_tenant(&p, &tenant_id("t2"), false, &origin())
+        .await
+        .unwrap();
+    assert!(a.catalog(&p).await.unwrap().tenant("t2").is_none());
+    // A batch on the first node sees the second's change too.
+    create(&*a, &p, "n@example.com", RawUserPatch::default()).await;
+    b.create_roles(
+        &p,
+        &[(RoleId::generate(&ids()), role_spec("night", None, &[]))],
+        &origin(),
+    )
+    .await
+    .unwrap();
+    let out = patch(
+        &*a,
+        &p,
+        vec![ready(
+            "n@example.com",
+            RawUserPatch {
+                role_names: list(&["night"]),
+                ..Default::default()
+            },
+        )],
+        NOW,
+    )
+    .await;
+    assert!(matches!(out[0], PatchOutcome::Patched(_)), "{out:?}");
+}

@@ -82,6 +82,7 @@ macro_rules! checks {
         $m!(tenants);
         $m!(roles);
         $m!(permissions);
+        $m!(catalog_changes_are_seen_at_once);
         $m!(attributes);
         $m!(attribute_updates);
         $m!(projects_are_isolated);
