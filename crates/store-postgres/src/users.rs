@@ -223,11 +223,7 @@ pub(crate) async fn load_catalog(
         return Ok(kept);
     }
     let (version, catalog) = read_catalog_at(conn, project).await?;
-    // A project that does not exist has an empty catalog, kept nowhere.
-    Ok(match version {
-        Some(v) => cache.keep(project, v, catalog),
-        None => Arc::new(catalog),
-    })
+    Ok(cache.keep(project, version, catalog))
 }
 
 /// A user by a selector. `$1` is the project, `$2` the selector.

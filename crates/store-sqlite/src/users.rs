@@ -292,37 +292,18 @@ pub(crate) fn catalog_columns(
     Ok((r.get(first)?, r.get(first + 1)?, r.get(first + 2)?))
 }
 
-/// The project's roles, tenants and attribute definitions, in one statement.
-pub(crate) fn read_catalog(conn: &Connection, project: &ProjectId) -> Result<Catalog, Error> {
-    static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *CATALOG_COLUMNS));
-    let (roles, tenants, attributes) = conn
-        .prepare_cached(&SQL)
-        .and_then(|mut st| st.query_row([project.as_str()], |r| catalog_columns(r, 0)))
-        .map_err(failed("load the catalog"))?;
-    decode_catalog(&roles, &tenants, &attributes)
-}
-
-/// The project's catalog: the one `cache` keeps if the project's catalog version is
-/// still the one it was read at (one lookup by primary key), else read with its
-/// version in one statement and kept.
-pub(crate) fn load_catalog(
+/// The project's roles, tenants and attribute definitions, with the project's catalog
+/// version, in one statement (one snapshot).
+fn read_catalog_at(
     conn: &Connection,
     project: &ProjectId,
-    cache: &CatalogCache,
-) -> Result<Arc<Catalog>, Error> {
+) -> Result<(Option<i64>, Catalog), Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT (SELECT catalog_version FROM projects WHERE id = ?1), {}",
             *CATALOG_COLUMNS
         )
     });
-    let version: Option<i64> = conn
-        .prepare_cached("SELECT catalog_version FROM projects WHERE id = ?1")
-        .and_then(|mut st| st.query_row([project.as_str()], |r| r.get(0)).optional())
-        .map_err(failed("read the catalog's version"))?;
-    if let Some(kept) = version.and_then(|v| cache.get(project, v)) {
-        return Ok(kept);
-    }
     let (version, (roles, tenants, attributes)): (Option<i64>, _) = conn
         .prepare_cached(&SQL)
         .and_then(|mut st| {
@@ -331,12 +312,31 @@ pub(crate) fn load_catalog(
             })
         })
         .map_err(failed("load the catalog"))?;
-    let catalog = decode_catalog(&roles, &tenants, &attributes)?;
-    // A project that does not exist has an empty catalog, kept nowhere.
-    Ok(match version {
-        Some(v) => cache.keep(project, v, catalog),
-        None => Arc::new(catalog),
-    })
+    Ok((version, decode_catalog(&roles, &tenants, &attributes)?))
+}
+
+/// The project's roles, tenants and attribute definitions, read whole.
+pub(crate) fn read_catalog(conn: &Connection, project: &ProjectId) -> Result<Catalog, Error> {
+    Ok(read_catalog_at(conn, project)?.1)
+}
+
+/// The project's catalog: the one `cache` keeps if the project's catalog version is
+/// still the one it was read at (one lookup by primary key), else read whole with its
+/// version and kept.
+pub(crate) fn load_catalog(
+    conn: &Connection,
+    project: &ProjectId,
+    cache: &CatalogCache,
+) -> Result<Arc<Catalog>, Error> {
+    let version: Option<i64> = conn
+        .prepare_cached("SELECT catalog_version FROM projects WHERE id = ?1")
+        .and_then(|mut st| st.query_row([project.as_str()], |r| r.get(0)).optional())
+        .map_err(failed("read the catalog's version"))?;
+    if let Some(kept) = version.and_then(|v| cache.get(project, v)) {
+        return Ok(kept);
+    }
+    let (version, catalog) = read_catalog_at(conn, project)?;
+    Ok(cache.keep(project, version, catalog))
 }
 
 /// `SELECT` a user by a selector. `?1` is the project, `?2` the selector.

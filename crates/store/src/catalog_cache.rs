@@ -44,9 +44,18 @@ impl CatalogCache {
         }
     }
 
-    /// Keep `catalog`, read at `version` (in the same snapshot), for `project`.
-    pub fn keep(&self, project: &ProjectId, version: i64, catalog: Catalog) -> Arc<Catalog> {
+    /// Keep `catalog`, read at `version` (in the same snapshot), for `project`. A
+    /// project with no version (none such) has an empty catalog, kept nowhere.
+    pub fn keep(
+        &self,
+        project: &ProjectId,
+        version: Option<i64>,
+        catalog: Catalog,
+    ) -> Arc<Catalog> {
         let catalog = Arc::new(catalog);
+        let Some(version) = version else {
+            return catalog;
+        };
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= MAX_PROJECTS && !kept.contains_key(project) {
             kept.clear();
@@ -70,11 +79,11 @@ mod tests {
             ProjectId::generate(&RandomIds),
         );
         assert!(cache.get(&a, 0).is_none());
-        let kept = cache.keep(&a, 7, Catalog::default());
+        let kept = cache.keep(&a, Some(7), Catalog::default());
         assert!(Arc::ptr_eq(&cache.get(&a, 7).unwrap(), &kept));
         assert!(cache.get(&a, 8).is_none(), "another version");
         assert!(cache.get(&b, 7).is_none(), "another project");
-        cache.keep(&a, 9, Catalog::default());
+        cache.keep(&a, Some(9), Catalog::default());
         assert!(cache.get(&a, 7).is_none(), "replaced");
         assert!(cache.get(&a, 9).is_some());
     }
@@ -83,7 +92,11 @@ mod tests {
     fn the_cache_stays_bounded() {
         let cache = CatalogCache::new();
         for _ in 0..MAX_PROJECTS + 10 {
-            cache.keep(&ProjectId::generate(&RandomIds), 1, Catalog::default());
+            cache.keep(
+                &ProjectId::generate(&RandomIds),
+                Some(1),
+                Catalog::default(),
+            );
         }
         assert!(cache.kept.lock().unwrap().len() <= MAX_PROJECTS);
     }
