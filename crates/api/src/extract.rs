@@ -173,13 +173,15 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
     }
 }
 
-/// The project the caller's management key opens, which key it is, and the client's
-/// address (for the audit trail).
+/// The project the caller's management key opens, which key it is, the client's
+/// address (for the audit trail), and the project's catalog version as the key check
+/// read it (what a read renders its users with).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub project: ProjectId,
     pub key: KeyId,
     pub client: Option<IpAddr>,
+    pub catalog_seen: Option<i64>,
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -223,6 +225,7 @@ impl FromRequestParts<AppState> for Caller {
                     project,
                     key: access.key,
                     client: client_address(parts),
+                    catalog_seen: access.catalog_version,
                 })
             }
             Err(e) => {

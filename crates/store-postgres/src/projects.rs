@@ -9,7 +9,7 @@ use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
 use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
-use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
+use roster_store::{KeyRing, KeyUpdate, Project, ProjectStore, StoredKey};
 use sqlx::{PgConnection, Row};
 
 use crate::{PostgresStore, audit, db_error, internal, is_foreign_key_violation, unique_violation};
@@ -109,16 +109,32 @@ pub(crate) async fn load_keys(
     conn: &mut PgConnection,
     project: &ProjectId,
 ) -> Result<Vec<StoredKey>, Error> {
+    Ok(load_key_ring(conn, project).await?.keys)
+}
+
+/// A project's keys, oldest first, and its catalog's version in the same statement.
+pub(crate) async fn load_key_ring(
+    conn: &mut PgConnection,
+    project: &ProjectId,
+) -> Result<KeyRing, Error> {
     let rows = sqlx::query(
         "SELECT id, name, key_hash, created_ms, expires_ms, revoked_ms, read_only, \
-           permitted_ips::text AS permitted_ips, description, active, rebac::text AS rebac \
+           permitted_ips::text AS permitted_ips, description, active, rebac::text AS rebac, \
+           (SELECT catalog_version FROM projects WHERE id = $1) AS catalog_version \
          FROM management_keys WHERE project_id = $1 ORDER BY created_ms, id",
     )
     .bind(project.as_str())
     .fetch_all(conn)
     .await
     .map_err(internal("load keys"))?;
-    rows.into_iter()
+    let catalog_version = match rows.first() {
+        Some(r) => r
+            .try_get::<Option<i64>, _>("catalog_version")
+            .map_err(internal("read key"))?,
+        None => None,
+    };
+    let keys = rows
+        .into_iter()
         .map(|r| {
             let hash: String = r.try_get("key_hash").map_err(internal("read key"))?;
             Ok(StoredKey {
@@ -154,7 +170,11 @@ pub(crate) async fn load_keys(
                 })?,
             })
         })
-        .collect()
+        .collect::<Result<_, Error>>()?;
+    Ok(KeyRing {
+        keys,
+        catalog_version,
+    })
 }
 
 #[async_trait]
@@ -249,13 +269,13 @@ impl ProjectStore for PostgresStore {
         .await)
     }
 
-    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+    async fn key_ring(&self, project: &ProjectId) -> Result<KeyRing, Error> {
         let mut conn = self
             .auth
             .acquire()
             .await
             .map_err(internal("acquire a connection"))?;
-        load_keys(&mut conn, project).await
+        load_key_ring(&mut conn, project).await
     }
 
     async fn revoke_key(

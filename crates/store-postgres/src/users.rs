@@ -260,6 +260,10 @@ impl UserStore for PostgresStore {
         load_catalog(&mut conn, project, &self.catalogs).await
     }
 
+    fn kept_catalogs(&self) -> Option<&CatalogCache> {
+        Some(&self.catalogs)
+    }
+
     async fn load_user(
         &self,
         project: &ProjectId,

@@ -9,7 +9,7 @@ use roster_domain::keys::KeyHash;
 use roster_domain::names::Label;
 use roster_domain::time::Millis;
 use roster_store::sql::{ip_ranges_from_json, ip_ranges_json};
-use roster_store::{KeyUpdate, Project, ProjectStore, StoredKey};
+use roster_store::{KeyRing, KeyUpdate, Project, ProjectStore, StoredKey};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::{failed, is_foreign_key_violation, is_unique_violation};
@@ -96,9 +96,10 @@ pub(crate) fn insert_key(
 }
 
 /// Every column of a project's keys (`?1`), revoked and expired ones included, oldest
-/// first, in [`KeyRow`]'s order.
+/// first, in [`KeyRow`]'s order, each with the project's catalog version.
 const KEYS_SQL: &str = "SELECT id, name, key_hash, created_ms, expires_ms, \
-       revoked_ms, read_only, permitted_ips, description, active, rebac \
+       revoked_ms, read_only, permitted_ips, description, active, rebac, \
+       (SELECT catalog_version FROM projects WHERE id = ?1) \
      FROM management_keys WHERE project_id = ?1 ORDER BY created_ms, id";
 
 /// A key's row as [`KEYS_SQL`] reads it.
@@ -114,6 +115,7 @@ struct KeyRow {
     description: String,
     active: bool,
     rebac: String,
+    catalog_version: Option<i64>,
 }
 
 impl KeyRow {
@@ -157,6 +159,7 @@ fn key_rows(conn: &Connection, project: &ProjectId) -> rusqlite::Result<Vec<KeyR
             description: r.get(8)?,
             active: r.get(9)?,
             rebac: r.get(10)?,
+            catalog_version: r.get(11)?,
         })
     })?;
     rows.collect()
@@ -164,11 +167,19 @@ fn key_rows(conn: &Connection, project: &ProjectId) -> rusqlite::Result<Vec<KeyR
 
 /// A project's keys, revoked and expired ones included, oldest first.
 pub(crate) fn load_keys(conn: &Connection, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
-    key_rows(conn, project)
-        .map_err(failed("load keys"))?
-        .into_iter()
-        .map(KeyRow::into_key)
-        .collect()
+    Ok(key_ring(key_rows(conn, project).map_err(failed("load keys"))?)?.keys)
+}
+
+/// The keys the rows hold, and the catalog version they were read with.
+fn key_ring(rows: Vec<KeyRow>) -> Result<KeyRing, Error> {
+    let catalog_version = rows.first().and_then(|r| r.catalog_version);
+    Ok(KeyRing {
+        keys: rows
+            .into_iter()
+            .map(KeyRow::into_key)
+            .collect::<Result<_, Error>>()?,
+        catalog_version,
+    })
 }
 
 /// Whether the store holds any project.
@@ -265,7 +276,7 @@ impl ProjectStore for SqliteStore {
             .await
     }
 
-    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>, Error> {
+    async fn key_ring(&self, project: &ProjectId) -> Result<KeyRing, Error> {
         // Every request checks a key: read it on this thread at once when a connection
         // is free and SQLite answers without waiting, or else like any read.
         let rows = match self.db.read_now(|conn| key_rows(conn, project)) {
@@ -279,7 +290,7 @@ impl ProjectStore for SqliteStore {
                     .await?
             }
         };
-        rows.into_iter().map(KeyRow::into_key).collect()
+        key_ring(rows)
     }
 
     async fn revoke_key(

@@ -412,6 +412,10 @@ impl UserStore for SqliteStore {
             .await
     }
 
+    fn kept_catalogs(&self) -> Option<&CatalogCache> {
+        Some(&self.catalogs)
+    }
+
     async fn load_user(
         &self,
         project: &ProjectId,

@@ -14,6 +14,9 @@ pub struct Access {
     pub key: KeyId,
     /// The key reads everything and changes nothing.
     pub read_only: bool,
+    /// The project's catalog version, read with the key: what the request renders users
+    /// with ([`UserStore::catalog_seen`](crate::UserStore::catalog_seen)).
+    pub catalog_version: Option<i64>,
 }
 
 /// The access `key` gives to `project` for a request from `client`, if any: its digest
@@ -30,7 +33,8 @@ pub async fn authenticate(
 ) -> Result<Option<Access>> {
     let presented = key.hash();
     let mut granted = None;
-    for stored in store.keys(project).await? {
+    let ring = store.key_ring(project).await?;
+    for stored in ring.keys {
         let live = stored.active
             && stored.revoked.is_none()
             && stored.expires.is_none_or(|e| e > now)
@@ -39,6 +43,7 @@ pub async fn authenticate(
             granted = Some(Access {
                 key: stored.id.clone(),
                 read_only: stored.read_only,
+                catalog_version: ring.catalog_version,
             });
         }
     }

@@ -39,6 +39,8 @@ use roster_domain::tenant::{Tenant, TenantChange, TenantSpec};
 use roster_domain::time::Millis;
 use roster_domain::user::User;
 
+use crate::catalog_cache::CatalogCache;
+
 pub mod auth;
 pub mod batch;
 pub mod catalog_cache;
@@ -114,6 +116,19 @@ pub struct KeyUpdate {
     pub active: bool,
 }
 
+/// A project's keys as a request's key check reads them: with the version its catalog
+/// had in the same snapshot, so that a request which shows users renders them with the
+/// catalog kept at that version and reads nothing more of it
+/// ([`UserStore::catalog_seen`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRing {
+    /// Revoked and expired keys included, oldest first.
+    pub keys: Vec<StoredKey>,
+    /// The project's `catalog_version` ([`catalog_cache`]); none when it has no key (or
+    /// there is no such project).
+    pub catalog_version: Option<i64>,
+}
+
 /// A project as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
@@ -147,7 +162,12 @@ pub trait ProjectStore: Send + Sync {
     /// this project does nothing and returns `false`.
     async fn add_key(&self, project: &ProjectId, key: &StoredKey, origin: &Origin) -> Result<bool>;
     /// The project's keys, revoked and expired ones included.
-    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>>;
+    async fn keys(&self, project: &ProjectId) -> Result<Vec<StoredKey>> {
+        Ok(self.key_ring(project).await?.keys)
+    }
+    /// The project's keys and its catalog's version, read in one statement: what every
+    /// request's key check reads ([`auth::authenticate`]).
+    async fn key_ring(&self, project: &ProjectId) -> Result<KeyRing>;
     /// Revoke a key; `false` if the project has no such key.
     async fn revoke_key(&self, project: &ProjectId, key: &KeyId, origin: &Origin) -> Result<bool>;
     /// Change a key's name, description, permitted addresses and status; the key as it
@@ -207,6 +227,22 @@ pub trait UserStore: Send + Sync {
     /// The project's roles, tenants and attribute definitions (kept between calls while
     /// they do not change: [`catalog_cache`]).
     async fn catalog(&self, project: &ProjectId) -> Result<Arc<Catalog>>;
+    /// The catalogs this store keeps, if it keeps any.
+    fn kept_catalogs(&self) -> Option<&CatalogCache> {
+        None
+    }
+    /// The project's catalog for a request whose key check saw its version `seen`
+    /// ([`auth::Access::catalog_version`]): the catalog kept at that version, which was
+    /// the project's catalog when the request began, without reading anything; else,
+    /// when none is kept at it, [`UserStore::catalog`]. A change of the catalog
+    /// acknowledged before the request began is always seen.
+    async fn catalog_seen(&self, project: &ProjectId, seen: Option<i64>) -> Result<Arc<Catalog>> {
+        let kept = seen.zip(self.kept_catalogs());
+        if let Some(catalog) = kept.and_then(|(v, cache)| cache.get(project, v)) {
+            return Ok(catalog);
+        }
+        self.catalog(project).await
+    }
     async fn load_user(
         &self,
         project: &ProjectId,

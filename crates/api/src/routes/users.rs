@@ -147,13 +147,14 @@ async fn load(
         .map(UserSelector::LoginOrUserId)
         .or_else(|| get("userId").map(UserSelector::UserId))
         .ok_or_else(|| Error::missing("loginId or userId"))?;
-    // The user and the catalog that renders it are read side by side: on a store whose
-    // reads are round trips (PostgreSQL), on two connections at once, so the answer
-    // waits for the slower read, not for both in turn.
+    // The user and the catalog that renders it are read side by side: the catalog is
+    // most often the one kept at the version the key check read, and otherwise, on a
+    // store whose reads are round trips (PostgreSQL), read on another connection at
+    // once, so the answer waits for the slower read, not for both in turn.
     let store = state.store();
     let (user, catalog) = tokio::try_join!(
         store.load_user(&caller.project, selector),
-        store.catalog(&caller.project)
+        store.catalog_seen(&caller.project, caller.catalog_seen)
     )?;
     let user = user.ok_or_else(|| {
         Error::user_not_found(match selector {
@@ -181,7 +182,7 @@ async fn load_many(
     let store = state.store();
     let (mut users, catalog) = tokio::try_join!(
         store.load_users(&caller.project, &ids),
-        store.catalog(&caller.project)
+        store.catalog_seen(&caller.project, caller.catalog_seen)
     )?;
     users.retain(|u| include_invalid || u.status.is_valid());
     let items = users.len();
@@ -211,7 +212,7 @@ async fn run_search(
     let store = state.store();
     let ((users, total), catalog) = tokio::try_join!(
         store.search_users(&caller.project, &query, state.limits().search_timeout),
-        store.catalog(&caller.project)
+        store.catalog_seen(&caller.project, caller.catalog_seen)
     )?;
     let items = users.len();
     Ok(offload::json(

@@ -715,3 +715,78 @@ pub async fn catalog_changes_on_another_node_are_seen(a: Arc<dyn Store>, b: Arc<
     .await;
     assert!(matches!(out[0], PatchOutcome::Patched(_)), "{out:?}");
 }
+
+/// A request's key check reads its project's catalog version with the keys
+/// ([`crate::KeyRing`]), and the catalog a read renders with at that version
+/// ([`crate::UserStore::catalog_seen`]) is the project's catalog when the check ran:
+/// a change made before the check is seen, and a version the project has left is
+/// never served, nor another project's catalog.
+pub async fn the_key_check_sees_the_catalog_version(store: Arc<dyn Store>) {
+    let store = &*store;
+    let p = fixture(store).await;
+    let key = ManagementKey::generate(&ids());
+    let stored = StoredKey::new(KeyId::generate(&ids()), "ci".into(), key.hash(), NOW);
+    store.add_key(&p, &stored, &origin()).await.unwrap();
+    let seen = || async {
+        authenticate(store, &p, &key, None, NOW)
+            .await
+            .unwrap()
+            .expect("the key opens its project")
+            .catalog_version
+    };
+    let before = seen().await;
+    assert!(
+        before.is_some(),
+        "a project with a key has a catalog version"
+    );
+    assert_eq!(store.key_ring(&p).await.unwrap().catalog_version, before);
+    let c = store.catalog_seen(&p, before).await.unwrap();
+    assert!(c.project_role("ops").is_none());
+    assert!(
+        Arc::ptr_eq(&c, &store.catalog_seen(&p, before).await.unwrap()),
+        "the catalog is kept at the version seen"
+    );
+
+    store
+        .create_roles(
+            &p,
+            &[(
+                RoleId::generate(&ids()),
+                role_spec("ops", None, &["users.read"]),
+            )],
+            &origin(),
+        )
+        .await
+        .unwrap();
+    let after = seen().await;
+    assert_ne!(
+        after, before,
+        "a change of the catalog moves the version seen"
+    );
+    let ops = [RoleName::parse("ops").unwrap()];
+    assert_eq!(
+        store
+            .catalog_seen(&p, after)
+            .await
+            .unwrap()
+            .permissions_of(&ops),
+        ["users.read"],
+        "the catalog at the version seen after the change"
+    );
+    assert_eq!(
+        store
+            .catalog_seen(&p, before)
+            .await
+            .unwrap()
+            .permissions_of(&ops),
+        ["users.read"],
+        "a version the project has left is never served"
+    );
+
+    let other = fixture(store).await;
+    let theirs = store.catalog_seen(&other, after).await.unwrap();
+    assert!(
+        theirs.project_role("ops").is_none(),
+        "another project's version opens only its own catalog"
+    );
+}

@@ -83,6 +83,7 @@ macro_rules! checks {
         $m!(roles);
         $m!(permissions);
         $m!(catalog_changes_are_seen_at_once);
+        $m!(the_key_check_sees_the_catalog_version);
         $m!(attributes);
         $m!(attribute_updates);
         $m!(projects_are_isolated);
