@@ -1,16 +1,20 @@
 //! The write transaction of a user batch on PostgreSQL: lock, load, write set-based.
 //!
-//! Loading (here): the users the batch's selectors name are locked first (`FOR UPDATE`, in
-//! `pk` order, so two batches over the same users queue instead of deadlocking), then
-//! read whole with a fresh snapshot, so the batch sees every change committed before it
-//! got its locks and nothing can change them until it commits. A selector may point at
-//! another user by the time the locks are granted (a login ID moved meanwhile); the load
-//! notices a user it did not lock, locks it too, and reads again.
+//! Loading (here): one statement finds the users the batch's selectors name, locks them
+//! (`FOR UPDATE`, in `pk` order, so two batches over the same users queue instead of
+//! deadlocking) and reads them whole. What it reads of a user's lists is as of the
+//! statement's start, before it waited for any lock, so it also reads each user's
+//! `version` as of then: every change to a user moves its version, so a user whose
+//! locked row still has that version has not changed since, and neither have the
+//! login IDs by which the selectors found it. Only when one has changed (another
+//! transaction held it meanwhile) does the load read again, with a fresh snapshot, under
+//! the locks it now holds; a selector may point at another user by then (a login ID
+//! moved meanwhile), which it locks too before reading again.
 //!
 //! Writing is [`crate::user_writes`]'s.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -32,18 +36,42 @@ use crate::{db_error, internal};
 /// runs again from the start.
 const LOCK_ROUNDS: usize = 8;
 
-/// The pks of the users the selectors `$2` name in project `$1`: owners of those login
-/// IDs, and users with those IDs. Each selector drives its own index probes (`OFFSET 0`
-/// keeps PostgreSQL from turning them into a join over the whole table), so the cost
-/// follows the batch, not the project's size, whatever the planner's statistics say
-/// (there are none yet right after a bulk load).
-const TARGETS: &str = "WITH targets(pk) AS ( \
+/// The pks of the users the selectors `$2` name in project `$1`, in order: owners of
+/// those login IDs, and users with those IDs. Each selector drives its own index probes
+/// (`OFFSET 0` keeps PostgreSQL from turning them into a join over the whole table), so
+/// the cost follows the batch, not the project's size, whatever the planner's
+/// statistics say (there are none yet right after a bulk load). Materialized, the
+/// list is scanned in the order it was sorted in, which is the order a nested loop
+/// over it locks users in.
+const TARGETS: &str = "WITH targets(pk) AS MATERIALIZED ( \
       SELECT DISTINCT t.pk FROM (SELECT DISTINCT s FROM unnest($2::text[]) AS w(s)) AS sel \
       CROSS JOIN LATERAL ( \
         SELECT l.user_pk FROM user_login_ids l WHERE l.project_id = $1 AND l.login_id = sel.s \
         UNION ALL \
         SELECT x.pk FROM users x WHERE x.project_id = $1 AND x.id = sel.s \
-        OFFSET 0) AS t(pk)) ";
+        OFFSET 0) AS t(pk) ORDER BY t.pk) ";
+
+/// Find, lock and read the users the selectors name, in one statement. The locked
+/// row is the newest (`FOR UPDATE` waits for a holder and then reads what it
+/// committed); `seen_version` is the version as of the statement's start, which the
+/// lists beside it were read at.
+static LOCK_AND_LOAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{TARGETS} SELECT {USER_COLUMNS}, \
+           (SELECT v.version FROM users v WHERE v.pk = u.pk) AS seen_version \
+         FROM targets \
+         CROSS JOIN LATERAL (SELECT * FROM users WHERE pk = targets.pk FOR UPDATE) AS u"
+    )
+});
+
+/// Find and read the users the selectors name, with a snapshot of the moment: under
+/// locks already held, after [`LOCK_AND_LOAD`] found one of them changed.
+static LOAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{TARGETS} SELECT {USER_COLUMNS} FROM targets \
+         CROSS JOIN LATERAL (SELECT * FROM users WHERE pk = targets.pk OFFSET 0) AS u"
+    )
+});
 
 /// Lock the users with the pks `$1` (sorted, so that batches lock in one order and
 /// queue instead of deadlocking); returns the pks of those that still exist.
@@ -117,23 +145,37 @@ async fn lock_and_load(
     project: &ProjectId,
     selectors: &[&str],
 ) -> Result<Vec<(i64, User)>, Error> {
-    let resolve = format!("{TARGETS} SELECT pk FROM targets");
-    let load = format!(
-        "{TARGETS} SELECT {USER_COLUMNS} FROM targets \
-         CROSS JOIN LATERAL (SELECT * FROM users WHERE pk = targets.pk OFFSET 0) AS u"
-    );
-    let targets: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(resolve))
-        .bind(project.as_str())
-        .bind(selectors)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error("find the users of a batch"))?;
-    let mut held: HashSet<i64> = lock(conn, targets).await?.into_iter().collect();
-    for _ in 0..LOCK_ROUNDS {
-        // Read with a snapshot taken after the locks were granted.
+    let mut users = Vec::with_capacity(selectors.len());
+    let mut changed = false;
+    {
         // Each row is decoded as it arrives, so that the raw rows of a large batch are
         // never all held beside the users made of them.
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(load.clone()))
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(LOCK_AND_LOAD.as_str()))
+            .bind(project.as_str())
+            .bind(selectors)
+            .fetch(&mut *conn);
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(db_error("lock and load the users of a batch"))?
+        {
+            let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
+            let seen: i64 = row
+                .try_get("seen_version")
+                .map_err(internal("read a user"))?;
+            let user = decode_user(&row)?;
+            changed |= user.version != seen;
+            users.push((pk, user));
+        }
+    }
+    if !changed {
+        return Ok(users);
+    }
+    // A user changed while the statement waited for its lock: what was read of it, and
+    // whom the selectors named, may be older than the lock. Read again under the locks.
+    let mut held: HashSet<i64> = users.into_iter().map(|(pk, _)| pk).collect();
+    for _ in 0..LOCK_ROUNDS {
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(LOAD.as_str()))
             .bind(project.as_str())
             .bind(selectors)
             .fetch(&mut *conn);

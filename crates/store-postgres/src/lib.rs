@@ -6,9 +6,10 @@
 //! never waits behind searches and batches.
 //! Transactions run at `READ COMMITTED`, and correctness between nodes comes from
 //! locks, never from a node's memory:
-//! - A user batch locks the users it targets (`SELECT … FOR UPDATE`, in key order)
-//!   before it reads them, so what it loads cannot change until it commits; two
-//!   batches touching the same users queue, and the outcome equals some order of them.
+//! - A user batch locks the users it targets (`SELECT … FOR UPDATE`, in key order) as
+//!   it reads them, and reads again any that changed while it waited for the lock, so
+//!   what it loads cannot change until it commits; two batches touching the same users
+//!   queue, and the outcome equals some order of them.
 //! - A per-project advisory lock keeps a project's catalog (roles, tenants, permissions,
 //!   attribute definitions) still while user batches run: user writes take it shared,
 //!   catalog writes take it exclusive.

@@ -286,3 +286,103 @@ pub async fn grouped_single_patches_are_each_their_own(store: Arc<dyn Store>) {
         assert_eq!(by_key, 18, "K{k}");
     }
 }
+
+/// A batch that waits for users another batch holds loads them as that batch left them:
+/// the lists it changed, and the login IDs it moved, so a selector that named one user
+/// when the waiting batch began names, once it has its users, the user that holds that
+/// login ID now. (PostgreSQL reads a user's lists as of the start of the statement that
+/// then waits for the user's lock; this is where it must notice and read again.)
+pub async fn a_waiting_batch_loads_what_the_holder_left(store: Arc<dyn Store>) {
+    let p = fixture(&*store).await;
+    let aliased = RawUserPatch {
+        additional_login_ids: list(&["alias"]),
+        ..Default::default()
+    };
+    create(&*store, &p, "h0", aliased).await;
+    create(&*store, &p, "h1", RawUserPatch::default()).await;
+
+    // The holder moves `alias` from h0 to h1 and gives each a role, while a batch
+    // naming `alias` and h1 waits; then it changes h1's roles alone.
+    let rounds: [(&[&str], Vec<PatchItem>, &[&str]); 2] = [
+        (
+            &["h0", "h1"],
+            vec![
+                ready(
+                    "h0",
+                    RawUserPatch {
+                        additional_login_ids: list(&[]),
+                        role_names: list(&["viewer"]),
+                        ..Default::default()
+                    },
+                ),
+                ready(
+                    "h1",
+                    RawUserPatch {
+                        additional_login_ids: list(&["alias"]),
+                        role_names: list(&["admin"]),
+                        ..Default::default()
+                    },
+                ),
+            ],
+            &["alias", "h1"],
+        ),
+        (
+            &["h1"],
+            vec![ready(
+                "h1",
+                RawUserPatch {
+                    role_names: list(&["admin", "viewer"]),
+                    user_tenants: Setting::Set(vec![RawTenantAssignment {
+                        tenant_id: s("t1"),
+                        role_names: list(&["editor"]),
+                    }]),
+                    ..Default::default()
+                },
+            )],
+            &["h1"],
+        ),
+    ];
+    for (round, (held, items, wanted)) in rounds.into_iter().enumerate() {
+        let mut holder = store.begin_users(&p).await.unwrap();
+        let catalog = holder.catalog().await.unwrap();
+        let (users, owners) = holder.load_for_batch(held, &["alias"]).await.unwrap();
+        let waiter = {
+            let store = store.clone();
+            let p = p.clone();
+            let wanted: Vec<String> = wanted.iter().map(|w| (*w).to_string()).collect();
+            tokio::spawn(async move {
+                let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+                let mut tx = store.begin_users(&p).await.unwrap();
+                tx.catalog().await.unwrap();
+                tx.load_for_batch(&wanted, &[]).await.unwrap().0
+            })
+        };
+        // Time for the waiter to start loading and wait for the holder's locks.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut ws = roster_domain::patch::Workspace::new(users, owners);
+        let outcomes = ws.apply_batch(&items, &catalog, Millis(NOW.0 + 1));
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, PatchOutcome::Patched(_))),
+            "round {round}: {outcomes:?}"
+        );
+        holder.write(&ws.into_changes(), &catalog).await.unwrap();
+        holder.commit().await.unwrap();
+
+        let loaded = waiter.await.unwrap();
+        let now = must_load(&*store, &p, "h1").await;
+        // `alias` is h1's now: the waiter has h1 alone, as the holder left it.
+        assert_eq!(loaded.len(), 1, "round {round}: {loaded:?}");
+        let h1 = &loaded[0];
+        assert_eq!(logins(h1), ["h1", "alias"], "round {round}");
+        assert_eq!(h1.version, now.version, "round {round}");
+        assert_eq!(h1.role_names, now.role_names, "round {round}");
+        assert_eq!(h1.tenants, now.tenants, "round {round}");
+    }
+    let h1 = must_load(&*store, &p, "h1").await;
+    assert_eq!(
+        (h1.version, h1.role_names.len(), h1.tenants.len()),
+        (3, 2, 1)
+    );
+}

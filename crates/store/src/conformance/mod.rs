@@ -90,6 +90,7 @@ macro_rules! checks {
         $m!(hostile_strings_are_data);
         $m!(large_batches);
         $m!(concurrent_batches_lose_nothing);
+        $m!(a_waiting_batch_loads_what_the_holder_left);
         $m!(grouped_single_patches_are_each_their_own);
         $m!(first_start_happens_once);
         $m!(search_reads_alike_everywhere);
