@@ -1,10 +1,12 @@
 //! What the benchmark binaries share: a real `roster serve` started on a store, an HTTP
 //! client with the benchmark project's key, the catalog and users they seed, the
-//! restyle patch, and the statistics they report.
+//! restyle patch, and the statistics they report; [`loads`], the timed loads.
 #![allow(
     clippy::disallowed_methods,
     reason = "a benchmark reads the wall clock"
 )]
+
+pub mod loads;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

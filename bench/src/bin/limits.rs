@@ -31,11 +31,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use roster_bench::loads::{BATCH, Load, batch_load, gather, scalar};
 use roster_bench::{
-    Client, PgSchema, Server, analyze_if_postgres, batch_body, login, ms, percentile, restyle,
-    vacuum_if_postgres,
+    Client, PgSchema, Server, analyze_if_postgres, login, ms, restyle, vacuum_if_postgres,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
 #[derive(Debug, Parser)]
@@ -54,88 +54,7 @@ struct Args {
     postgres: Option<String>,
 }
 
-const BATCH: usize = 1_000;
-
 /// Latencies of one load and what it got done.
-#[derive(Debug, Default)]
-struct Load {
-    done: usize,
-    took: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Load {
-    fn rate(&self) -> f64 {
-        self.done as f64 / self.took.as_secs_f64()
-    }
-    fn p(&mut self, p: f64) -> Duration {
-        percentile(&mut self.latencies, p)
-    }
-}
-
-/// The clients' loads as one: what they did together since `started`.
-async fn gather(
-    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<Load>>>,
-    started: Instant,
-) -> anyhow::Result<Load> {
-    let mut all = Load::default();
-    for t in tasks {
-        let l = t.await??;
-        all.done += l.done;
-        all.latencies.extend(l.latencies);
-    }
-    all.took = started.elapsed();
-    Ok(all)
-}
-
-/// A batch item that changes scalars only.
-fn scalar(i: usize, round: usize) -> Value {
-    json!({
-        "loginId": login(i),
-        "name": format!("User {i} r{round}"),
-        "givenName": format!("G{round}"),
-        "status": if round.is_multiple_of(2) { "enabled" } else { "disabled" },
-        "verifiedEmail": round.is_multiple_of(2),
-    })
-}
-
-/// `clients` clients sending 1,000-user batches across the store for `seconds`; client
-/// `c` takes the ranges `c`, `c + clients`, ... in turn.
-async fn batch_load(
-    client: &Client,
-    users: usize,
-    clients: usize,
-    seconds: u64,
-    item: fn(usize, usize) -> Value,
-) -> anyhow::Result<Load> {
-    let ranges = users / BATCH;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut load = Load::default();
-            let mut k = 0;
-            while started.elapsed() < Duration::from_secs(seconds) {
-                let range = (c + k * clients) % ranges;
-                // Every visit of a range is a new round: each item changes its user.
-                let round = 2 * k + c;
-                let items: Vec<Value> = (range * BATCH..(range + 1) * BATCH)
-                    .map(|i| item(i, round))
-                    .collect();
-                let body = batch_body(&items)?;
-                let t = Instant::now();
-                client.send_batch(&body, items.len()).await?;
-                load.latencies.push(t.elapsed());
-                load.done += BATCH;
-                k += 1;
-            }
-            anyhow::Ok(load)
-        }));
-    }
-    gather(tasks, started).await
-}
-
 /// Searches and loads, one after another, until `stop`.
 async fn reads(client: Client, users: usize, stop: Arc<AtomicBool>) -> anyhow::Result<Load> {
     let mut load = Load::default();
