@@ -9,7 +9,10 @@
 //! login IDs by which the selectors found it. Only when one has changed (another
 //! transaction held it meanwhile) does the load read again, with a fresh snapshot, under
 //! the locks it now holds; a selector may point at another user by then (a login ID
-//! moved meanwhile), which it locks too before reading again.
+//! moved meanwhile), which it locks too before reading again. A user deleted while the
+//! statement waited is left out and the selectors that named it name nobody, as though
+//! the batch ran right after the delete, before any later change (another user taking
+//! one of its login IDs, say).
 //!
 //! Writing is [`crate::user_writes`]'s.
 
