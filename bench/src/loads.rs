@@ -1,11 +1,13 @@
-//! Timed loads that `roster-limits` and `roster-ab` both run: what a load counted, and
-//! clients sending 1,000-user batch patches across the store.
+//! Timed loads that `roster-limits` and `roster-ab` both run: the store they seed, what
+//! a load counted, and clients sending 1,000-user batch patches across the store.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Client, batch_body, login, percentile};
+use crate::{
+    Client, Server, analyze_if_postgres, batch_body, login, percentile, vacuum_if_postgres,
+};
 
 /// Users in one batch of a batch load (and in one transaction of the raw programs).
 pub const BATCH: usize = 1_000;
@@ -44,6 +46,21 @@ pub async fn gather(
     }
     all.took = started.elapsed();
     Ok(all)
+}
+
+/// A `roster serve` of `bin` on `db`, seeded for the loads: the catalog and `users`
+/// members. On PostgreSQL the statistics are then as stale as they get: taken now,
+/// while the role tables are empty, and never again during the loads (as with
+/// autovacuum off, this machine's default, or behind), so Roster's plans must not
+/// depend on them; and the tables are vacuumed.
+pub async fn seeded(bin: &str, db: &str, users: usize) -> anyhow::Result<(Server, Client)> {
+    let server = Server::start(bin, db, &[])?;
+    let client = server.client()?;
+    client.seed_catalog().await?;
+    client.seed_members(users).await?;
+    analyze_if_postgres(db).await?;
+    vacuum_if_postgres(db).await?;
+    Ok((server, client))
 }
 
 /// A batch item that changes scalars only: name, given name, status, verified email.

@@ -11,8 +11,8 @@
 #![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
 use clap::Parser;
-use roster_bench::loads::{Load, batch_load, scalar};
-use roster_bench::{PgSchema, Server, analyze_if_postgres, ms, restyle, vacuum_if_postgres};
+use roster_bench::loads::{Load, batch_load, scalar, seeded};
+use roster_bench::{PgSchema, ms, restyle, vacuum_if_postgres};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -41,12 +41,7 @@ struct Run {
 }
 
 async fn run(args: &Args, bin: &str, db: &str) -> anyhow::Result<Run> {
-    let server = Server::start(bin, db, &[])?;
-    let client = server.client()?;
-    client.seed_catalog().await?;
-    client.seed_members(args.users).await?;
-    analyze_if_postgres(db).await?;
-    vacuum_if_postgres(db).await?;
+    let (_server, client) = seeded(bin, db, args.users).await?;
     let scalar = batch_load(&client, args.users, 2, args.seconds, scalar).await?;
     vacuum_if_postgres(db).await?;
     let lists = batch_load(&client, args.users, 2, args.seconds, restyle).await?;

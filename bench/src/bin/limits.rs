@@ -31,10 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use roster_bench::loads::{BATCH, Load, batch_load, gather, scalar};
-use roster_bench::{
-    Client, PgSchema, Server, analyze_if_postgres, login, ms, restyle, vacuum_if_postgres,
-};
+use roster_bench::loads::{BATCH, Load, batch_load, gather, scalar, seeded};
+use roster_bench::{Client, PgSchema, Server, login, ms, restyle, vacuum_if_postgres};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
@@ -54,7 +52,6 @@ struct Args {
     postgres: Option<String>,
 }
 
-/// Latencies of one load and what it got done.
 /// Searches and loads, one after another, until `stop`.
 async fn reads(client: Client, users: usize, stop: Arc<AtomicBool>) -> anyhow::Result<Load> {
     let mut load = Load::default();
@@ -157,15 +154,7 @@ struct Measured {
 }
 
 async fn measure(args: &Args, db: &str) -> anyhow::Result<Measured> {
-    let server = Server::start(&args.roster, db, &[])?;
-    let client = server.client()?;
-    client.seed_catalog().await?;
-    client.seed_members(args.users).await?;
-    // Statistics as stale as they get: taken now, while the role tables are empty, and
-    // never again during the loads (as with autovacuum off, this machine's default, or
-    // behind). Roster's plans must not depend on them.
-    analyze_if_postgres(db).await?;
-    vacuum_if_postgres(db).await?;
+    let (server, client) = seeded(&args.roster, db, args.users).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = tokio::spawn(reads(client.clone(), args.users, stop.clone()));
     let scalar = batch_load(&client, args.users, 2, args.seconds, scalar).await?;

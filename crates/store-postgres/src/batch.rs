@@ -68,10 +68,11 @@ static LOCK_AND_LOAD: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Find and read the users the selectors name, with a snapshot of the moment: under
-/// locks already held, after [`LOCK_AND_LOAD`] found one of them changed.
+/// locks already held, after [`LOCK_AND_LOAD`] found one of them changed. Read under
+/// the locks, each row's version is the one seen.
 static LOAD: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{TARGETS} SELECT {USER_COLUMNS} FROM targets \
+        "{TARGETS} SELECT {USER_COLUMNS}, u.version AS seen_version FROM targets \
          CROSS JOIN LATERAL (SELECT * FROM users WHERE pk = targets.pk OFFSET 0) AS u"
     )
 });
@@ -142,62 +143,63 @@ const PLAN_EACH_RUN: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
 /// See [`PLAN_EACH_RUN`]. Groups of single patches at 16 clients stay under it.
 const PLAN_EACH_RUN_FROM: usize = 32;
 
+/// A user as a load statement read it: its pk, its version as of the statement's start
+/// (`seen_version`), and the user.
+type Read = (i64, i64, User);
+
+/// Run a load statement over the selectors (`LOCK_AND_LOAD` or `LOAD`). Each row is
+/// decoded as it arrives, so that the raw rows of a large batch are never all held
+/// beside the users made of them.
+async fn read_users(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    what: &'static str,
+    project: &ProjectId,
+    selectors: &[&str],
+) -> Result<Vec<Read>, Error> {
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(project.as_str())
+        .bind(selectors)
+        .fetch(conn);
+    let mut users = Vec::with_capacity(selectors.len());
+    while let Some(row) = rows.try_next().await.map_err(db_error(what))? {
+        let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
+        let seen: i64 = row
+            .try_get("seen_version")
+            .map_err(internal("read a user"))?;
+        users.push((pk, seen, decode_user(&row)?));
+    }
+    Ok(users)
+}
+
+/// The users read, with their pks.
+fn users_of(read: Vec<Read>) -> Vec<(i64, User)> {
+    read.into_iter().map(|(pk, _, user)| (pk, user)).collect()
+}
+
 /// Lock and load the users `selectors` name; returns them with their pks.
 async fn lock_and_load(
     conn: &mut PgConnection,
     project: &ProjectId,
     selectors: &[&str],
 ) -> Result<Vec<(i64, User)>, Error> {
-    let mut users = Vec::with_capacity(selectors.len());
-    let mut changed = false;
-    {
-        // Each row is decoded as it arrives, so that the raw rows of a large batch are
-        // never all held beside the users made of them.
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(LOCK_AND_LOAD.as_str()))
-            .bind(project.as_str())
-            .bind(selectors)
-            .fetch(&mut *conn);
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(db_error("lock and load the users of a batch"))?
-        {
-            let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
-            let seen: i64 = row
-                .try_get("seen_version")
-                .map_err(internal("read a user"))?;
-            let user = decode_user(&row)?;
-            changed |= user.version != seen;
-            users.push((pk, user));
-        }
-    }
-    if !changed {
-        return Ok(users);
+    const LOCKING: &str = "lock and load the users of a batch";
+    let read = read_users(conn, &LOCK_AND_LOAD, LOCKING, project, selectors).await?;
+    if read.iter().all(|(_, seen, user)| user.version == *seen) {
+        return Ok(users_of(read));
     }
     // A user changed while the statement waited for its lock: what was read of it, and
     // whom the selectors named, may be older than the lock. Read again under the locks.
-    let mut held: HashSet<i64> = users.into_iter().map(|(pk, _)| pk).collect();
+    let mut held: HashSet<i64> = read.iter().map(|(pk, ..)| *pk).collect();
     for _ in 0..LOCK_ROUNDS {
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(LOAD.as_str()))
-            .bind(project.as_str())
-            .bind(selectors)
-            .fetch(&mut *conn);
-        let mut users = Vec::with_capacity(selectors.len());
-        let mut missing = Vec::new();
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(db_error("load the users of a batch"))?
-        {
-            let pk: i64 = row.try_get("pk").map_err(internal("read a user"))?;
-            if !held.contains(&pk) {
-                missing.push(pk);
-            }
-            users.push((pk, decode_user(&row)?));
-        }
-        drop(rows);
+        let read = read_users(conn, &LOAD, "load the users of a batch", project, selectors).await?;
+        let missing: Vec<i64> = read
+            .iter()
+            .map(|(pk, ..)| *pk)
+            .filter(|pk| !held.contains(pk))
+            .collect();
         if missing.is_empty() {
-            return Ok(users);
+            return Ok(users_of(read));
         }
         // A selector moved to a user this batch has not locked: lock it, read again.
         held.extend(lock(conn, missing).await?);
