@@ -1,11 +1,13 @@
 //! What the benchmark binaries share: a real `roster serve` started on a store, an HTTP
 //! client with the benchmark project's key, the catalog and users they seed, the
-//! restyle patch, and the statistics they report; [`loads`], the timed loads.
+//! restyle patch, and the statistics they report; [`loads`], the timed loads;
+//! [`emulator`], the in-memory reference point of single patches.
 #![allow(
     clippy::disallowed_methods,
     reason = "a benchmark reads the wall clock"
 )]
 
+pub mod emulator;
 pub mod loads;
 
 use std::io::{BufRead, BufReader, Write};

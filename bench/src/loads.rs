@@ -1,5 +1,6 @@
-//! Timed loads that `roster-limits` and `roster-ab` both run: the store they seed, what
-//! a load counted, and clients sending 1,000-user batch patches across the store.
+//! Timed loads that `roster-limits` and `roster-ab` run: the store they seed, what a
+//! load counted, clients sending 1,000-user batch patches across the store, and clients
+//! sending single patches.
 
 use std::time::{Duration, Instant};
 
@@ -103,6 +104,37 @@ pub async fn batch_load(
                 client.send_batch(&body, items.len()).await?;
                 load.latencies.push(t.elapsed());
                 load.done += BATCH;
+                k += 1;
+            }
+            anyhow::Ok(load)
+        }));
+    }
+    gather(tasks, started).await
+}
+
+/// `clients` clients each sending single patches, one at a time, for `seconds`.
+pub async fn single_load(
+    client: &Client,
+    users: usize,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<Load> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut load = Load::default();
+            let mut k = 0usize;
+            while started.elapsed() < Duration::from_secs(seconds) {
+                let i = (c * 9_973 + k * 31) % users;
+                let body = json!({"loginId": login(i), "name": format!("Single {c} {k}")});
+                let t = Instant::now();
+                client
+                    .send(reqwest::Method::PATCH, "/v1/mgmt/user/patch", &body)
+                    .await?;
+                load.latencies.push(t.elapsed());
+                load.done += 1;
                 k += 1;
             }
             anyhow::Ok(load)

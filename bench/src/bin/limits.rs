@@ -12,6 +12,9 @@
 //!   loads users (reads under writes, p99);
 //! - single-user patches at 1, 16 and 64 clients: patches per second, p50, p99;
 //! - the server's peak memory over all of it;
+//! - the single patches again on a SQLite file in tmpfs (no disk), and on the in-memory
+//!   emulator of [`roster_bench::emulator`] (no database): the reference points of the
+//!   request path;
 //!
 //! and then, with the server stopped, the raw limit: the same row changes written
 //! straight into the same database by the simplest program, without HTTP (SQLite:
@@ -31,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use roster_bench::loads::{BATCH, Load, batch_load, gather, scalar, seeded};
+use roster_bench::loads::{BATCH, Load, batch_load, scalar, seeded, single_load};
 use roster_bench::{Client, PgSchema, Server, login, ms, restyle, vacuum_if_postgres};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -85,37 +88,6 @@ async fn reads(client: Client, users: usize, stop: Arc<AtomicBool>) -> anyhow::R
     Ok(load)
 }
 
-/// `clients` clients each sending single patches, one at a time, for `seconds`.
-async fn single_load(
-    client: &Client,
-    users: usize,
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<Load> {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut load = Load::default();
-            let mut k = 0usize;
-            while started.elapsed() < Duration::from_secs(seconds) {
-                let i = (c * 9_973 + k * 31) % users;
-                let body = json!({"loginId": login(i), "name": format!("Single {c} {k}")});
-                let t = Instant::now();
-                client
-                    .send(reqwest::Method::PATCH, "/v1/mgmt/user/patch", &body)
-                    .await?;
-                load.latencies.push(t.elapsed());
-                load.done += 1;
-                k += 1;
-            }
-            anyhow::Ok(load)
-        }));
-    }
-    gather(tasks, started).await
-}
-
 /// Single patches at 1, 16 and 64 clients through `client`, on a store seeded as
 /// [`measure`] seeds.
 async fn singles(args: &Args, client: &Client) -> anyhow::Result<Vec<(usize, Load)>> {
@@ -141,6 +113,13 @@ async fn singles_in_memory(args: &Args) -> anyhow::Result<Vec<(usize, Load)>> {
     let client = server.client()?;
     client.seed_catalog().await?;
     client.seed_members(args.users).await?;
+    singles(args, &client).await
+}
+
+/// Single patches at 1, 16 and 64 clients on the in-memory emulator, holding the users
+/// a store is seeded with: what this machine serves with no database at all.
+async fn singles_on_emulator(args: &Args) -> anyhow::Result<Vec<(usize, Load)>> {
+    let client = Client::new(&roster_bench::emulator::start(args.users)?)?;
     singles(args, &client).await
 }
 
@@ -472,6 +451,23 @@ async fn main() -> anyhow::Result<()> {
     println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
     println!("|---|---|---|---|---|");
     for ((clients, load), file) in memory.iter_mut().zip(&durable) {
+        println!(
+            "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
+            if *clients == 1 { "" } else { "s" },
+            load.rate(),
+            ms(load.p(50.0)),
+            ms(load.p(99.0)),
+            file / load.rate()
+        );
+    }
+
+    let mut emulated = singles_on_emulator(&args).await?;
+    println!(
+        "\n### The in-memory emulator (`bench/src/emulator.rs`): single patches, nothing durable\n"
+    );
+    println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
+    println!("|---|---|---|---|---|");
+    for ((clients, load), file) in emulated.iter_mut().zip(&durable) {
         println!(
             "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
             if *clients == 1 { "" } else { "s" },
