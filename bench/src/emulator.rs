@@ -153,7 +153,7 @@ async fn patch_user(State(users): State<Users>, headers: HeaderMap, body: String
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if presented != Some(expected.as_str()) {
-        return error(StatusCode::UNAUTHORIZED, "E011003", "Unauthorized");
+        return error(StatusCode::UNAUTHORIZED, "E990401", "Unauthorized");
     }
     let patch: Patch = match serde_json::from_str(&body) {
         Ok(p) => p,
@@ -163,7 +163,7 @@ async fn patch_user(State(users): State<Users>, headers: HeaderMap, body: String
         let mut map = users.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(u) = map.get_mut(&patch.login_id) else {
             drop(map);
-            return error(StatusCode::BAD_REQUEST, "E112102", "User not found");
+            return error(StatusCode::NOT_FOUND, "E112102", "User not found");
         };
         let text = |field: &mut String, value: Option<String>| {
             if let Some(v) = value {
