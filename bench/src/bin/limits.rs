@@ -426,6 +426,24 @@ fn report(label: &str, mut m: Measured, raw_scalar: f64, raw_lists: f64) {
     );
 }
 
+/// The single-patch loads of a reference point (`title`), each beside the durable
+/// SQLite file's rate at the same number of clients as a ratio of it.
+fn against_durable(title: &str, mut loads: Vec<(usize, Load)>, durable: &[f64]) {
+    println!("\n### {title}\n");
+    println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
+    println!("|---|---|---|---|---|");
+    for ((clients, load), file) in loads.iter_mut().zip(durable) {
+        println!(
+            "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
+            if *clients == 1 { "" } else { "s" },
+            load.rate(),
+            ms(load.p(50.0)),
+            ms(load.p(99.0)),
+            file / load.rate()
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -446,37 +464,18 @@ async fn main() -> anyhow::Result<()> {
         raw_lists,
     );
 
-    let mut memory = singles_in_memory(&args).await?;
-    println!("\n### The request path without the disk: single patches on a SQLite file in tmpfs\n");
-    println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
-    println!("|---|---|---|---|---|");
-    for ((clients, load), file) in memory.iter_mut().zip(&durable) {
-        println!(
-            "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
-            if *clients == 1 { "" } else { "s" },
-            load.rate(),
-            ms(load.p(50.0)),
-            ms(load.p(99.0)),
-            file / load.rate()
-        );
-    }
-
-    let mut emulated = singles_on_emulator(&args).await?;
-    println!(
-        "\n### The in-memory emulator (`bench/src/emulator.rs`): single patches, nothing durable\n"
+    let memory = singles_in_memory(&args).await?;
+    against_durable(
+        "The request path without the disk: single patches on a SQLite file in tmpfs",
+        memory,
+        &durable,
     );
-    println!("| single patches | patches/s | p50 | p99 | the SQLite file / this |");
-    println!("|---|---|---|---|---|");
-    for ((clients, load), file) in emulated.iter_mut().zip(&durable) {
-        println!(
-            "| {clients} client{} | {:.0} | {} | {} | {:.2} |",
-            if *clients == 1 { "" } else { "s" },
-            load.rate(),
-            ms(load.p(50.0)),
-            ms(load.p(99.0)),
-            file / load.rate()
-        );
-    }
+    let emulated = singles_on_emulator(&args).await?;
+    against_durable(
+        "The in-memory emulator (`bench/src/emulator.rs`): single patches, nothing durable",
+        emulated,
+        &durable,
+    );
 
     if let Some(base) = &args.postgres {
         let schema = PgSchema::new(base, "roster_limits");
